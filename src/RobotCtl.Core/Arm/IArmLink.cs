@@ -1,0 +1,46 @@
+namespace RobotCtl.Core.Arm;
+
+/// <summary>Link health as the runtime sees it.</summary>
+public enum ArmLinkStatus { Disconnected, Connecting, Online, Faulted }
+
+/// <summary>
+/// A connection to an arm (LeRobot's connect / observe / send / disconnect). Implementations: serial, MQTT,
+/// the in-process simulated arm. Every command reaching an implementation has already passed the
+/// safety governor; links only transport.
+/// </summary>
+public interface IArmLink : IAsyncDisposable
+{
+    /// <summary>A short human-readable description, e.g. "serial /dev/ttyUSB0 @ 115200".</summary>
+    string Description { get; }
+
+    ArmLinkStatus Status { get; }
+
+    /// <summary>Opens the transport. Reconnection after a loss is the link's own job.</summary>
+    Task ConnectAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends one command now. Returns false when it could not be handed to the transport (link down);
+    /// a link never queues commands to burst them out later.
+    /// </summary>
+    bool TrySend(in EeCommand command);
+
+    /// <summary>The latest state received, if any (check its timestamp for staleness).</summary>
+    bool TryGetLatestState(out ArmState state);
+
+    /// <summary>Raised (on a link thread) for connection changes, faults and peer errors.</summary>
+    event Action<ArmLinkEvent>? EventRaised;
+}
+
+public readonly record struct ArmLinkEvent(ArmLinkStatus Status, string Message, long TimestampTicks);
+
+/// <summary>
+/// The far side of an arm link: something that executes commands and reports its state. The simulated
+/// workcell implements it; Hardware exposes any backend over serial or MQTT (the sim-arm process).
+/// </summary>
+public interface IArmBackend
+{
+    /// <summary>Applies one command (already governed by the sender) and returns the resulting state.</summary>
+    ArmState Apply(in EeCommand command);
+
+    ArmState CurrentState { get; }
+}

@@ -1,0 +1,40 @@
+namespace RobotCtl.Core.Vision;
+
+public enum FrameReadStatus
+{
+    /// <summary>A fresh frame was copied out.</summary>
+    Ok,
+    /// <summary>No frame has been captured yet.</summary>
+    NoFrame,
+    /// <summary>The latest frame is older than the allowed age.</summary>
+    Stale,
+    /// <summary>The stream keeps delivering identical images (a frozen camera).</summary>
+    Frozen,
+    /// <summary>The source failed and is reconnecting, or is closed.</summary>
+    Failed,
+}
+
+/// <summary>
+/// A frame source with its own capture thread that keeps only the latest frame (LeRobot's read_latest).
+/// Implementations: OpenCV sources (V4L2, file, directory, RTSP, GStreamer), the simulated workcell's
+/// renderer, and a recorded episode.
+/// </summary>
+public interface ICamera : IDisposable
+{
+    /// <summary>Human-readable source, e.g. "v4l2:/dev/video0 640x480@30".</summary>
+    string Description { get; }
+
+    /// <summary>Opens the source and starts capturing; throws <see cref="CameraException"/> naming the source when it cannot.</summary>
+    void Start();
+
+    /// <summary>
+    /// Copies the latest frame into <paramref name="destination"/> if it is no older than <paramref name="maxAge"/>
+    /// and the stream is not frozen. Never blocks on the camera.
+    /// </summary>
+    FrameReadStatus ReadLatest(TimeSpan maxAge, Frame destination);
+
+    /// <summary>Frames captured so far.</summary>
+    long FramesCaptured { get; }
+}
+
+public sealed class CameraException(string message, Exception? inner = null) : Exception(message, inner);
