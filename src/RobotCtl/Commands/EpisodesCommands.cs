@@ -1,14 +1,218 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using RobotCtl.Episodes;
+using RobotCtl.Episodes.Mcap;
+using RobotCtl.Host.Composition;
 
 namespace RobotCtl.Host.Commands;
 
-// PLACEHOLDER: replaced by the owner of this command group.
+/// <summary>
+/// `robotctl episodes list|show|export`: the recorded episodes (one SQLite file each) in the recording directory
+/// (--dir, else Recording:Directory, else ./episodes). An episode is named by its file path or its id (file name stem).
+/// Exit 0 ok, 1 the export failed, 2 bad input (one line on stderr).
+/// </summary>
 internal static class EpisodesCommands
 {
     public static Command Create()
     {
-        var command = new Command("episodes", "(not built yet)");
-        command.SetAction(_ => { Console.Error.WriteLine("robotctl episodes: not built yet"); return 2; });
+        var command = new Command("episodes", "List, summarise and export recorded episodes (one SQLite file per run).");
+        command.Subcommands.Add(ListCommand());
+        command.Subcommands.Add(ShowCommand());
+        command.Subcommands.Add(ExportCommand());
         return command;
     }
+
+    private static Option<string?> DirOption() =>
+        new("--dir") { Description = $"Episode directory [Recording:Directory, default ./{EpisodeCatalog.DefaultDirectory}]" };
+
+    private static Argument<string> EpisodeArgument() =>
+        new("episode") { Description = "Episode file path, or its id (file name without .sqlite) in the episode directory" };
+
+    private static string Directory(string? dir) =>
+        RobotCtlHome.Resolve(dir ?? AppConfiguration.Build()["Recording:Directory"] ?? EpisodeCatalog.DefaultDirectory);
+
+    private static Command ListCommand()
+    {
+        var dir = DirOption();
+        var command = new Command("list", "One line per episode, newest first: id, start (UTC), duration, steps, success, model.") { dir };
+        command.SetAction(r =>
+        {
+            try
+            {
+                var directory = Directory(r.GetValue(dir));
+                var list = EpisodeCatalog.List(directory);
+                if (list.Count == 0)
+                {
+                    Console.WriteLine($"no episodes in {directory}");
+                    return 0;
+                }
+                var idWidth = Math.Max(2, list.Max(l => l.Id.Length));
+                Console.WriteLine($"{"ID".PadRight(idWidth)}  {"START (UTC)",-19}  {"DURATION",9}  {"STEPS",6}  {"SUCCESS",-7}  MODEL");
+                foreach (var l in list)
+                {
+                    if (l.Error is not null)
+                    {
+                        Console.WriteLine($"{l.Id.PadRight(idWidth)}  unreadable: {l.Error}");
+                        continue;
+                    }
+                    Console.WriteLine($"{l.Id.PadRight(idWidth)}  {l.StartTimeUtc!.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss}  {Duration(l.Duration!.Value),9}  " +
+                                      $"{l.Steps,6}  {Success(l.Success),-7}  {l.Model ?? "-"}");
+                }
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                return CliErrors.Fail("episodes list", e);
+            }
+        });
+        return command;
+    }
+
+    private static Command ShowCommand()
+    {
+        var episode = EpisodeArgument();
+        var dir = DirOption();
+        var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object" };
+        var command = new Command("show",
+            "Summarise an episode: metadata, duration, steps, outcome, timing percentiles (p50/p90/p99/max) per section, " +
+            "clamped commands, faults, e-stops, overruns, gaps and dropped records.") { episode, dir, json };
+        command.SetAction(r =>
+        {
+            try
+            {
+                using var reader = EpisodeReader.Open(EpisodeCatalog.Resolve(r.GetValue(episode)!, Directory(r.GetValue(dir))));
+                var summary = EpisodeSummary.Of(reader);
+                if (r.GetValue(json)) WriteJson(summary);
+                else WriteText(summary);
+                return 0;
+            }
+            catch (Exception e) when (e is EpisodeFormatException or IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                return CliErrors.Fail("episodes show", e);
+            }
+        });
+        return command;
+    }
+
+    private static Command ExportCommand()
+    {
+        var episode = EpisodeArgument();
+        var dir = DirOption();
+        var format = new Option<string>("--format") { Description = "mcap (Foxglove) or hdf5 (stable-worldmodel layout for LeWM training)", Required = true };
+        format.AcceptOnlyFromAmong("mcap", "hdf5");
+        var output = new Option<string>("--out") { Description = "Output file", Required = true };
+        var command = new Command("export",
+            "Export an episode. mcap: camera frames as foxglove.CompressedImage/RawImage, commands, arm states, plans, timings, " +
+            "surprise and events as JSON messages, for Foxglove. hdf5: pixels (N x H x W x 3 uint8), action and proprio " +
+            "(N x 7 float32), ep_len, ep_offset, via tools/episodes/export_hdf5.py (/usr/bin/python3 with h5py, numpy, Pillow).")
+        {
+            episode, dir, format, output,
+        };
+        command.SetAction(r =>
+        {
+            var outPath = Path.GetFullPath(r.GetValue(output)!);
+            try
+            {
+                var path = EpisodeCatalog.Resolve(r.GetValue(episode)!, Directory(r.GetValue(dir)));
+                if (r.GetValue(format) == "mcap")
+                {
+                    using var reader = EpisodeReader.Open(path);
+                    var result = McapExporter.Export(reader, outPath);
+                    Console.WriteLine($"wrote {outPath}: {result.Messages} messages ({string.Join(", ", result.MessagesPerTopic.Select(kv => $"{kv.Key} {kv.Value}"))}), {result.Bytes / 1024.0:F0} KiB");
+                }
+                else
+                {
+                    using (EpisodeReader.Open(path)) { } // the same clear error as mcap for a bad file
+                    var script = Path.Combine(RobotCtlHome.Path, Hdf5Exporter.ScriptRelativePath);
+                    var report = JsonDocument.Parse(Hdf5Exporter.Export([path], outPath, File.Exists(script) ? script : null)).RootElement;
+                    Console.WriteLine($"wrote {outPath}: {report.GetProperty("rows").GetInt32()} rows of {report.GetProperty("height").GetInt32()}x{report.GetProperty("width").GetInt32()} pixels");
+                }
+                return 0;
+            }
+            catch (Hdf5ExportException e)
+            {
+                return CliErrors.Fail("episodes export", e, exitCode: 1);
+            }
+            catch (Exception e) when (e is EpisodeFormatException or IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                return CliErrors.Fail("episodes export", e);
+            }
+        });
+        return command;
+    }
+
+    private static void WriteText(EpisodeSummary s)
+    {
+        var i = s.Info;
+        Console.WriteLine($"episode   {i.Id}");
+        Console.WriteLine($"file      {i.Path}");
+        Console.WriteLine($"started   {i.StartTimeUtc.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC   source {i.Source}   robotctl {i.RobotctlVersion}");
+        Console.WriteLine($"model     {i.Model ?? "-"}   calibration {i.Calibration ?? "-"}   seed {i.Seed?.ToString(CultureInfo.InvariantCulture) ?? "-"}");
+        if (i.Goals.Count > 0) Console.WriteLine($"goals     {string.Join(", ", i.Goals)}");
+        Console.WriteLine($"duration  {Duration(s.Duration)}   steps {s.Steps}   frames {s.Frames}   plans {s.Plans}   commands {s.Commands}");
+        Console.WriteLine($"outcome   {(s.Finished ? $"{Success(i.Success)}{(i.Outcome is null ? "" : $" ({i.Outcome})")}" : "not finished (recorder stopped without completing: crash or kill)")}");
+        Console.WriteLine($"clamped   {s.ClampedCommands} of {s.Commands} commands   faults {s.Faults}   e-stops {s.EStops}   overruns {s.Overruns}   " +
+                          $"gaps {s.Gaps} ({s.DroppedRecords} records dropped)   max surprise {(s.MaxSurprise is { } m ? m.ToString("F4", CultureInfo.InvariantCulture) : "-")}");
+        if (s.Timings.Count == 0) return;
+        Console.WriteLine();
+        Console.WriteLine($"{"section (ms)",-12} {"p50",9} {"p90",9} {"p99",9} {"max",9}");
+        foreach (var t in s.Timings)
+            Console.WriteLine($"{t.Section,-12} {t.P50Ms,9:F2} {t.P90Ms,9:F2} {t.P99Ms,9:F2} {t.MaxMs,9:F2}");
+    }
+
+    private static void WriteJson(EpisodeSummary s)
+    {
+        var i = s.Info;
+        using var stdout = Console.OpenStandardOutput();
+        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", i.Id);
+            w.WriteString("path", i.Path);
+            w.WriteNumber("schema_version", i.SchemaVersion);
+            w.WriteString("source", i.Source);
+            w.WriteString("model", i.Model);
+            w.WriteString("calibration", i.Calibration);
+            w.WriteString("robotctl_version", i.RobotctlVersion);
+            w.WriteString("start_time_utc", i.StartTimeUtc);
+            if (i.Seed is { } seed) w.WriteNumber("seed", seed); else w.WriteNull("seed");
+            w.WriteStartArray("goals");
+            foreach (var g in i.Goals) w.WriteStringValue(g);
+            w.WriteEndArray();
+            w.WriteNumber("duration_s", s.Duration.TotalSeconds);
+            w.WriteBoolean("finished", s.Finished);
+            if (i.Success is { } ok) w.WriteBoolean("success", ok); else w.WriteNull("success");
+            w.WriteString("outcome", i.Outcome);
+            w.WriteNumber("steps", s.Steps);
+            w.WriteNumber("frames", s.Frames);
+            w.WriteNumber("plans", s.Plans);
+            w.WriteNumber("commands", s.Commands);
+            w.WriteNumber("clamped_commands", s.ClampedCommands);
+            w.WriteNumber("faults", s.Faults);
+            w.WriteNumber("estops", s.EStops);
+            w.WriteNumber("overruns", s.Overruns);
+            w.WriteNumber("gaps", s.Gaps);
+            w.WriteNumber("dropped_records", s.DroppedRecords);
+            if (s.MaxSurprise is { } m) w.WriteNumber("max_surprise", m); else w.WriteNull("max_surprise");
+            w.WriteStartObject("timings_ms");
+            foreach (var t in s.Timings)
+            {
+                w.WriteStartObject(t.Section);
+                w.WriteNumber("p50", t.P50Ms);
+                w.WriteNumber("p90", t.P90Ms);
+                w.WriteNumber("p99", t.P99Ms);
+                w.WriteNumber("max", t.MaxMs);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        stdout.WriteByte((byte)'\n');
+    }
+
+    private static string Duration(TimeSpan d) =>
+        d.TotalHours >= 1 ? d.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : d.ToString(@"m\:ss\.f", CultureInfo.InvariantCulture);
+
+    private static string Success(bool? success) => success switch { true => "yes", false => "no", null => "-" };
 }

@@ -1,0 +1,430 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
+using RobotCtl.Core.Arm;
+using RobotCtl.Core.Timing;
+using RobotCtl.Core.Vision;
+
+namespace RobotCtl.Episodes;
+
+public sealed record EpisodeRecorderOptions
+{
+    /// <summary>Records the queue holds before new ones are dropped (and counted as a gap).</summary>
+    public int QueueCapacity { get; init; } = 4096;
+
+    /// <summary>Frames copied but not yet written; a frame beyond this is dropped and counted (bounds memory).</summary>
+    public int MaxFramesInFlight { get; init; } = 32;
+
+    /// <summary>Most rows per transaction; the recorder also commits whenever the queue runs empty.</summary>
+    public int MaxRowsPerCommit { get; init; } = 1024;
+
+    /// <summary>PRAGMA synchronous=FULL (survives power loss) instead of NORMAL (survives a killed process).</summary>
+    public bool SyncEveryCommit { get; init; }
+
+    public void Validate()
+    {
+        if (QueueCapacity < 1) throw new ArgumentException($"QueueCapacity: expected >= 1, found {QueueCapacity}");
+        if (MaxFramesInFlight < 1) throw new ArgumentException($"MaxFramesInFlight: expected >= 1, found {MaxFramesInFlight}");
+        if (MaxRowsPerCommit < 1) throw new ArgumentException($"MaxRowsPerCommit: expected >= 1, found {MaxRowsPerCommit}");
+    }
+}
+
+/// <summary>
+/// Records one episode into its own SQLite file, off the control path. The Record* methods never block and
+/// allocate nothing after warm-up: they copy the payload into pooled buffers and queue it on a bounded channel;
+/// a task of the recorder's own writes the rows in batched transactions. When the queue is full a record is
+/// dropped, counted, and written later as a <see cref="EpisodeEventKind.Gap"/> event with the count.
+/// Every Record* method returns true when the record was queued. Safe to call from several threads.
+/// </summary>
+public sealed class EpisodeRecorder : IAsyncDisposable
+{
+    private readonly Channel<PendingRecord> _channel;
+    private readonly EpisodeStore _store;
+    private readonly IFrameEncoder _encoder;
+    private readonly FramePool _frames;
+    private readonly ArrayPool<float> _floats;
+    private readonly int _maxRowsPerCommit;
+    private readonly Task _consumer;
+    private byte[] _encoded = [];
+    private long _droppedPending, _droppedTotal, _lastDroppedStep, _committedStep = -1, _committedRows;
+    private Exception? _fault;
+    private int _completed;
+
+    private const int MaxPooledFloats = 1 << 24;
+
+    private EpisodeRecorder(string path, string id, EpisodeStore store, IFrameEncoder encoder, EpisodeRecorderOptions options)
+    {
+        Path = path;
+        Id = id;
+        _store = store;
+        _encoder = encoder;
+        _frames = new FramePool(options.MaxFramesInFlight);
+        // The recorder's own pool, deep enough for a full queue: the shared pool keeps only a few arrays per size,
+        // so a burst of queued latents/plans would allocate.
+        _floats = ArrayPool<float>.Create(MaxPooledFloats, options.QueueCapacity);
+        _maxRowsPerCommit = options.MaxRowsPerCommit;
+        // FullMode.Wait + TryWrite: a full queue answers false at once (never waits), so each drop is counted.
+        _channel = Channel.CreateBounded<PendingRecord>(new BoundedChannelOptions(options.QueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = false,
+        });
+        _consumer = Task.Run(ConsumeAsync);
+    }
+
+    /// <summary>
+    /// Creates <c>&lt;directory&gt;/&lt;id&gt;.sqlite</c> (id = <see cref="NewEpisodeId"/>) with the metadata, and starts the
+    /// writer task. Throws IOException/SqliteException when the file cannot be created.
+    /// </summary>
+    public static EpisodeRecorder Create(string directory, EpisodeMetadata metadata, IFrameEncoder encoder, EpisodeRecorderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(encoder);
+        options ??= new EpisodeRecorderOptions();
+        options.Validate();
+        Directory.CreateDirectory(directory);
+        string id, path;
+        do
+        {
+            id = NewEpisodeId(metadata.StartTimeUtc, metadata.Source);
+            path = System.IO.Path.Combine(directory, id + EpisodeSchema.FileExtension);
+        } while (File.Exists(path)); // two runs started in the same second: another random suffix
+        var store = EpisodeStore.Create(path, metadata, options.SyncEveryCommit);
+        return new EpisodeRecorder(path, id, store, encoder, options);
+    }
+
+    /// <summary>"yyyyMMdd-HHmmss-source-xxxx" (UTC start, source, 4 random hex digits), e.g. 20261121-120301-sim-ab12.</summary>
+    public static string NewEpisodeId(DateTimeOffset startUtc, string source)
+    {
+        var safe = new string(source.Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '_').ToArray());
+        if (safe.Length == 0) safe = "unknown";
+        return $"{startUtc.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}-{safe}-{Random.Shared.Next(0x10000):x4}";
+    }
+
+    public string Path { get; }
+    public string Id { get; }
+
+    /// <summary>Records dropped so far because the queue (or the frame pool) was full.</summary>
+    public long DroppedRecords => Interlocked.Read(ref _droppedTotal);
+
+    /// <summary>Records queued and not yet taken by the writer (the recorder's backlog).</summary>
+    public int PendingRecords => _channel.Reader.Count;
+
+    /// <summary>Rows durably committed so far.</summary>
+    public long CommittedRows => Interlocked.Read(ref _committedRows);
+
+    /// <summary>The step of the last committed timings row (timings close a step), or -1.</summary>
+    public long LastCommittedStep => Interlocked.Read(ref _committedStep);
+
+    /// <summary>Set when the writer failed (disk full, file removed); later records are dropped and counted.</summary>
+    public Exception? Fault => Volatile.Read(ref _fault);
+
+    // ---- loop side: never blocks, no allocation after warm-up ----
+
+    /// <summary>Copies the frame (pixels, capture time, sequence) into a pooled frame; encoding happens on the writer task.</summary>
+    public bool RecordFrame(long step, Frame frame) => QueueFrame(RecordKind.Frame, step, frame, 0);
+
+    /// <summary>A goal image (sub-goal <paramref name="goalIndex"/>), usually recorded once at the start.</summary>
+    public bool RecordGoalImage(int goalIndex, long step, Frame frame) => QueueFrame(RecordKind.GoalImage, step, frame, goalIndex);
+
+    public bool RecordLatent(long step, LatentKind kind, ReadOnlySpan<float> values, ReadOnlySpan<int> shape)
+    {
+        var s = Shape.From(shape, values.Length, nameof(shape));
+        var buffer = _floats.Rent(Math.Max(values.Length, 1));
+        values.CopyTo(buffer);
+        return Queue(new PendingRecord { Kind = RecordKind.Latent, Step = step, Floats = buffer, Length0 = values.Length, Shape = s, Int0 = (int)kind }, buffer);
+    }
+
+    public bool RecordPlan(long step, in PlanRecord plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan.Planner);
+        var s = Shape.From(plan.ChunkShape, plan.Chunk.Length, nameof(plan.ChunkShape));
+        var buffer = _floats.Rent(Math.Max(plan.Chunk.Length + plan.CostPerIteration.Length, 1));
+        plan.Chunk.CopyTo(buffer);
+        plan.CostPerIteration.CopyTo(buffer.AsSpan(plan.Chunk.Length));
+        return Queue(new PendingRecord
+        {
+            Kind = RecordKind.Plan, Step = step, Floats = buffer, Length0 = plan.Chunk.Length, Length1 = plan.CostPerIteration.Length,
+            Shape = s, Text = plan.Planner, Text2 = plan.SettingsJson, Int0 = plan.Iterations, Long0 = plan.Seed,
+            Double0 = plan.DeadlineMs, Double1 = plan.ElapsedMs, Float0 = plan.FinalCost,
+        }, buffer);
+    }
+
+    /// <summary>
+    /// A command as sent after the safety governor. Bit i of <paramref name="clampedAxes"/> marks axis i as clamped;
+    /// <paramref name="reason"/> says why (pass a constant string: this call should not allocate).
+    /// </summary>
+    public bool RecordCommand(long step, in EeCommand requested, in EeCommand sent, int clampedAxes = 0, string? reason = null) =>
+        Queue(new PendingRecord { Kind = RecordKind.Command, Step = step, Requested = requested, Sent = sent, Int0 = clampedAxes, Text = reason }, null);
+
+    public bool RecordArmState(long step, in ArmState state) =>
+        Queue(new PendingRecord { Kind = RecordKind.ArmState, Step = step, State = state }, null);
+
+    public bool RecordSurprise(long step, float value) =>
+        Queue(new PendingRecord { Kind = RecordKind.Surprise, Step = step, Float0 = value }, null);
+
+    /// <summary>The step's section timings; record them last: a timings row closes the step.</summary>
+    public bool RecordTimings(long step, in StepTimings timings) =>
+        Queue(new PendingRecord { Kind = RecordKind.Timings, Step = step, Timings = timings }, null);
+
+    /// <summary>E-stop, fault, reconnect, overrun, note. Events are rare: the message string is the caller's.</summary>
+    public bool RecordEvent(long step, EpisodeEventKind kind, string message, long count = 1)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return Queue(new PendingRecord { Kind = RecordKind.Event, Step = step, Text = message, Int0 = (int)kind, Long0 = count }, null);
+    }
+
+    private bool QueueFrame(RecordKind kind, long step, Frame frame, int goalIndex)
+    {
+        if (!_frames.TryRent(out var copy))
+        {
+            CountDrop(step);
+            return false;
+        }
+        frame.CopyTo(copy);
+        if (Queue(new PendingRecord { Kind = kind, Step = step, Frame = copy, Int0 = goalIndex }, null)) return true;
+        _frames.Return(copy);
+        return false;
+    }
+
+    private bool Queue(in PendingRecord record, float[]? rented)
+    {
+        var r = record;
+        r.Ticks = MonotonicClock.Now;
+        if (_channel.Writer.TryWrite(r)) return true;
+        if (rented is not null) _floats.Return(rented);
+        CountDrop(record.Step);
+        return false;
+    }
+
+    private void CountDrop(long step)
+    {
+        Volatile.Write(ref _lastDroppedStep, step);
+        Interlocked.Increment(ref _droppedPending);
+        Interlocked.Increment(ref _droppedTotal);
+    }
+
+    // ---- writer side ----
+
+    private async Task ConsumeAsync()
+    {
+        var reader = _channel.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            if (Fault is not null)
+            {
+                while (reader.TryRead(out var lost)) { Release(lost); CountDrop(lost.Step); }
+                continue;
+            }
+            try
+            {
+                _store.Begin();
+                var rows = 0;
+                long? lastStep = null;
+                while (rows < _maxRowsPerCommit && reader.TryRead(out var record))
+                {
+                    try { Write(record); }
+                    finally { Release(record); }
+                    if (record.Kind == RecordKind.Timings) lastStep = record.Step;
+                    rows++;
+                }
+                rows += WritePendingGap();
+                _store.Commit();
+                Interlocked.Add(ref _committedRows, rows);
+                if (lastStep is { } step) Interlocked.Exchange(ref _committedStep, step);
+            }
+            catch (Exception e)
+            {
+                Volatile.Write(ref _fault, e);
+            }
+        }
+    }
+
+    private int WritePendingGap()
+    {
+        var dropped = Interlocked.Exchange(ref _droppedPending, 0);
+        if (dropped == 0) return 0;
+        var step = Volatile.Read(ref _lastDroppedStep);
+        _store.InsertEvent(step, MonotonicClock.Now, EpisodeEventKind.Gap,
+            $"recorder could not keep up (queue or frame pool full): {dropped} record(s) dropped, the last at step {step}", dropped);
+        return 1;
+    }
+
+    private void Write(in PendingRecord r)
+    {
+        switch (r.Kind)
+        {
+            case RecordKind.Frame:
+            case RecordKind.GoalImage:
+                int length;
+                try
+                {
+                    length = EncodeFrame(r.Frame!);
+                }
+                catch (Exception e)
+                {
+                    // One frame the encoder cannot handle is an event, not the end of the recording.
+                    _store.InsertEvent(r.Step, r.Ticks, EpisodeEventKind.Fault,
+                        $"frame {r.Frame!.Sequence} not recorded: {_encoder.Format} encoder failed: {e.Message}", 1);
+                    break;
+                }
+                if (r.Kind == RecordKind.Frame) _store.InsertFrame(r.Step, r.Ticks, r.Frame!, _encoder.Format, _encoded.AsSpan(0, length));
+                else _store.InsertGoalImage(r.Int0, r.Step, r.Ticks, r.Frame!, _encoder.Format, _encoded.AsSpan(0, length));
+                break;
+            case RecordKind.Latent:
+                _store.InsertLatent(r.Step, r.Ticks, (LatentKind)r.Int0, r.Shape.ToJson(), r.Floats.AsSpan(0, r.Length0));
+                break;
+            case RecordKind.Plan:
+                _store.InsertPlan(r.Step, r.Ticks, r.Text!, r.Text2, r.Long0, r.Int0, r.Double0, r.Double1, r.Float0,
+                    r.Floats.AsSpan(r.Length0, r.Length1), r.Shape.ToJson(), r.Floats.AsSpan(0, r.Length0));
+                break;
+            case RecordKind.Command:
+                _store.InsertCommand(r.Step, r.Ticks, r.Requested, r.Sent, r.Int0, r.Text);
+                break;
+            case RecordKind.ArmState:
+                _store.InsertArmState(r.Step, r.Ticks, r.State);
+                break;
+            case RecordKind.Surprise:
+                _store.InsertSurprise(r.Step, r.Ticks, r.Float0);
+                break;
+            case RecordKind.Timings:
+                _store.InsertTimings(r.Step, r.Ticks, r.Timings);
+                break;
+            case RecordKind.Event:
+                _store.InsertEvent(r.Step, r.Ticks, (EpisodeEventKind)r.Int0, r.Text!, r.Long0);
+                break;
+        }
+    }
+
+    private int EncodeFrame(Frame frame)
+    {
+        if (_encoded.Length == 0) _encoded = new byte[frame.Width * frame.Height * 3 + 4096];
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            var n = _encoder.Encode(frame, _encoded);
+            if (n >= 0) return n;
+            _encoded = new byte[_encoded.Length * 2];
+        }
+        throw new InvalidOperationException($"frame encoder '{_encoder.Format}' needs more than {_encoded.Length} bytes for a {frame.Width}x{frame.Height} frame");
+    }
+
+    private void Release(in PendingRecord r)
+    {
+        if (r.Frame is not null) _frames.Return(r.Frame);
+        if (r.Floats is not null) _floats.Return(r.Floats);
+    }
+
+    /// <summary>
+    /// Stops accepting records, writes everything queued, stores the outcome and leaves a single self-contained
+    /// file. Throws <see cref="EpisodeRecordingException"/> if the writer had failed (what was committed stays readable).
+    /// </summary>
+    public async Task CompleteAsync(bool? success, string? outcome = null)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) == 1) return;
+        _channel.Writer.TryComplete();
+        await _consumer.ConfigureAwait(false);
+        try
+        {
+            if (Fault is null)
+            {
+                _store.Begin();
+                WritePendingGap();
+                _store.SetMetadata("end_time_utc", DateTimeOffset.UtcNow.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+                _store.SetMetadata("end_ticks", MonotonicClock.Now.ToString(CultureInfo.InvariantCulture));
+                _store.SetMetadata("success", success is null ? null : success.Value ? "1" : "0");
+                _store.SetMetadata("outcome", outcome);
+                _store.SetMetadata("dropped_records", DroppedRecords.ToString(CultureInfo.InvariantCulture));
+                _store.FinishFile();
+            }
+        }
+        catch (Exception e)
+        {
+            Volatile.Write(ref _fault, e);
+        }
+        finally
+        {
+            _store.Dispose();
+        }
+        if (Fault is { } fault)
+            throw new EpisodeRecordingException($"episode {Path}: the recorder failed: {fault.Message}; rows committed before the failure are readable", fault);
+    }
+
+    /// <summary>Completes with an unknown outcome ("aborted") when <see cref="CompleteAsync"/> was not called.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try { await CompleteAsync(null, "aborted").ConfigureAwait(false); }
+        catch (EpisodeRecordingException) { /* reported by Fault; disposal must not throw */ }
+    }
+
+    private enum RecordKind : byte { Frame, GoalImage, Latent, Plan, Command, ArmState, Surprise, Timings, Event }
+
+    /// <summary>One queued record: a flat struct (no per-record object), payload references are pooled.</summary>
+    private struct PendingRecord
+    {
+        public RecordKind Kind;
+        public long Step, Ticks, Long0;
+        public int Int0, Length0, Length1;
+        public double Double0, Double1;
+        public float Float0;
+        public Frame? Frame;
+        public float[]? Floats;
+        public string? Text, Text2;
+        public Shape Shape;
+        public EeCommand Requested, Sent;
+        public ArmState State;
+        public StepTimings Timings;
+    }
+
+    /// <summary>A tensor shape of rank 1..4 kept inline (no int[] per record).</summary>
+    private struct Shape
+    {
+        private int _d0, _d1, _d2, _d3, _rank;
+
+        public static Shape From(ReadOnlySpan<int> dims, int length, string name)
+        {
+            if (dims.Length is < 1 or > 4) throw new ArgumentException($"expected a shape of rank 1 to 4, found rank {dims.Length}", name);
+            var s = new Shape { _rank = dims.Length };
+            long product = 1;
+            for (var i = 0; i < dims.Length; i++)
+            {
+                if (dims[i] < 0) throw new ArgumentException($"shape dimension {i} is negative ({dims[i]})", name);
+                product *= dims[i];
+            }
+            if (product != length) throw new ArgumentException($"shape product {product} does not match {length} values", name);
+            s._d0 = dims[0];
+            if (dims.Length > 1) s._d1 = dims[1];
+            if (dims.Length > 2) s._d2 = dims[2];
+            if (dims.Length > 3) s._d3 = dims[3];
+            return s;
+        }
+
+        public readonly string ToJson() => JsonSerializer.Serialize(new[] { _d0, _d1, _d2, _d3 }[.._rank], EpisodeJsonContext.Default.Int32Array);
+    }
+
+    /// <summary>Frames owned by the recorder: rented on the loop (a copy), returned after the row is written.</summary>
+    private sealed class FramePool(int capacity)
+    {
+        private readonly Stack<Frame> _free = new(capacity);
+        private int _created;
+
+        public bool TryRent(out Frame frame)
+        {
+            lock (_free)
+            {
+                if (_free.TryPop(out frame!)) return true;
+                if (_created == capacity) return false;
+                _created++;
+            }
+            frame = new Frame(1, 1); // sized by Frame.CopyTo on first use, then reused
+            return true;
+        }
+
+        public void Return(Frame frame)
+        {
+            lock (_free) _free.Push(frame);
+        }
+    }
+}
+
+/// <summary>The recorder's writer failed; the message says why and where.</summary>
+public sealed class EpisodeRecordingException(string message, Exception inner) : Exception(message, inner);

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+
+namespace RobotCtl.Episodes;
+
+/// <summary>The export script could not run or refused the input; the message is meant for the user as is.</summary>
+public sealed class Hdf5ExportException(string message) : Exception(message);
+
+/// <summary>
+/// HDF5 export in the stable-worldmodel layout (pixels, action, proprio, ep_len, ep_offset), done by
+/// tools/episodes/export_hdf5.py under Debian's /usr/bin/python3 with python3-h5py, python3-numpy and python3-pil
+/// (.NET has no HDF5 writer here). This class finds the script, runs it and turns its failures into clear errors.
+/// </summary>
+public static class Hdf5Exporter
+{
+    public const string DefaultPython = "/usr/bin/python3";
+    public const string ScriptRelativePath = "tools/episodes/export_hdf5.py";
+
+    /// <summary>
+    /// The script under $ROBOTCTL_HOME, else under the first ancestor of <paramref name="startDirectory"/> (default: the
+    /// app's base directory) that contains it. Null when not found.
+    /// </summary>
+    public static string? FindScript(string? startDirectory = null)
+    {
+        var home = Environment.GetEnvironmentVariable("ROBOTCTL_HOME");
+        if (!string.IsNullOrEmpty(home) && File.Exists(Path.Combine(home, ScriptRelativePath))) return Path.Combine(home, ScriptRelativePath);
+        for (var dir = new DirectoryInfo(startDirectory ?? AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, ScriptRelativePath);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    /// <summary>Runs the export; returns the script's one-line JSON report. Throws <see cref="Hdf5ExportException"/>.</summary>
+    public static string Export(IReadOnlyList<string> episodePaths, string outputPath, string? scriptPath = null, string python = DefaultPython,
+        TimeSpan? timeout = null)
+    {
+        scriptPath ??= FindScript() ?? throw new Hdf5ExportException(
+            $"HDF5 export needs {ScriptRelativePath}: not found under $ROBOTCTL_HOME or above {AppContext.BaseDirectory}");
+        if (!File.Exists(python))
+            throw new Hdf5ExportException($"HDF5 export needs {python}, which does not exist (Debian: apt-get install python3 python3-numpy python3-h5py python3-pil)");
+
+        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(scriptPath);
+        foreach (var p in episodePaths) start.ArgumentList.Add(p);
+        start.ArgumentList.Add("--out");
+        start.ArgumentList.Add(outputPath);
+        using var process = Process.Start(start) ?? throw new Hdf5ExportException($"could not start {python}");
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        if (!process.WaitForExit(timeout ?? TimeSpan.FromMinutes(30)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new Hdf5ExportException($"HDF5 export of {string.Join(", ", episodePaths)} did not finish in time; stopped");
+        }
+        var error = stderr.Result.Trim();
+        return process.ExitCode switch
+        {
+            0 => stdout.Result.Trim(),
+            2 or 3 => throw new Hdf5ExportException(error),
+            var code => throw new Hdf5ExportException($"HDF5 export failed ({python} {scriptPath} exited with {code}): {LastLines(error, 5)}"),
+        };
+    }
+
+    private static string LastLines(string text, int n) => string.Join("\n", text.Split('\n').TakeLast(n));
+}

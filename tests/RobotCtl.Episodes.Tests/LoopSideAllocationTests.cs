@@ -1,0 +1,63 @@
+using RobotCtl.Core.Arm;
+
+namespace RobotCtl.Episodes.Tests;
+
+public class LoopSideAllocationTests
+{
+    [Fact]
+    public async Task Record_calls_allocate_nothing_on_the_calling_thread_after_warm_up()
+    {
+        using var dir = new TempDir();
+        var encoder = new GateEncoder();
+        var recorder = EpisodeRecorder.Create(dir.Path, RoundTripTests.Metadata(), encoder,
+            new EpisodeRecorderOptions { QueueCapacity = 256, MaxFramesInFlight = 16 });
+        var frame = RoundTripTests.TestFrame(224, 224, 0, 0);
+        var latent = new float[192];
+        var chunk = new float[35];
+        var costs = new float[30];
+        var command = new EeCommand(0.01f, 0, 0, 0, 0, 0, 0);
+        var state = new ArmState(0.4, 0.1, 0.3, 0, 0, 0, 0.5, 0, 0);
+        var timings = new StepTimings(1, 2, 3, 4, 5, 6, 21);
+        // Shapes held in arrays, as the control loop does: a [1, 192] literal at the call site allocates in Debug builds.
+        int[] latentShape = [1, 192], chunkShape = [5, 7];
+
+        void Steps(int from)
+        {
+            for (var s = from; s < from + 10; s++)
+            {
+                recorder.RecordFrame(s, frame);
+                recorder.RecordLatent(s, LatentKind.Observed, latent, latentShape);
+                recorder.RecordPlan(s, new PlanRecord { Planner = "cem", Chunk = chunk, ChunkShape = chunkShape, CostPerIteration = costs, Iterations = 30 });
+                recorder.RecordCommand(s, command, command, 1, "max step");
+                recorder.RecordArmState(s, state);
+                recorder.RecordSurprise(s, 0.5f);
+                recorder.RecordTimings(s, timings);
+            }
+        }
+
+        // Warm-up with the writer held: pooled frames, float buffers and the queue grow to the measured depth once.
+        encoder.Release.Reset();
+        Assert.True(recorder.RecordFrame(-1, frame));
+        Assert.True(encoder.Entered.Wait(TimeSpan.FromSeconds(10)));
+        Steps(0);
+        encoder.Release.Set();
+        while (recorder.CommittedRows < 71) await Task.Delay(5); // 1 + 10 steps x 7 records, all written: the writer is idle
+
+        // Measured: the same calls, the writer held again so each call takes the accepted (queued) path.
+        encoder.Entered.Reset();
+        encoder.Release.Reset();
+        Assert.True(recorder.RecordFrame(-2, frame));
+        Assert.True(encoder.Entered.Wait(TimeSpan.FromSeconds(10)));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Steps(10);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        encoder.Release.Set();
+        await recorder.CompleteAsync(true);
+
+        Assert.Equal(0, recorder.DroppedRecords);
+        Assert.Equal(0, allocated);
+        using var reader = EpisodeReader.Open(recorder.Path);
+        Assert.Equal(22, reader.Count("frames"));
+        Assert.Equal(20, reader.Count("timings"));
+    }
+}
