@@ -116,7 +116,10 @@ public static unsafe class ImageIo
         return new ImageInfo(width, height, channels, bits);
     }
 
-    /// <summary>Saves a frame losslessly as PNG, atomically (written next to the target, then renamed).</summary>
+    /// <summary>
+    /// Saves a frame losslessly as PNG, atomically (written next to the target, then renamed), or straight into the
+    /// target when it is a device or pipe.
+    /// </summary>
     public static void SavePng(string path, Frame frame, int compression = 3)
     {
         ArgumentNullException.ThrowIfNull(frame);
@@ -126,6 +129,13 @@ public static unsafe class ImageIo
         try
         {
             var length = Encode(frame, ".png", compression, ref buffer, pool);
+            if (IsSpecialFile(path))
+            {
+                // A device or pipe (/dev/stdout, a FIFO): renaming over it would replace the device with a file.
+                using var special = new FileStream(path, FileMode.Open, FileAccess.Write);
+                special.Write(buffer, 0, length);
+                return;
+            }
             var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
             Directory.CreateDirectory(directory);
             var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
@@ -230,5 +240,14 @@ public static unsafe class ImageIo
     private static void Check(int rc, string what)
     {
         if (rc != NativeMethods.Ok) throw new VisionException($"{what}: {NativeMethods.LastError()}");
+    }
+
+    /// <summary>An existing target under /dev (a device, /dev/stdout): .NET does not expose the file type, the path tells.</summary>
+    private static bool IsSpecialFile(string path)
+    {
+        if (!File.Exists(path)) return false;
+        var info = new FileInfo(path);
+        var resolved = info.LinkTarget is null ? info.FullName : info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? info.FullName;
+        return resolved.StartsWith("/dev/", StringComparison.Ordinal);
     }
 }
