@@ -1,14 +1,230 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using RobotCtl.Core.WorldModel;
+using RobotCtl.Host.Composition;
+using RobotCtl.Inference;
+using RobotCtl.Inference.WorldModel;
 
 namespace RobotCtl.Host.Commands;
 
-// PLACEHOLDER: replaced by the owner of this command group.
+/// <summary>
+/// `robotctl model check DIR`: loads a model directory with every check of the model contract (manifest, files, graph
+/// signatures, one-sample dry runs) and prints what it is; exit 0 when usable, 1 with a one-line reason on stderr when
+/// not, 2 when the command itself cannot run (bad settings, no ONNX Runtime).
+/// `robotctl model bench DIR`: encoder and predictor latency on this machine.
+/// </summary>
 internal static class ModelCommands
 {
     public static Command Create()
     {
-        var command = new Command("model", "(not built yet)");
-        command.SetAction(_ => { Console.Error.WriteLine("robotctl model: not built yet"); return 2; });
+        var command = new Command("model", "Inspect and measure world models (a directory with model.json, encoder.onnx, predictor.onnx).");
+        command.Subcommands.Add(CheckCommand());
+        command.Subcommands.Add(BenchCommand());
         return command;
     }
+
+    private static Argument<string> DirectoryArgument() =>
+        new("dir") { Description = "Model directory, e.g. models/examples/lewm-small (relative to the current directory or the robotctl home)" };
+
+    private static Option<string?> ProviderOption()
+    {
+        var option = new Option<string?>("--provider")
+        {
+            Description = "Execution provider: auto (CUDA when the loaded ONNX Runtime can start it, else CPU), cpu, cuda, tensorrt. " +
+                          "Default: the Inference:Provider setting (auto). CUDA/TensorRT need a GPU build of ONNX Runtime: " +
+                          $"set {OnnxRuntime.EnvironmentVariable} or {OnnxRuntime.ConfigurationKey} to its libonnxruntime.so.1.",
+        };
+        option.AcceptOnlyFromAmong("auto", "cpu", "cuda", "tensorrt");
+        return option;
+    }
+
+    private static Option<int?> ThreadsOption() =>
+        new("--threads") { Description = "Intra-op threads of each session (0 = one per physical core). Default: the Inference:IntraOpThreads setting." };
+
+    private static Command CheckCommand()
+    {
+        var dir = DirectoryArgument();
+        var json = new Option<bool>("--json") { Description = "Print the report as one JSON object" };
+        var provider = ProviderOption();
+        var threads = ThreadsOption();
+        var command = new Command("check",
+            "Validate a model directory against the model contract: model.json fields, files, graph inputs/outputs against " +
+            "the manifest, and a one-sample dry run of both graphs (finite values of the declared shapes). Prints the " +
+            "signature, latent shape, action layout, state, planner defaults and the dry-run timings. Exit 0 when the " +
+            "model is usable; 1 with the reason on stderr when it is not; 2 when the check cannot run.");
+        command.Arguments.Add(dir);
+        command.Options.Add(json);
+        command.Options.Add(provider);
+        command.Options.Add(threads);
+        command.SetAction(r => Guard("model check", Console.Error, () =>
+            Check(r.GetValue(dir)!, Options(r.GetValue(provider), r.GetValue(threads)), r.GetValue(json), Console.Out, Console.Error)));
+        return command;
+    }
+
+    private static Command BenchCommand()
+    {
+        var dir = DirectoryArgument();
+        var provider = ProviderOption();
+        var threads = ThreadsOption();
+        var batch = new Option<int>("--batch") { Description = "Predictor batch (candidates per call)", DefaultValueFactory = _ => 300 };
+        var runs = new Option<int>("--runs") { Description = "Timed runs of each graph after two warm-up runs", DefaultValueFactory = _ => 10 };
+        var command = new Command("bench",
+            "Measure a model on this machine: encoder latency at batch 1 and predictor step latency at --batch with the " +
+            "full history window, median of --runs, with GFLOP/s when model.json carries \"flops\".");
+        command.Arguments.Add(dir);
+        command.Options.Add(provider);
+        command.Options.Add(threads);
+        command.Options.Add(batch);
+        command.Options.Add(runs);
+        command.SetAction(r => Guard("model bench", Console.Error, () =>
+            Bench(r.GetValue(dir)!, Options(r.GetValue(provider), r.GetValue(threads)), r.GetValue(batch), r.GetValue(runs), Console.Out)));
+        return command;
+    }
+
+    /// <summary>Inference settings from configuration, with the command line's overrides.</summary>
+    internal static InferenceOptions Options(string? provider, int? threads)
+    {
+        var configuration = AppConfiguration.Build();
+        var options = configuration.GetSection("Inference").Get<InferenceOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? InferenceOptions.Default;
+        if (provider is not null)
+        {
+            options = options with
+            {
+                Provider = provider.ToLowerInvariant() switch
+                {
+                    "auto" => ExecutionProvider.Auto,
+                    "cpu" => ExecutionProvider.Cpu,
+                    "cuda" => ExecutionProvider.Cuda,
+                    "tensorrt" => ExecutionProvider.TensorRt,
+                    _ => throw new ArgumentException($"--provider must be auto, cpu, cuda or tensorrt, found '{provider}'"),
+                },
+            };
+        }
+        if (threads is { } n)
+        {
+            if (n < 0) throw new ArgumentException($"--threads must be >= 0, found {n}");
+            options = options with { IntraOpThreads = n };
+        }
+        return options;
+    }
+
+    private static int Guard(string name, TextWriter stderr, Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is InferenceSetupException or WorldModelException or OrtException or ArgumentException
+                                      or InvalidOperationException or IOException)
+        {
+            stderr.WriteLine($"robotctl {name}: {OneLine(e.Message)}");
+            return 2;
+        }
+        catch (Exception e)
+        {
+            stderr.WriteLine($"robotctl {name}: unexpected {e.GetType().Name}: {OneLine(e.Message)}");
+            return 2;
+        }
+    }
+
+    internal static int Check(string directory, InferenceOptions options, bool json, TextWriter stdout, TextWriter stderr)
+    {
+        var report = ModelCheck.Run(RobotCtlHome.Resolve(directory), options);
+        if (json) stdout.WriteLine(report.ToJson());
+        else Print(report, stdout);
+        foreach (var warning in report.Warnings) stderr.WriteLine($"robotctl model check: warning: {OneLine(warning)}");
+        if (report.Usable) return 0;
+        stderr.WriteLine($"robotctl model check: {report.Directory} is not usable: {OneLine(string.Join("; ", report.Problems))}");
+        return 1;
+    }
+
+    private static void Print(ModelCheckReport report, TextWriter o)
+    {
+        var spec = report.Spec;
+        o.WriteLine($"model      {report.Directory}" + (spec is null ? "" : $" ({spec.Name}, family {spec.Family})"));
+        if (report.Library is { } library) o.WriteLine($"runtime    {library}");
+        if (report.Provider is { } provider) o.WriteLine($"provider   {provider}");
+        foreach (var (label, graph) in new[] { ("encoder", report.Encoder), ("predictor", report.Predictor) })
+        {
+            if (graph is null) continue;
+            o.WriteLine($"{label,-10} {graph.File}");
+            foreach (var i in graph.Inputs) o.WriteLine($"  in       {i}");
+            foreach (var x in graph.Outputs) o.WriteLine($"  out      {x}");
+        }
+        if (spec is not null)
+        {
+            o.WriteLine($"image      {spec.Image.Width}x{spec.Image.Height} RGB, x = (pixel / {F(spec.Image.Scale)} - mean) / std, mean [{Join(spec.Image.Mean)}], std [{Join(spec.Image.Std)}]");
+            o.WriteLine($"latent     [{string.Join(", ", spec.LatentShape)}] ({spec.LatentSize} values per frame), history {spec.History} frames, cost {spec.Planner.Cost}");
+            o.WriteLine($"action     dim {spec.ActionDim} x block {spec.ActionBlock} = {spec.ActionBlockSize} per predictor step; " +
+                        $"mean [{Join(spec.ActionMean)}], std [{Join(spec.ActionStd)}], searched [{string.Join(", ", spec.ActionSearch.Select(s => s ? "yes" : "no"))}]");
+            o.WriteLine(spec.StateDim > 0 ? $"state      dim {spec.StateDim}, integrated as {spec.StateIntegration}" : "state      none");
+            var p = spec.Planner;
+            o.WriteLine($"planner    {p.Solver}, samples {p.Samples}, topk {p.TopK}, iterations {p.Iterations}, horizon {p.Horizon}, receding {p.Receding}, init_std {F(p.InitStd)}");
+        }
+        if (report.Flops is { } flops)
+            o.WriteLine($"flops      encoder {flops.EncoderPerImage / 1e6:F1} MFLOP/image; predictor per sample " +
+                        string.Join(", ", flops.PredictorPerSample.OrderBy(kv => kv.Key).Select(kv => $"T={kv.Key}: {kv.Value / 1e6:F1} MFLOP")));
+        if (report.Timings is { } t)
+        {
+            o.WriteLine($"dry run    encoder: load {t.EncoderLoadMs:F1} ms, first run {t.EncoderFirstRunMs:F2} ms, warm run {t.EncoderRunMs:F2} ms (batch 1)");
+            o.WriteLine($"           predictor: load {t.PredictorLoadMs:F1} ms, first run {t.PredictorFirstRunMs:F2} ms, warm run {t.PredictorRunMs:F2} ms (batch 1, T={spec?.History})");
+        }
+        if (report.Usable) o.WriteLine("result     usable");
+        else
+        {
+            o.WriteLine("result     NOT usable:");
+            foreach (var problem in report.Problems) o.WriteLine($"  - {OneLine(problem)}");
+        }
+    }
+
+    internal static int Bench(string directory, InferenceOptions options, int batch, int runs, TextWriter o)
+    {
+        if (batch < 1) throw new ArgumentException($"--batch must be >= 1, found {batch}");
+        if (runs < 1) throw new ArgumentException($"--runs must be >= 1, found {runs}");
+        using var model = OnnxWorldModel.Load(RobotCtlHome.Resolve(directory), options);
+        var spec = model.Spec;
+        o.WriteLine($"model      {model.Manifest.Directory} ({spec.Name}); {model.Library}; provider {model.Provider}; intra-op threads {(options.IntraOpThreads == 0 ? "default" : options.IntraOpThreads)}");
+
+        var pixels = new float[3 * spec.Image.Height * spec.Image.Width];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = MathF.Sin(i * 0.0137f);
+        var latent = new float[spec.LatentSize];
+        var encode = Median(runs, () => model.Encode(pixels, 1, latent));
+        Report(o, "encoder", "batch 1", encode, model.Manifest.Flops?.EncoderPerImage);
+
+        using var buffers = model.CreatePredictorBuffers(batch, spec.History);
+        for (int i = 0; i < buffers.Latents.Length; i++) buffers.Latents[i] = MathF.Sin(i * 0.0137f + 0.2f);
+        var predict = Median(runs, () => model.Predict(buffers));
+        double? perSample = model.Manifest.Flops?.PredictorPerSample.GetValueOrDefault(spec.History);
+        Report(o, "predictor", $"batch {batch}, T={spec.History}", predict, perSample * batch);
+        return 0;
+    }
+
+    private static void Report(TextWriter o, string graph, string shape, double ms, double? flops)
+    {
+        var rate = flops is > 0 ? $", {flops.Value / (ms / 1e3) / 1e9:F1} GFLOP/s" : "";
+        o.WriteLine($"{graph,-10} {shape}: median {ms:F2} ms{rate}");
+    }
+
+    private static double Median(int runs, Action run)
+    {
+        run();
+        run();
+        var times = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            run();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times[runs / 2];
+    }
+
+    private static string F(float v) => v.ToString("0.####", CultureInfo.InvariantCulture);
+    private static string Join(IEnumerable<float> values) => string.Join(", ", values.Select(F));
+
+    private static string OneLine(string text) =>
+        string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -1,0 +1,67 @@
+namespace RobotCtl.Inference;
+
+/// <summary>Where a session runs.</summary>
+public enum ExecutionProvider
+{
+    /// <summary>CUDA when the loaded library has it, else CPU (with a warning).</summary>
+    Auto,
+    Cpu,
+    Cuda,
+    /// <summary>TensorRT, with CUDA behind it for the nodes TensorRT does not take.</summary>
+    TensorRt,
+}
+
+/// <summary>ONNX Runtime's graph optimisation levels.</summary>
+public enum GraphOptimization
+{
+    Disabled = 0,
+    Basic = 1,
+    Extended = 2,
+    All = 99,
+}
+
+/// <summary>Whether independent nodes of a graph may run in parallel (inter-op threads) or one after another.</summary>
+public enum ExecutionMode
+{
+    Sequential = 0,
+    Parallel = 1,
+}
+
+/// <summary>
+/// How sessions are created (configuration section "Inference"). Defaults suit the CPU build on a small machine.
+/// </summary>
+public sealed record InferenceOptions
+{
+    /// <summary>Explicit path of libonnxruntime.so.1 ("Inference:OnnxRuntimeLibrary"); null: search (see README).</summary>
+    public string? OnnxRuntimeLibrary { get; init; }
+
+    public ExecutionProvider Provider { get; init; } = ExecutionProvider.Auto;
+
+    /// <summary>GPU index for Cuda/TensorRt.</summary>
+    public int DeviceId { get; init; }
+
+    /// <summary>Threads inside one operator (matrix products); 0 = ONNX Runtime's default (one per physical core).</summary>
+    public int IntraOpThreads { get; init; }
+
+    /// <summary>Threads across independent operators (only with <see cref="ExecutionMode.Parallel"/>); 0 = default.</summary>
+    public int InterOpThreads { get; init; }
+
+    public GraphOptimization Optimization { get; init; } = GraphOptimization.All;
+
+    public ExecutionMode ExecutionMode { get; init; } = ExecutionMode.Sequential;
+
+    /// <summary>
+    /// Whether idle intra-op threads spin waiting for work (ONNX Runtime's own default is to spin). Off here: spinning
+    /// burns cores that the camera, planner and links need, and measured slower on a busy 2-core machine
+    /// (docs/perf/inference.md).
+    /// </summary>
+    public bool AllowSpinning { get; init; }
+
+    /// <summary>
+    /// When set, ONNX Runtime profiles every run of the session and writes a Chrome-trace JSON named
+    /// PREFIX_&lt;date&gt;.json when the session is disposed (per-operator times; for performance work, not production).
+    /// </summary>
+    public string? ProfileFilePrefix { get; init; }
+
+    public static InferenceOptions Default { get; } = new();
+}

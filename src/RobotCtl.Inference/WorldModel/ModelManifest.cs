@@ -1,0 +1,323 @@
+using System.Globalization;
+using System.Text.Json;
+using RobotCtl.Core.WorldModel;
+
+namespace RobotCtl.Inference.WorldModel;
+
+/// <summary>FLOPs the exporter counted (manifest "flops"; optional): per image, and per sample and window length T.</summary>
+public sealed record ModelFlops(double EncoderPerImage, IReadOnlyDictionary<int, double> PredictorPerSample);
+
+/// <summary>
+/// A validated model.json (see models/README.md and MODEL-CONTRACT.md): the runtime's <see cref="WorldModelSpec"/>
+/// plus where the graphs are and what their tensors are called.
+/// </summary>
+public sealed record ModelManifest
+{
+    public required string Directory { get; init; }
+    public required WorldModelSpec Spec { get; init; }
+    public required string EncoderFile { get; init; }
+    public required string EncoderInput { get; init; }
+    public required string EncoderOutput { get; init; }
+    public required string PredictorFile { get; init; }
+    public required string LatentsInput { get; init; }
+    public required string ActionsInput { get; init; }
+    public string? StatesInput { get; init; }
+    public required string PredictorOutput { get; init; }
+    public ModelFlops? Flops { get; init; }
+
+    public static readonly IReadOnlyList<string> Families = ["lewm", "vjepa2-ac", "dino-wm"];
+    public static readonly IReadOnlyList<string> Solvers = ["cem", "mppi"];
+    public static readonly IReadOnlyList<string> Costs = ["mse", "l1"];
+    public static readonly IReadOnlyList<string> StateIntegrations = ["ee-pose-euler-xyz"];
+
+    /// <summary>Reads and checks <c>directory/model.json</c>.</summary>
+    /// <exception cref="WorldModelException">every problem found, each naming the field, expected and found.</exception>
+    public static ModelManifest Load(string directory)
+    {
+        var problems = new List<string>();
+        return TryLoad(directory, problems) ?? throw new WorldModelException(string.Join("; ", problems));
+    }
+
+    /// <summary>Like <see cref="Load"/>, collecting problems instead of throwing; null when there are any.</summary>
+    internal static ModelManifest? TryLoad(string directory, List<string> problems)
+    {
+        var file = Path.Combine(directory, "model.json");
+        if (!System.IO.Directory.Exists(directory))
+        {
+            problems.Add($"{directory}: model directory not found");
+            return null;
+        }
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Add(e is FileNotFoundException ? $"{file}: file not found (every model directory needs a model.json)"
+                : $"{file}: cannot be read: {e.Message}");
+            return null;
+        }
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(bytes, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+        }
+        catch (JsonException e)
+        {
+            var line = e.LineNumber is { } l ? (l + 1).ToString(CultureInfo.InvariantCulture) : "?";
+            var column = e.BytePositionInLine is { } c ? (c + 1).ToString(CultureInfo.InvariantCulture) : "?";
+            problems.Add($"{file}: not valid JSON at line {line}, position {column}: {FirstSentence(e.Message)}");
+            return null;
+        }
+        using (document)
+        {
+            var before = problems.Count;
+            var manifest = new Reader(file, problems).Read(directory, document.RootElement);
+            return problems.Count == before ? manifest : null;
+        }
+    }
+
+    private static string FirstSentence(string message)
+    {
+        // System.Text.Json appends " LineNumber: x | BytePositionInLine: y." which we already report.
+        int cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        // The message may quote the offending text, newlines included: keep the report on one line.
+        return (cut > 0 ? message[..cut] : message).TrimEnd().Replace("\r", "\\r").Replace("\n", "\\n");
+    }
+
+    /// <summary>Field-by-field reader: each problem names the field ("action.std[3]"), what was expected and found.</summary>
+    private sealed class Reader(string file, List<string> problems)
+    {
+        private void Problem(string field, string expected, JsonElement? found) =>
+            problems.Add($"{file}: {field} {expected}, found {Describe(found)}");
+
+        private static string Describe(JsonElement? e) => e is not { } v ? "nothing (missing)"
+            : v.ValueKind == JsonValueKind.String ? $"\"{v.GetString()}\""
+            : v.GetRawText().Length > 40 ? v.GetRawText()[..40] + "..." : v.GetRawText();
+
+        private static JsonElement? Get(JsonElement? parent, string key) =>
+            parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(key, out var v) ? v : null;
+
+        private JsonElement? Object(JsonElement? parent, string field, string key)
+        {
+            var v = Get(parent, key);
+            if (v is { ValueKind: JsonValueKind.Object }) return v;
+            Problem(field, "must be an object", v);
+            return null;
+        }
+
+        private string String(JsonElement? parent, string field, string key, IReadOnlyList<string>? allowed = null)
+        {
+            if (parent is null) return "";
+            var v = Get(parent, key);
+            var text = v is { ValueKind: JsonValueKind.String } s ? s.GetString() ?? "" : null;
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                Problem(field, "must be a non-empty string", v);
+                return "";
+            }
+            if (allowed is not null && !allowed.Contains(text))
+            {
+                Problem(field, $"must be one of {string.Join(", ", allowed.Select(a => $"\"{a}\""))}", v);
+                return "";
+            }
+            return text;
+        }
+
+        private string? NullableString(JsonElement? parent, string field, string key)
+        {
+            var v = Get(parent, key);
+            if (v is null || v.Value.ValueKind == JsonValueKind.Null) return null;
+            if (v.Value.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.Value.GetString())) return v.Value.GetString();
+            Problem(field, "must be null or a non-empty string", v);
+            return null;
+        }
+
+        private int Int(JsonElement? parent, string field, string key, int min)
+        {
+            if (parent is null) return 0;
+            var v = Get(parent, key);
+            if (v is { ValueKind: JsonValueKind.Number } n && n.TryGetInt32(out var i) && i >= min) return i;
+            Problem(field, min == 1 ? "must be a positive integer" : $"must be an integer >= {min}", v);
+            return 0;
+        }
+
+        private float Positive(JsonElement? parent, string field, string key)
+        {
+            if (parent is null) return 0;
+            var v = Get(parent, key);
+            if (v is { ValueKind: JsonValueKind.Number } n && n.TryGetDouble(out var d) && d > 0 && double.IsFinite(d)) return (float)d;
+            Problem(field, "must be a number > 0", v);
+            return 0;
+        }
+
+        private float[] Numbers(JsonElement? parent, string field, string key, int length, bool positive)
+        {
+            if (parent is null) return [];
+            var v = Get(parent, key);
+            if (v is not { ValueKind: JsonValueKind.Array } array || array.GetArrayLength() != length)
+            {
+                Problem(field, $"must be an array of {length} numbers", v);
+                return [];
+            }
+            var result = new float[length];
+            int i = 0;
+            foreach (var item in array.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out var d) || !double.IsFinite(d))
+                    Problem($"{field}[{i}]", "must be a finite number", item);
+                else if (positive && d <= 0)
+                    Problem($"{field}[{i}]", "must be > 0", item);
+                else
+                    result[i] = (float)d;
+                i++;
+            }
+            return result;
+        }
+
+        public ModelManifest? Read(string directory, JsonElement root)
+        {
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                problems.Add($"{file}: must hold a JSON object, found {root.ValueKind}");
+                return null;
+            }
+            var format = Get(root, "format");
+            if (format is not { ValueKind: JsonValueKind.Number } f || !f.TryGetInt32(out var fv) || fv != 1)
+                Problem("format", "must be 1 (the only model format this robotctl reads)", format);
+            var name = String(root, "name", "name");
+            var family = String(root, "family", "family", Families);
+
+            var image = Object(root, "image", "image");
+            int width = Int(image, "image.width", "width", 1), height = Int(image, "image.height", "height", 1);
+            float scale = Positive(image, "image.scale", "scale");
+            var mean = Numbers(image, "image.mean", "mean", 3, positive: false);
+            var std = Numbers(image, "image.std", "std", 3, positive: true);
+
+            var encoder = Object(root, "encoder", "encoder");
+            var encoderFile = String(encoder, "encoder.file", "file");
+            var encoderInput = String(encoder, "encoder.input", "input");
+            var encoderOutput = String(encoder, "encoder.output", "output");
+
+            var predictor = Object(root, "predictor", "predictor");
+            var predictorFile = String(predictor, "predictor.file", "file");
+            var latents = String(predictor, "predictor.latents", "latents");
+            var actions = String(predictor, "predictor.actions", "actions");
+            var states = NullableString(predictor, "predictor.states", "states");
+            var output = String(predictor, "predictor.output", "output");
+            int history = Int(predictor, "predictor.history", "history", 1);
+
+            var latent = Object(root, "latent", "latent");
+            var latentShape = LatentShape(latent);
+
+            var action = Object(root, "action", "action");
+            int dim = Int(action, "action.dim", "dim", 1), block = Int(action, "action.block", "block", 1);
+            // The per-dimension arrays are checked against dim only once dim itself is valid.
+            var perDimension = dim > 0 ? action : null;
+            var actionMean = Numbers(perDimension, "action.mean", "mean", dim, positive: false);
+            var actionStd = Numbers(perDimension, "action.std", "std", dim, positive: true);
+            var search = Booleans(perDimension, "action.search", "search", dim);
+
+            int stateDim = 0;
+            string? integrate = null;
+            var state = Get(root, "state");
+            if (state is { ValueKind: JsonValueKind.Object })
+            {
+                stateDim = Int(state, "state.dim", "dim", 1);
+                integrate = String(state, "state.integrate", "integrate", StateIntegrations);
+            }
+            else if (state is { ValueKind: not JsonValueKind.Null })
+                Problem("state", "must be null or an object { dim, integrate }", state);
+            if (states is not null && stateDim == 0 && state is not { ValueKind: JsonValueKind.Object })
+                Problem("state", $"must be given because predictor.states names an input (\"{states}\")", state);
+            if (states is null && state is { ValueKind: JsonValueKind.Object })
+                Problem("predictor.states", "must name the predictor's state input because \"state\" is given", Get(predictor, "states"));
+
+            var planner = Object(root, "planner", "planner");
+            var defaults = new PlannerDefaults(
+                Solver: String(planner, "planner.solver", "solver", Solvers),
+                Cost: String(planner, "planner.cost", "cost", Costs),
+                Samples: Int(planner, "planner.samples", "samples", 1),
+                TopK: Int(planner, "planner.topk", "topk", 1),
+                Iterations: Int(planner, "planner.iterations", "iterations", 1),
+                Horizon: Int(planner, "planner.horizon", "horizon", 1),
+                Receding: Int(planner, "planner.receding", "receding", 1),
+                InitStd: Positive(planner, "planner.init_std", "init_std"));
+            if (defaults.TopK > 0 && defaults.Samples > 0 && defaults.TopK > defaults.Samples)
+                problems.Add($"{file}: planner.topk must be <= planner.samples ({defaults.Samples}), found {defaults.TopK}");
+            if (defaults.Receding > 0 && defaults.Horizon > 0 && defaults.Receding > defaults.Horizon)
+                problems.Add($"{file}: planner.receding must be <= planner.horizon ({defaults.Horizon}), found {defaults.Receding}");
+
+            var flops = Flops(Get(root, "flops"));
+
+            return new ModelManifest
+            {
+                Directory = directory,
+                Spec = new WorldModelSpec
+                {
+                    Name = name, Family = family,
+                    Image = new ImageSpec(width, height, scale, mean, std),
+                    LatentShape = latentShape, ActionDim = dim, ActionBlock = block,
+                    ActionMean = actionMean, ActionStd = actionStd, ActionSearch = search,
+                    History = history, StateDim = stateDim, StateIntegration = integrate, Planner = defaults,
+                },
+                EncoderFile = encoderFile, EncoderInput = encoderInput, EncoderOutput = encoderOutput,
+                PredictorFile = predictorFile, LatentsInput = latents, ActionsInput = actions, StatesInput = states,
+                PredictorOutput = output, Flops = flops,
+            };
+        }
+
+        private int[] LatentShape(JsonElement? latent)
+        {
+            if (latent is null) return [];
+            var v = Get(latent, "shape");
+            if (v is not { ValueKind: JsonValueKind.Array } array || array.GetArrayLength() == 0)
+            {
+                Problem("latent.shape", "must be a non-empty array of positive integers", v);
+                return [];
+            }
+            var shape = new int[array.GetArrayLength()];
+            int i = 0;
+            foreach (var item in array.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.Number && item.TryGetInt32(out var d) && d > 0) shape[i] = d;
+                else Problem($"latent.shape[{i}]", "must be a positive integer", item);
+                i++;
+            }
+            return shape;
+        }
+
+        private bool[] Booleans(JsonElement? parent, string field, string key, int length)
+        {
+            if (parent is null) return [];
+            var v = Get(parent, key);
+            if (v is not { ValueKind: JsonValueKind.Array } array || array.GetArrayLength() != length)
+            {
+                Problem(field, $"must be an array of {length} booleans", v);
+                return [];
+            }
+            var result = new bool[length];
+            int i = 0;
+            foreach (var item in array.EnumerateArray())
+            {
+                if (item.ValueKind is JsonValueKind.True or JsonValueKind.False) result[i] = item.GetBoolean();
+                else Problem($"{field}[{i}]", "must be true or false", item);
+                i++;
+            }
+            return result;
+        }
+
+        /// <summary>"flops" is informational (benchmarks): read it when well-formed, ignore it otherwise.</summary>
+        private static ModelFlops? Flops(JsonElement? flops)
+        {
+            if (Get(flops, "encoder_per_image") is not { ValueKind: JsonValueKind.Number } encoder) return null;
+            var perSample = new Dictionary<int, double>();
+            if (Get(flops, "predictor_per_sample") is { ValueKind: JsonValueKind.Object } steps)
+                foreach (var p in steps.EnumerateObject())
+                    if (int.TryParse(p.Name, CultureInfo.InvariantCulture, out var t) && p.Value.ValueKind == JsonValueKind.Number)
+                        perSample[t] = p.Value.GetDouble();
+            return new ModelFlops(encoder.GetDouble(), perSample);
+        }
+    }
+}

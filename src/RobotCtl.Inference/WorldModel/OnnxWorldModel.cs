@@ -1,0 +1,258 @@
+using System.Diagnostics;
+using RobotCtl.Core.WorldModel;
+using RobotCtl.Inference.Native;
+
+namespace RobotCtl.Inference.WorldModel;
+
+/// <summary>Wall-clock milliseconds of loading and of the one-sample dry runs (first run includes lazy initialisation).</summary>
+public sealed record DryRunTimings(
+    double EncoderLoadMs, double PredictorLoadMs,
+    double EncoderFirstRunMs, double EncoderRunMs, double PredictorFirstRunMs, double PredictorRunMs);
+
+/// <summary>
+/// A JEPA world model exported to ONNX (MODEL-CONTRACT.md), run by ONNX Runtime. <see cref="Load"/> refuses a model
+/// that fails any of the contract's checks. <see cref="Predict"/> with buffers from <see cref="CreatePredictorBuffers"/>
+/// allocates nothing managed, and may run concurrently with distinct buffers.
+/// </summary>
+public sealed unsafe class OnnxWorldModel : IWorldModel
+{
+    private readonly InferenceSession _encoder, _predictor;
+    private readonly string _encoderInput, _encoderOutput, _latentsInput, _actionsInput, _statesInput, _predictorOutput;
+    private readonly long[] _latentShape;
+
+    private OnnxWorldModel(ModelManifest manifest, InferenceSession encoder, InferenceSession predictor, DryRunTimings timings)
+    {
+        Manifest = manifest;
+        _encoder = encoder;
+        _predictor = predictor;
+        Timings = timings;
+        _encoderInput = manifest.EncoderInput;
+        _encoderOutput = manifest.EncoderOutput;
+        _latentsInput = manifest.LatentsInput;
+        _actionsInput = manifest.ActionsInput;
+        _statesInput = manifest.StatesInput ?? "";
+        _predictorOutput = manifest.PredictorOutput;
+        _latentShape = manifest.Spec.LatentShape.Select(d => (long)d).ToArray();
+    }
+
+    public ModelManifest Manifest { get; }
+    public WorldModelSpec Spec => Manifest.Spec;
+    public InferenceSession Encoder => _encoder;
+    public InferenceSession Predictor => _predictor;
+    public ExecutionProvider Provider => _predictor.Provider;
+    public OrtLibraryInfo Library => _predictor.Library;
+    public DryRunTimings Timings { get; }
+
+    /// <summary>
+    /// Loads and checks the model directory: manifest, files, graph signatures against the manifest, and a one-sample
+    /// dry run of both graphs.
+    /// </summary>
+    /// <exception cref="WorldModelException">the model is unusable; the message names each problem's file and field.</exception>
+    /// <exception cref="InferenceSetupException">ONNX Runtime or the requested execution provider is unavailable.</exception>
+    public static OnnxWorldModel Load(string directory, InferenceOptions? options = null, Action<string>? warn = null)
+    {
+        var diagnostics = new LoadDiagnostics();
+        return TryLoad(directory, options ?? InferenceOptions.Default, warn, diagnostics)
+            ?? throw new WorldModelException(string.Join("; ", diagnostics.Problems));
+    }
+
+    /// <summary>What a load found on the way, for reports: problems, and whatever was read before the first failure.</summary>
+    internal sealed class LoadDiagnostics
+    {
+        public List<string> Problems { get; } = [];
+        public ModelManifest? Manifest { get; set; }
+        public GraphSignature? Encoder { get; set; }
+        public GraphSignature? Predictor { get; set; }
+    }
+
+    /// <summary>Load collecting problems (null when there are any).</summary>
+    internal static OnnxWorldModel? TryLoad(string directory, InferenceOptions options, Action<string>? warn, LoadDiagnostics diagnostics)
+    {
+        var problems = diagnostics.Problems;
+        // Both sessions meet the same provider situation: say it once.
+        var said = new HashSet<string>();
+        if (warn is { } sink) warn = w => { if (said.Add(w)) sink(w); };
+        var manifest = diagnostics.Manifest = ModelManifest.TryLoad(directory, problems);
+        if (manifest is null) return null;
+
+        var encoderPath = Path.Combine(directory, manifest.EncoderFile);
+        var predictorPath = Path.Combine(directory, manifest.PredictorFile);
+        CheckReadable(encoderPath, "encoder.file", problems);
+        CheckReadable(predictorPath, "predictor.file", problems);
+        if (problems.Count > 0) return null;
+
+        var clock = Stopwatch.StartNew();
+        var encoder = OpenGraph(encoderPath, options, warn, problems);
+        var encoderLoad = clock.Elapsed.TotalMilliseconds;
+        clock.Restart();
+        var predictor = OpenGraph(predictorPath, options, warn, problems);
+        var predictorLoad = clock.Elapsed.TotalMilliseconds;
+        try
+        {
+            if (encoder is not null) diagnostics.Encoder = new GraphSignature(encoder.ModelPath, encoder.Inputs, encoder.Outputs);
+            if (predictor is not null) diagnostics.Predictor = new GraphSignature(predictor.ModelPath, predictor.Inputs, predictor.Outputs);
+            if (encoder is null || predictor is null) return null;
+            var signature = new SignatureCheck(manifest, problems);
+            signature.Encoder(encoder);
+            signature.Predictor(predictor);
+            if (problems.Count > 0) return null;
+
+            var dry = new DryRun(manifest, problems);
+            var (encoderFirst, encoderWarm, latent) = dry.Encoder(encoder);
+            if (latent is null) return null;
+            var (predictorFirst, predictorWarm) = dry.Predictor(predictor, latent);
+            if (problems.Count > 0) return null;
+
+            var model = new OnnxWorldModel(manifest, encoder, predictor,
+                new DryRunTimings(encoderLoad, predictorLoad, encoderFirst, encoderWarm, predictorFirst, predictorWarm));
+            encoder = predictor = null;
+            return model;
+        }
+        finally
+        {
+            encoder?.Dispose();
+            predictor?.Dispose();
+        }
+    }
+
+    private static void CheckReadable(string path, string field, List<string> problems)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            problems.Add($"{path}: file not found (named by {field} in model.json)");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Add($"{path}: cannot be read (named by {field} in model.json): {e.Message}");
+        }
+    }
+
+    private static InferenceSession? OpenGraph(string path, InferenceOptions options, Action<string>? warn, List<string> problems)
+    {
+        try
+        {
+            return InferenceSession.Open(path, options, warn);
+        }
+        catch (OrtException e)
+        {
+            problems.Add($"{path}: ONNX Runtime cannot load this graph ({e.Code}): {InferenceSession.Brief(e.NativeMessage)}");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Encodes [batch, 3, H, W] preprocessed pixels into [batch, LatentSize] latents. ONNX Runtime reads and writes the
+    /// given spans directly (no copies).
+    /// </summary>
+    public void Encode(ReadOnlySpan<float> pixels, int batch, Span<float> latents)
+    {
+        var image = Spec.Image;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        long pixelCount = (long)batch * 3 * image.Height * image.Width;
+        if (pixels.Length != pixelCount)
+            throw new ArgumentException($"pixels must hold {batch} x 3 x {image.Height} x {image.Width} = {pixelCount} floats, found {pixels.Length}", nameof(pixels));
+        if (latents.Length != (long)batch * Spec.LatentSize)
+            throw new ArgumentException($"latents must hold {batch} x {Spec.LatentSize} floats, found {latents.Length}", nameof(latents));
+
+        Span<long> inShape = [batch, 3, image.Height, image.Width];
+        Span<long> outShape = stackalloc long[1 + _latentShape.Length];
+        outShape[0] = batch;
+        _latentShape.CopyTo(outShape[1..]);
+        fixed (float* p = pixels)
+        fixed (float* l = latents)
+        {
+            nint input = 0, output = 0;
+            try
+            {
+                input = OrtTensor.CreateRawValue(p, pixels.Length, inShape);
+                output = OrtTensor.CreateRawValue(l, latents.Length, outShape);
+                _encoder.RunRaw(new ReadOnlySpan<string>(in _encoderInput), &input, new ReadOnlySpan<string>(in _encoderOutput), &output);
+            }
+            finally
+            {
+                if (output != 0) NativeMethods.ReleaseValue(output);
+                if (input != 0) NativeMethods.ReleaseValue(input);
+            }
+        }
+    }
+
+    /// <summary>Native buffers bound to the predictor for calls of <paramref name="batch"/> samples and window <paramref name="time"/>.</summary>
+    public PredictorBuffers CreatePredictorBuffers(int batch, int time)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        if (time < 1 || time > Spec.History)
+            throw new ArgumentOutOfRangeException(nameof(time), time, $"time must be between 1 and the model's history ({Spec.History})");
+        return new OrtPredictorBuffers(this, _predictor, Manifest, batch, time);
+    }
+
+    /// <summary>
+    /// Runs the predictor on <paramref name="buffers"/>. Buffers from <see cref="CreatePredictorBuffers"/> run through
+    /// their IoBinding; other <see cref="PredictorBuffers"/> (e.g. <see cref="ArrayPredictorBuffers"/>) are wrapped for
+    /// the call without copying.
+    /// </summary>
+    public void Predict(PredictorBuffers buffers)
+    {
+        ArgumentNullException.ThrowIfNull(buffers);
+        if (buffers is OrtPredictorBuffers own && ReferenceEquals(own.Owner, this))
+        {
+            _predictor.Run(own.Binding);
+            return;
+        }
+        PredictOver(buffers);
+    }
+
+    private void PredictOver(PredictorBuffers buffers)
+    {
+        if (buffers.LatentSize != Spec.LatentSize || buffers.ActionBlockSize != Spec.ActionBlockSize || buffers.StateDim != Spec.StateDim)
+            throw new ArgumentException(
+                $"buffers are for latent {buffers.LatentSize}, action block {buffers.ActionBlockSize}, state {buffers.StateDim}; " +
+                $"model {Spec.Name} needs {Spec.LatentSize}, {Spec.ActionBlockSize}, {Spec.StateDim}", nameof(buffers));
+        if (buffers.Time > Spec.History)
+            throw new ArgumentException($"buffers have window {buffers.Time}, more than the model's history ({Spec.History})", nameof(buffers));
+
+        Span<long> latentShape = stackalloc long[2 + _latentShape.Length];
+        latentShape[0] = buffers.Batch;
+        latentShape[1] = buffers.Time;
+        _latentShape.CopyTo(latentShape[2..]);
+        Span<long> actionShape = [buffers.Batch, buffers.Time, buffers.ActionBlockSize];
+        Span<long> stateShape = [buffers.Batch, buffers.Time, buffers.StateDim];
+        var latents = buffers.Latents;
+        var actions = buffers.Actions;
+        var states = buffers.States;
+        var next = buffers.NextLatents;
+        bool withStates = _statesInput.Length > 0;
+        var inputs = stackalloc nint[3];
+        nint output = 0;
+        fixed (float* l = latents)
+        fixed (float* a = actions)
+        fixed (float* s = states)
+        fixed (float* n = next)
+        {
+            try
+            {
+                inputs[0] = OrtTensor.CreateRawValue(l, latents.Length, latentShape);
+                inputs[1] = OrtTensor.CreateRawValue(a, actions.Length, actionShape);
+                inputs[2] = withStates ? OrtTensor.CreateRawValue(s, states.Length, stateShape) : 0;
+                output = OrtTensor.CreateRawValue(n, next.Length, latentShape);
+                ReadOnlySpan<string> names = [_latentsInput, _actionsInput, _statesInput];
+                _predictor.RunRaw(names[..(withStates ? 3 : 2)], inputs, new ReadOnlySpan<string>(in _predictorOutput), &output);
+            }
+            finally
+            {
+                if (output != 0) NativeMethods.ReleaseValue(output);
+                for (int i = 0; i < 3; i++)
+                    if (inputs[i] != 0) NativeMethods.ReleaseValue(inputs[i]);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _encoder.Dispose();
+        _predictor.Dispose();
+    }
+}
