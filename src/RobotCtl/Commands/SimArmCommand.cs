@@ -1,14 +1,136 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using RobotCtl.Hardware;
+using RobotCtl.Hardware.Links;
+using RobotCtl.Hardware.Servers;
+using RobotCtl.Sim;
 
 namespace RobotCtl.Host.Commands;
 
-// PLACEHOLDER: replaced by the owner of this command group.
+/// <summary>
+/// `robotctl sim-arm`: the simulated workcell as a separate process that speaks the real arm protocol
+/// (hardware/PROTOCOL.md) over a serial device or an MQTT broker, until Ctrl-C or SIGTERM. It logs every command it
+/// receives with what it did with it, and a summary every few seconds.
+/// </summary>
 internal static class SimArmCommand
 {
     public static Command Create()
     {
-        var command = new Command("sim-arm", "(not built yet)");
-        command.SetAction(_ => { Console.Error.WriteLine("robotctl sim-arm: not built yet"); return 2; });
+        var serial = new Option<string?>("--serial") { Description = "Serve on this tty (e.g. one end of a socat pty pair)" };
+        var baud = new Option<int>("--baud") { Description = "Serial speed (a standard termios rate, e.g. 115200 or 1000000)", DefaultValueFactory = _ => 115200 };
+        var mqtt = new Option<string?>("--mqtt") { Description = "Serve through this MQTT broker, host:port" };
+        var robotId = new Option<string?>("--robot-id") { Description = "--mqtt: the robot id (topics robotctl/<id>/...)" };
+        var qos = new Option<int>("--qos") { Description = "--mqtt: QoS for state (0 or 1)", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the simulated scene (block pose)", DefaultValueFactory = _ => 0 };
+        var scene = new Option<string?>("--scene") { Description = "Full scene string instead of --seed, e.g. seed=3,block=0.1:0.05" };
+        var watchdog = new Option<int>("--watchdog-ms") { Description = "Hold when no command arrives for this long", DefaultValueFactory = _ => 250 };
+        var quiet = new Option<bool>("--quiet") { Description = "Log only summaries and faults, not every command" };
+
+        var command = new Command("sim-arm",
+            "Run the simulated workcell as an arm in its own process, speaking the real protocol over --serial <tty> or --mqtt <host:port> --robot-id <id>, until Ctrl-C.");
+        foreach (var o in new Option[] { serial, baud, mqtt, robotId, qos, seed, scene, watchdog, quiet }) command.Options.Add(o);
+
+        command.SetAction(async (r, ct) =>
+        {
+            var tty = r.GetValue(serial);
+            var broker = r.GetValue(mqtt);
+            if ((tty is null) == (broker is null))
+                return Fail("give exactly one of --serial <tty> or --mqtt <host:port>");
+            SimSceneOptions sceneOptions;
+            try
+            {
+                sceneOptions = r.GetValue(scene) is { } s ? SimSceneOptions.Parse(s) : new SimSceneOptions { Seed = r.GetValue(seed) };
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                return Fail($"--scene: {e.Message}");
+            }
+            var serverOptions = new ArmServerOptions { Watchdog = TimeSpan.FromMilliseconds(r.GetValue(watchdog)) };
+
+            using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }));
+            var log = loggers.CreateLogger("sim-arm");
+            var workcell = new SimWorkcell(sceneOptions);
+            var logEach = !r.GetValue(quiet);
+            void OnCommand(ReceivedCommand c)
+            {
+                if (logEach) log.LogInformation("cmd #{Sequence} {Command} {Outcome}", c.Sequence, c.Command, c.Outcome);
+            }
+
+            try
+            {
+                IAsyncDisposable server;
+                Func<string> summary;
+                if (tty is not null)
+                {
+                    var options = new SerialLinkOptions { Device = tty, Baud = r.GetValue(baud) };
+                    options.Validate();
+                    var s = new SerialArmServer(workcell, options, serverOptions, loggers.CreateLogger<SerialArmServer>());
+                    s.CommandReceived += OnCommand;
+                    s.Start();
+                    server = s;
+                    summary = () => $"{(s.IsOpen ? "open" : "waiting for the device")}; applied {s.CommandsApplied}, stale {s.CommandsDroppedStale}, " +
+                                    $"duplicate {s.CommandsDroppedDuplicate}, rejected {s.CommandsRejected}, watchdog holds {s.WatchdogHolds}, CRC errors {s.CrcErrors}";
+                    log.LogInformation("simulated arm on {Device} @ {Baud} (scene seed {Seed}); Ctrl-C to stop", tty, options.Baud, sceneOptions.Seed);
+                }
+                else
+                {
+                    var id = r.GetValue(robotId);
+                    if (string.IsNullOrWhiteSpace(id)) return Fail("--mqtt needs --robot-id <id>");
+                    if (!TryParseEndpoint(broker!, out var host, out var port)) return Fail($"--mqtt: expected host:port (e.g. 127.0.0.1:1883), found '{broker}'");
+                    var options = new MqttLinkOptions { Host = host, Port = port, RobotId = id, Qos = r.GetValue(qos) };
+                    options.Validate();
+                    var m = new MqttArmServer(workcell, options, serverOptions, loggers.CreateLogger<MqttArmServer>());
+                    m.CommandReceived += OnCommand;
+                    m.Start();
+                    server = m;
+                    summary = () => $"{(m.IsConnected ? "connected" : $"not connected ({m.LastError})")}; applied {m.CommandsApplied}, stale {m.CommandsDroppedStale}, " +
+                                    $"duplicate {m.CommandsDroppedDuplicate}, rejected {m.CommandsRejected}, watchdog holds {m.WatchdogHolds}";
+                    log.LogInformation("simulated arm {Id} via mqtt {Host}:{Port} (topics {Prefix}/#, scene seed {Seed}); Ctrl-C to stop", id, host, port, options.TopicPrefix, sceneOptions.Seed);
+                }
+
+                await using (server)
+                {
+                    try
+                    {
+                        while (true)
+                        {
+                            await Task.Delay(TimeSpan.FromSeconds(5), ct);
+                            log.LogInformation("{Summary}; effector at {State}", summary(), Describe(workcell));
+                        }
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        log.LogInformation("stopping: {Summary}", summary());
+                    }
+                }
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or DllNotFoundException)
+            {
+                return Fail(e.Message);
+            }
+        });
         return command;
+    }
+
+    private static string Describe(SimWorkcell w)
+    {
+        var s = w.CurrentState;
+        return $"x {s.X:+0.000;-0.000} y {s.Y:+0.000;-0.000} z {s.Z:+0.000;-0.000} yaw {s.Yaw:+0.00;-0.00} gripper {s.Gripper:0.00}";
+    }
+
+    private static bool TryParseEndpoint(string text, out string host, out int port)
+    {
+        host = ""; port = 0;
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), out port)) return false;
+        host = text[..colon];
+        return true;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"robotctl sim-arm: {message}");
+        return 2;
     }
 }

@@ -1,0 +1,61 @@
+namespace RobotCtl.Hardware.Links;
+
+/// <summary>Serial transport settings (both ends).</summary>
+public sealed record SerialLinkOptions
+{
+    /// <summary>The tty, e.g. /dev/ttyUSB0 or a pty link.</summary>
+    public required string Device { get; init; }
+    /// <summary>A standard termios speed: 9600 .. 4000000 (115200 and 1000000 are the usual ones).</summary>
+    public int Baud { get; init; } = 115200;
+    /// <summary>First wait before trying to reopen a device that went away; doubles per failure up to <see cref="ReconnectMaxDelay"/>.</summary>
+    public TimeSpan ReconnectInitialDelay { get; init; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>How long <c>ConnectAsync</c> waits for the first open before failing.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Longest a write may wait for room in the device's output buffer before the frame is dropped.</summary>
+    public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Device)) throw new ArgumentException("Serial.Device: expected a tty path, found nothing");
+        if (!Serial.SerialPort.IsSupportedBaud(Baud)) throw new ArgumentException($"Serial.Baud: expected a standard speed (9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 921600, 1000000, 2000000, ...), found {Baud}");
+        if (ReconnectInitialDelay <= TimeSpan.Zero || ReconnectMaxDelay < ReconnectInitialDelay) throw new ArgumentException($"Serial reconnect delays: expected 0 < initial <= max, found {ReconnectInitialDelay} / {ReconnectMaxDelay}");
+    }
+}
+
+/// <summary>MQTT transport settings (both ends). Topics live under robotctl/&lt;RobotId&gt;/.</summary>
+public sealed record MqttLinkOptions
+{
+    public string Host { get; init; } = "127.0.0.1";
+    public int Port { get; init; } = 1883;
+    public required string RobotId { get; init; }
+    /// <summary>QoS for commands, state and e-stop (0 or 1; 2 adds a round trip and buys nothing for stale-dropping streams).</summary>
+    public int Qos { get; init; }
+    public int KeepAliveSeconds { get; init; } = 5;
+    public string? Username { get; init; }
+    public string? Password { get; init; }
+    /// <summary>Enables TLS: a CA file (PEM) to verify the broker; optional client certificate and key for mutual TLS.</summary>
+    public string? TlsCaFile { get; init; }
+    public string? TlsCertFile { get; init; }
+    public string? TlsKeyFile { get; init; }
+    public TimeSpan ReconnectInitialDelay { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(8);
+    /// <summary>How long <c>ConnectAsync</c> waits for the broker's CONNACK before failing.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public string TopicPrefix => $"robotctl/{RobotId}";
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Host)) throw new ArgumentException("Mqtt.Host: expected a host name or address, found nothing");
+        if (Port is < 1 or > 65535) throw new ArgumentException($"Mqtt.Port: expected 1..65535, found {Port}");
+        if (string.IsNullOrWhiteSpace(RobotId) || RobotId.IndexOfAny(['/', '+', '#', ' ']) >= 0)
+            throw new ArgumentException($"Mqtt.RobotId: expected a non-empty id without '/', '+', '#' or spaces, found '{RobotId}'");
+        if (Qos is < 0 or > 2) throw new ArgumentException($"Mqtt.Qos: expected 0, 1 or 2, found {Qos}");
+        if (KeepAliveSeconds < 5) throw new ArgumentException($"Mqtt.KeepAliveSeconds: expected >= 5 (libmosquitto's minimum), found {KeepAliveSeconds}");
+        if (TlsCertFile is null != TlsKeyFile is null) throw new ArgumentException("Mqtt.TlsCertFile and Mqtt.TlsKeyFile: give both or neither");
+        if ((TlsCertFile is not null) && TlsCaFile is null) throw new ArgumentException("Mqtt.TlsCaFile: required when a client certificate is given");
+        if (ReconnectInitialDelay < TimeSpan.FromSeconds(1) || ReconnectMaxDelay < ReconnectInitialDelay)
+            throw new ArgumentException($"Mqtt reconnect delays: expected 1 s <= initial <= max (libmosquitto counts whole seconds), found {ReconnectInitialDelay} / {ReconnectMaxDelay}");
+    }
+}

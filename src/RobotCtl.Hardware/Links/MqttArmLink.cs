@@ -1,0 +1,142 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RobotCtl.Core.Arm;
+using RobotCtl.Core.Timing;
+using RobotCtl.Hardware.Mqtt;
+using RobotCtl.Hardware.Protocol;
+
+namespace RobotCtl.Hardware.Links;
+
+/// <summary>
+/// The controller's end of an MQTT arm link (hardware/PROTOCOL.md): publishes command frames to
+/// robotctl/&lt;id&gt;/cmd, e-stop/re-arm frames to /estop, and listens to /state (state, heartbeat and error frames)
+/// and /status ("online"/"offline", retained; "offline" is the arm's last will). Commands are published on the
+/// caller's thread or refused (false) while the broker is unreachable: nothing is queued to burst out after a
+/// reconnect. libmosquitto reconnects with exponential backoff; the link reports each loss and return.
+/// </summary>
+public sealed partial class MqttArmLink : IArmLink, IMqttSink
+{
+    private const int StateTopic = 0, StatusTopic = 1;
+
+    private readonly MqttLinkOptions _options;
+    private readonly ILogger _logger;
+    private readonly LinkState _state = new();
+    private readonly MqttConnection _connection;
+    private readonly FrameDecoder _decoder = new();
+    private readonly byte[] _cmdTopic, _estopTopic;
+    private readonly byte[] _frame = new byte[Frame.MaxFrameSize];
+    private readonly Lock _sendGate = new();
+    private readonly TaskCompletionSource _firstConnect = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile string _robotStatus = "unknown";
+    private int _started;
+
+    public MqttArmLink(MqttLinkOptions options, ILogger<MqttArmLink>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        var p = options.TopicPrefix;
+        _cmdTopic = MqttConnection.Utf8Z(p + "/cmd");
+        _estopTopic = MqttConnection.Utf8Z(p + "/estop");
+        _connection = new MqttConnection(options, $"robotctl-ctl-{options.RobotId}-{Environment.ProcessId}-{Random.Shared.Next():x}",
+            [p + "/state", p + "/status"], will: null, this);
+    }
+
+    public string Description => $"mqtt {_options.Host}:{_options.Port} robot {_options.RobotId} qos {_options.Qos}";
+    public ArmLinkStatus Status => _state.Status;
+    public event Action<ArmLinkEvent>? EventRaised { add => _state.EventRaised += value; remove => _state.EventRaised -= value; }
+
+    /// <summary>The robot's retained status: "online", "offline" (its last will) or "unknown".</summary>
+    public string RobotStatus => _robotStatus;
+    public PeerStatus PeerStatus => _state.PeerStatus;
+    public long CommandsSent => _state.CommandsSent;
+    public long StatesReceived => _state.StatesReceived;
+    public long Reconnects => Math.Max(0, _connection.Connects - 1);
+
+    public async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _started, 1) == 0)
+        {
+            _state.SetStatus(ArmLinkStatus.Connecting, $"connecting to {_connection.Endpoint}");
+            _connection.Start();
+        }
+        try
+        {
+            await _firstConnect.Task.WaitAsync(_options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new ArmLinkException($"{Description}: no connection within {_options.ConnectTimeout.TotalSeconds:0.#} s: {_connection.LastError}");
+        }
+    }
+
+    public bool TrySend(in EeCommand command)
+    {
+        if (!_connection.IsConnected) return false;
+        lock (_sendGate)
+        {
+            var n = Frame.EncodeCommand(_frame, _state.NextSequence(), LinkState.NowMicros(), command);
+            if (!_connection.TryPublish(_cmdTopic, _frame.AsSpan(0, n), _options.Qos, retain: false)) return false;
+        }
+        _state.CountSent();
+        return true;
+    }
+
+    public bool SendEStop() => SendControl(MessageType.EStop);
+    public bool SendRearm() => SendControl(MessageType.Rearm);
+
+    public bool TryGetLatestState(out ArmState state) => _state.TryGetLatest(out state);
+
+    private bool SendControl(MessageType type)
+    {
+        lock (_sendGate)
+        {
+            var n = Frame.Encode(_frame, type, _state.NextSequence(), LinkState.NowMicros(), []);
+            return _connection.TryPublish(_estopTopic, _frame.AsSpan(0, n), 1, retain: false);
+        }
+    }
+
+    void IMqttSink.OnConnected()
+    {
+        LogConnected(_logger, Description);
+        _state.SetStatus(ArmLinkStatus.Online, $"{Description}: connected");
+        _firstConnect.TrySetResult();
+    }
+
+    void IMqttSink.OnConnectionLost(string reason)
+    {
+        LogLost(_logger, Description, reason);
+        _state.SetStatus(ArmLinkStatus.Disconnected, $"{Description}: {reason}; holding and reconnecting");
+    }
+
+    void IMqttSink.OnMessage(int topicIndex, ReadOnlySpan<byte> payload, bool retained)
+    {
+        if (topicIndex == StatusTopic)
+        {
+            var status = Encoding.UTF8.GetString(payload);
+            if (status == _robotStatus) return;
+            _robotStatus = status;
+            _state.Raise(Status, $"robot {_options.RobotId} is {status}");
+            return;
+        }
+        // One MQTT message carries one whole frame; a fresh decoder state per message keeps a bad one from leaking.
+        var now = MonotonicClock.Now;
+        _decoder.Reset();
+        _decoder.Feed(payload);
+        while (_decoder.TryDecode(out var frame)) _state.OnPeerFrame(frame, now);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _connection.Dispose();
+        _state.SetStatus(ArmLinkStatus.Disconnected, $"{Description}: closed");
+        return ValueTask.CompletedTask;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Link}: connected")]
+    private static partial void LogConnected(ILogger logger, string link);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Link}: {Reason}; holding and reconnecting")]
+    private static partial void LogLost(ILogger logger, string link, string reason);
+}

@@ -1,0 +1,40 @@
+using RobotCtl.Core.Arm;
+
+namespace RobotCtl.Hardware.Safety;
+
+/// <summary>Why the governor changed or refused a command. One bit per reason; each is counted separately.</summary>
+[Flags]
+public enum GovernorFlags
+{
+    None = 0,
+    /// <summary>Refused: the e-stop is latched (only <see cref="SafetyGovernor.Rearm"/> clears it).</summary>
+    EStopLatched = 1 << 0,
+    /// <summary>Refused: a component was NaN or infinite.</summary>
+    NonFinite = 1 << 1,
+    /// <summary>Refused: faster than <see cref="SafetyLimits.MaxRateHz"/>; nothing is to be transmitted.</summary>
+    RateLimited = 1 << 2,
+    /// <summary>Refused: there is no arm state, it is older than <see cref="SafetyLimits.MaxStateAge"/>, or not finite.</summary>
+    StaleState = 1 << 3,
+    /// <summary>Hold: no fresh command within <see cref="SafetyLimits.CommandWatchdog"/>.</summary>
+    WatchdogExpired = 1 << 4,
+    /// <summary>Clamped: an axis exceeded <see cref="SafetyLimits.MaxStep"/>.</summary>
+    StepClamped = 1 << 5,
+    /// <summary>Clamped: the predicted position left the workspace box.</summary>
+    WorkspaceClamped = 1 << 6,
+    /// <summary>Clamped: the predicted gripper closedness left [0, 1].</summary>
+    GripperClamped = 1 << 7,
+}
+
+/// <summary>
+/// What the governor decided: the command to transmit (hold when refused), whether to transmit at all (false only
+/// when rate limited or when there is nothing new to send), the flags raised and the main reason in words.
+/// </summary>
+public readonly record struct GovernedCommand(EeCommand Command, bool Transmit, GovernorFlags Flags, string Reason)
+{
+    public const GovernorFlags RefusalFlags =
+        GovernorFlags.EStopLatched | GovernorFlags.NonFinite | GovernorFlags.RateLimited | GovernorFlags.StaleState | GovernorFlags.WatchdogExpired;
+
+    public bool WasRefused => (Flags & RefusalFlags) != 0;
+    public bool WasClamped => (Flags & (GovernorFlags.StepClamped | GovernorFlags.WorkspaceClamped | GovernorFlags.GripperClamped)) != 0;
+    public bool Has(GovernorFlags flag) => (Flags & flag) != 0;
+}

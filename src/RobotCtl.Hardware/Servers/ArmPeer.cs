@@ -1,0 +1,189 @@
+using Microsoft.Extensions.Logging;
+using RobotCtl.Core.Arm;
+using RobotCtl.Core.Timing;
+using RobotCtl.Hardware.Links;
+using RobotCtl.Hardware.Protocol;
+
+namespace RobotCtl.Hardware.Servers;
+
+/// <summary>How the peer logic talks back over its transport.</summary>
+internal interface IPeerOutput
+{
+    void SendState(in ArmState state, uint lastAppliedSequence);
+    void SendHeartbeat(PeerStatus status);
+    void SendError(ushort code, string message);
+}
+
+/// <summary>
+/// The arm side of the protocol, independent of the transport: applies fresh commands to the backend, drops stale,
+/// duplicate and non-finite ones (with an error frame for the latter), latches e-stop until re-arm, holds when the
+/// controller falls silent (watchdog), publishes state after each command and periodically, and heartbeats.
+/// </summary>
+internal sealed partial class ArmPeer : IDisposable
+{
+    public const ushort ErrorNonFinite = 1;
+    public const ushort ErrorBadPayload = 2;
+    public const ushort ErrorEStopped = 3;
+
+    private readonly IArmBackend _backend;
+    private readonly ArmServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly IPeerOutput _output;
+    private readonly CommandFreshness _freshness;
+    private readonly Lock _gate = new();
+    private readonly Thread _ticker;
+    private readonly CancellationTokenSource _stop = new();
+    private long _lastCommandTicks;
+    private bool _holding = true, _estopped;
+    private uint _lastApplied;
+    private long _applied, _stale, _duplicates, _rejected, _watchdogHolds;
+
+    public ArmPeer(IArmBackend backend, ArmServerOptions options, ILogger logger, IPeerOutput output, string name)
+    {
+        options.Validate();
+        _backend = backend; _options = options; _logger = logger; _output = output;
+        _freshness = new CommandFreshness((long)options.MaxCommandAge.TotalMicroseconds);
+        _ticker = new Thread(TickLoop) { IsBackground = true, Name = name + "-ticker" };
+    }
+
+    public event Action<ReceivedCommand>? CommandReceived;
+
+    public long Applied => Interlocked.Read(ref _applied);
+    public long DroppedStale => Interlocked.Read(ref _stale);
+    public long DroppedDuplicate => Interlocked.Read(ref _duplicates);
+    public long Rejected => Interlocked.Read(ref _rejected);
+    public long WatchdogHolds => Interlocked.Read(ref _watchdogHolds);
+    public bool IsEStopped { get { lock (_gate) return _estopped; } }
+    public bool IsHolding { get { lock (_gate) return _holding; } }
+
+    public PeerStatus Status { get { lock (_gate) return _estopped ? PeerStatus.EStopped : _holding ? PeerStatus.Holding : PeerStatus.Ok; } }
+
+    public void Start() => _ticker.Start();
+
+    public void OnFrame(in DecodedFrame frame, long receivedTicks)
+    {
+        switch (frame.Type)
+        {
+            case MessageType.Command:
+                OnCommand(frame, receivedTicks);
+                break;
+            case MessageType.EStop:
+                lock (_gate) { _estopped = true; _backend.Apply(EeCommand.Hold); }
+                LogEStop(_logger);
+                _output.SendHeartbeat(PeerStatus.EStopped);
+                break;
+            case MessageType.Rearm:
+                lock (_gate) _estopped = false;
+                LogRearm(_logger);
+                _output.SendHeartbeat(Status);
+                break;
+        }
+    }
+
+    private void OnCommand(in DecodedFrame frame, long receivedTicks)
+    {
+        if (!frame.TryReadCommand(out var command))
+        {
+            Interlocked.Increment(ref _rejected);
+            _output.SendError(ErrorBadPayload, $"command {frame.Sequence}: payload of {frame.Payload.Length} bytes, expected {Frame.CommandPayloadSize}");
+            return;
+        }
+        string outcome;
+        ArmState state = default;
+        uint applied = 0;
+        lock (_gate)
+        {
+            if (_estopped) outcome = "dropped: e-stopped";
+            else if (!command.IsFinite) outcome = "rejected: non-finite";
+            else
+            {
+                outcome = _freshness.Check(frame.Sequence, frame.TimestampMicros, (long)(MonotonicClock.TicksToMs(receivedTicks) * 1000));
+                if (ReferenceEquals(outcome, CommandFreshness.Fresh))
+                {
+                    state = _backend.Apply(command);
+                    _lastApplied = applied = frame.Sequence;
+                    _lastCommandTicks = receivedTicks;
+                    _holding = false;
+                }
+            }
+        }
+        var ok = ReferenceEquals(outcome, CommandFreshness.Fresh);
+        if (ok) Interlocked.Increment(ref _applied);
+        else if (ReferenceEquals(outcome, CommandFreshness.Stale)) Interlocked.Increment(ref _stale);
+        else if (ReferenceEquals(outcome, CommandFreshness.Duplicate)) Interlocked.Increment(ref _duplicates);
+        else Interlocked.Increment(ref _rejected);
+        CommandReceived?.Invoke(new ReceivedCommand(command, frame.Sequence, frame.TimestampMicros, receivedTicks, ok, outcome));
+        if (ok) _output.SendState(state, applied);
+        else
+        {
+            LogDropped(_logger, frame.Sequence, outcome);
+            if (outcome.StartsWith("rejected", StringComparison.Ordinal)) _output.SendError(ErrorNonFinite, $"command {frame.Sequence}: {outcome}");
+            else if (outcome.EndsWith("e-stopped", StringComparison.Ordinal)) _output.SendError(ErrorEStopped, $"command {frame.Sequence}: {outcome}");
+        }
+    }
+
+    private void TickLoop()
+    {
+        var token = _stop.Token;
+        long lastState = 0, lastBeat = 0;
+        var stateEvery = MonotonicClock.FromTimeSpan(_options.StateInterval);
+        var beatEvery = MonotonicClock.FromTimeSpan(_options.HeartbeatInterval);
+        var watchdog = MonotonicClock.FromTimeSpan(_options.Watchdog);
+        var period = TimeSpan.FromMilliseconds(Math.Clamp(_options.StateInterval.TotalMilliseconds / 2, 1, 20));
+        while (!token.WaitHandle.WaitOne(period))
+        {
+            try
+            {
+                var now = MonotonicClock.Now;
+                var fired = false;
+                ArmState state;
+                uint applied;
+                lock (_gate)
+                {
+                    if (!_holding && now - _lastCommandTicks > watchdog)
+                    {
+                        _holding = true;
+                        _backend.Apply(EeCommand.Hold); // zero motion: for a velocity-style arm this is the stop
+                        fired = true;
+                    }
+                    state = _backend.CurrentState;
+                    applied = _lastApplied;
+                }
+                if (fired)
+                {
+                    Interlocked.Increment(ref _watchdogHolds);
+                    LogWatchdog(_logger, _options.Watchdog.TotalMilliseconds);
+                    _output.SendHeartbeat(PeerStatus.Holding);
+                }
+                if (now - lastState >= stateEvery) { _output.SendState(state, applied); lastState = now; }
+                if (now - lastBeat >= beatEvery) { _output.SendHeartbeat(Status); lastBeat = now; }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogTickFailed(_logger, e.Message);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        if (_ticker.IsAlive) _ticker.Join(TimeSpan.FromSeconds(1));
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "arm server: command {Sequence} {Outcome}")]
+    private static partial void LogDropped(ILogger logger, uint sequence, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "arm server: no command for {WatchdogMs} ms: holding")]
+    private static partial void LogWatchdog(ILogger logger, double watchdogMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "arm server: E-STOP received: holding until re-armed")]
+    private static partial void LogEStop(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "arm server: re-armed")]
+    private static partial void LogRearm(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "arm server: periodic publish failed: {Message}")]
+    private static partial void LogTickFailed(ILogger logger, string message);
+}

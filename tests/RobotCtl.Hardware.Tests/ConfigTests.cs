@@ -1,0 +1,132 @@
+using RobotCtl.Core.Arm;
+using RobotCtl.Hardware;
+using RobotCtl.Hardware.Links;
+
+namespace RobotCtl.Hardware.Tests;
+
+public class ConfigTests
+{
+    private static string Calibration => Path.Combine(TestRig.RepoRoot, "calibration");
+
+    [Fact]
+    public void The_default_rig_loads_identity_and_tabletop_limits()
+    {
+        var rig = RigCalibration.Load(Path.Combine(Calibration, "default"));
+        Assert.Equal(ActionMapping.Identity.AxisOrder, rig.Mapping.AxisOrder);
+        float[] model = [0.01f, -0.02f, 0.03f, 0.1f, -0.1f, 0.2f, 0.5f];
+        Assert.Equal(EeCommand.FromSpan(model), rig.Mapping.ToRobot(model));
+        Assert.Equal([0.02f, 0.02f, 0.02f, 0.05f, 0.05f, 0.05f, 0.2f], rig.Limits.MaxStep);
+        Assert.Equal([-0.3, -0.3, 0.0], rig.Limits.WorkspaceMin);
+        Assert.Equal([0.3, 0.3, 0.3], rig.Limits.WorkspaceMax);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), rig.Limits.CommandWatchdog);
+    }
+
+    [Fact]
+    public void A_mapping_with_a_swap_and_a_sign_maps_as_documented()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("action.json"), """{ "axisOrder": [1,0,2,3,4,5,6], "sign": [1,-1,1,1,1,1,1], "scale": [2,1,1,1,1,1,1] }""");
+        var m = RigCalibration.LoadAction(dir.File("action.json"));
+        var robot = m.ToRobot([0.1f, 0.2f, 0.3f, 0, 0, 0, 0]);
+        Assert.Equal(0.4f, robot.Dx);   // 2 * model[1]
+        Assert.Equal(-0.1f, robot.Dy);  // -1 * model[0]
+        Span<float> back = stackalloc float[7];
+        m.ToModel(robot, back);
+        Assert.Equal(0.1f, back[0], 6);
+        Assert.Equal(0.2f, back[1], 6);
+    }
+
+    [Theory]
+    [InlineData("""{ "maxStep": [0.02, 0.02], "workspaceMin": [0,0,0], "workspaceMax": [1,1,1] }""", "field 'maxStep': expected 7 numbers, found 2")]
+    [InlineData("""{ "maxStep": [0.02,0.02,0.02,0.05,0.05,"x",0.2], "workspaceMin": [0,0,0], "workspaceMax": [1,1,1] }""", "field 'maxStep[5]': expected a finite number, found \"x\"")]
+    [InlineData("""{ "maxStep": [0.02,0.02,0.02,0.05,0.05,0.05,0.2], "workspaceMax": [1,1,1] }""", "field 'workspaceMin': expected an array of 3 numbers, found nothing")]
+    [InlineData("""{ "maxStep": [0.02,0.02,0.02,0.05,0.05,0.05,0.2], "workspaceMin": [0,2,0], "workspaceMax": [1,1,1] }""", "Workspace axis 1: expected min < max")]
+    [InlineData("""{ "maxStep": [0.02,0.02,0.02,0.05,0.05,0.05,0.2], "workspaceMin": [0,0,0], "workspaceMax": [1,1,1], "maxRate": 5 }""", "unknown field 'maxRate'")]
+    [InlineData("""{ "maxStep": [0.02,0.02,0.02,0.05,0.05,0.05,0.2], "workspaceMin": [0,0,0], "workspaceMax": [1,1,1], "maxRateHz": "fast" }""", "field 'maxRateHz': expected a finite number, found \"fast\"")]
+    [InlineData("""{ "maxStep": [0.02, """, "not valid JSON")]
+    public void Bad_limits_name_the_file_and_field(string json, string expected)
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("limits.json"), json);
+        var e = Assert.Throws<ConfigException>(() => RigCalibration.LoadLimits(dir.File("limits.json")));
+        Assert.Contains(dir.File("limits.json"), e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("""{ "axisOrder": [0,0,2,3,4,5,6] }""", "expected a permutation of 0..6")]
+    [InlineData("""{ "sign": [1,1,1,1,1,1,0.5] }""", "Sign[6]: expected +1 or -1")]
+    [InlineData("""{ "scale": [1,1,1,1,1,1] }""", "field 'scale': expected 7 numbers, found 6")]
+    public void Bad_mappings_name_the_file_and_field(string json, string expected)
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("action.json"), json);
+        var e = Assert.Throws<ConfigException>(() => RigCalibration.LoadAction(dir.File("action.json")));
+        Assert.Contains("action.json", e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void A_missing_rig_directory_is_named()
+    {
+        var e = Assert.Throws<ConfigException>(() => RigCalibration.Load(Path.Combine(Calibration, "no-such-rig")));
+        Assert.Contains("no-such-rig", e.Message);
+    }
+
+    [Fact]
+    public void Every_shipped_profile_loads_and_its_rig_resolves()
+    {
+        var files = Directory.GetFiles(Path.Combine(TestRig.RepoRoot, "hardware", "profiles"), "*.json");
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+        {
+            var profile = ArmProfile.Load(file);
+            var rig = profile.LoadCalibration(Calibration);
+            Assert.True(profile.CommandRateHz <= rig.Limits.MaxRateHz);
+        }
+        var mqtt = ArmProfile.Load(Path.Combine(TestRig.RepoRoot, "hardware", "profiles", "sim-mqtt.json"));
+        Assert.Equal(ArmTransport.Mqtt, mqtt.Transport);
+        Assert.Equal("sim1", mqtt.Mqtt!.RobotId);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), mqtt.LoadCalibration(Calibration).Limits.CommandWatchdog);
+    }
+
+    [Theory]
+    [InlineData("""{ "transport": "usb" }""", "field 'transport': expected \"serial\", \"mqtt\" or \"sim\", found \"usb\"")]
+    [InlineData("""{ "transport": "serial" }""", "field 'serial': expected an object (transport is serial), found nothing")]
+    [InlineData("""{ "transport": "serial", "serial": { "device": "/dev/ttyUSB0", "baud": 12345 } }""", "Serial.Baud: expected a standard speed")]
+    [InlineData("""{ "transport": "mqtt", "mqtt": { "robotId": "a/b" } }""", "Mqtt.RobotId: expected a non-empty id without '/'")]
+    [InlineData("""{ "transport": "mqtt", "mqtt": { "robotId": "a", "port": "x" } }""", "field 'mqtt.port': expected an integer, found \"x\"")]
+    [InlineData("""{ "transport": "sim", "commandRateHz": -1 }""", "field 'commandRateHz': expected a number > 0, found -1")]
+    public void Bad_profiles_name_the_file_and_field(string json, string expected)
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("p.json"), json);
+        var e = Assert.Throws<ConfigException>(() => ArmProfile.Load(dir.File("p.json")));
+        Assert.Contains("p.json", e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void A_profile_faster_than_its_rig_allows_is_refused()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("p.json"), """{ "transport": "sim", "commandRateHz": 100 }""");
+        var e = Assert.Throws<ConfigException>(() => ArmProfile.Load(dir.File("p.json")).LoadCalibration(Calibration));
+        Assert.Contains("exceeds the rig's maxRateHz 50", e.Message);
+    }
+
+    [Fact]
+    public async Task The_factory_builds_the_link_the_profile_names()
+    {
+        var dir = Path.Combine(TestRig.RepoRoot, "hardware", "profiles");
+        await using var serial = ArmLinkFactory.Create(ArmProfile.Load(Path.Combine(dir, "sim-serial.json")));
+        Assert.IsType<SerialArmLink>(serial);
+        Assert.Equal("serial /tmp/robotctl-arm-ctl @ 1000000", serial.Description);
+        await using var mqtt = ArmLinkFactory.Create(ArmProfile.Load(Path.Combine(dir, "sim-mqtt.json")));
+        Assert.IsType<MqttArmLink>(mqtt);
+        var simProfile = ArmProfile.Load(Path.Combine(dir, "sim.json"));
+        await using var sim = ArmLinkFactory.Create(simProfile, simLink: () => new RobotCtl.Sim.SimArmLink(new RobotCtl.Sim.SimWorkcell()));
+        Assert.Equal("sim (in-process)", sim.Description);
+        Assert.Throws<ConfigException>(() => ArmLinkFactory.Create(simProfile));
+    }
+}
