@@ -1,14 +1,244 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using RobotCtl.Core.Timing;
+using RobotCtl.Core.WorldModel;
+using RobotCtl.Inference;
+using RobotCtl.Inference.WorldModel;
+using RobotCtl.Planning;
+using RobotCtl.Vision;
+using RobotCtl.Vision.Imaging;
 
 namespace RobotCtl.Host.Commands;
 
-// PLACEHOLDER: replaced by the owner of this command group.
+/// <summary>
+/// `robotctl plan`: one plan from an observation image toward a goal image with a model directory. Both images are
+/// preprocessed the same way (any size, resized to the model's), encoded once, and the planner's chunk, final cost,
+/// iterations and timings are printed (text, or one JSON object with --json). Failures: exit 2, one line on stderr.
+/// </summary>
 internal static class PlanCommand
 {
+    internal sealed record Arguments(
+        string Model, string Observation, string Goal, int? Samples, int? TopK, int? Iterations, int? Horizon,
+        ulong? Seed, double? DeadlineMs, string? Solver, float[]? State, bool Json, int Repeats = 1);
+
     public static Command Create()
     {
-        var command = new Command("plan", "(not built yet)");
-        command.SetAction(_ => { Console.Error.WriteLine("robotctl plan: not built yet"); return 2; });
+        var model = new Option<string>("--model") { Description = "Model directory (model.json, encoder.onnx, predictor.onnx)", Required = true };
+        var observation = new Option<string>("--observation") { Description = "Current image (PNG/JPEG, any size)", Required = true };
+        var goal = new Option<string>("--goal") { Description = "Goal image (PNG/JPEG, any size)", Required = true };
+        var samples = new Option<int?>("--samples") { Description = "Candidates per iteration (default: the model's planner.samples)" };
+        var topk = new Option<int?>("--topk") { Description = "Elites refit per iteration (default: planner.topk)" };
+        var iterations = new Option<int?>("--iterations") { Description = "Solver iterations (default: planner.iterations)" };
+        var horizon = new Option<int?>("--horizon") { Description = "Action blocks planned ahead (default: planner.horizon)" };
+        var seed = new Option<ulong?>("--seed") { Description = "Random seed; the same seed, images and model give the same plan (default 0)" };
+        var deadline = new Option<double?>("--deadline-ms") { Description = "Time budget for the plan; the solver stops before an iteration that would overrun it" };
+        var solver = new Option<string?>("--solver") { Description = "cem or mppi (default: planner.solver)" };
+        solver.AcceptOnlyFromAmong("cem", "mppi");
+        var state = new Option<string?>("--state") { Description = "Current end-effector state for state models: x,y,z,roll,pitch,yaw,gripper (default: zeros)" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var repeats = new Option<int>("--repeats")
+        {
+            Description = "Benchmarking: warm up, then plan this many times from a cold warm start with the same seed; timings are the median",
+            DefaultValueFactory = _ => 1,
+        };
+
+        var command = new Command("plan", "Plan one action chunk from an observation image toward a goal image");
+        foreach (var o in new Option[] { model, observation, goal, samples, topk, iterations, horizon, seed, deadline, solver, state, json, repeats })
+            command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            float[]? stateValues;
+            try
+            {
+                stateValues = ParseState(r.GetValue(state));
+            }
+            catch (FormatException e)
+            {
+                Console.Error.WriteLine($"robotctl plan: --state: {e.Message}");
+                return 2;
+            }
+            return Run(new Arguments(r.GetValue(model)!, r.GetValue(observation)!, r.GetValue(goal)!, r.GetValue(samples),
+                r.GetValue(topk), r.GetValue(iterations), r.GetValue(horizon), r.GetValue(seed), r.GetValue(deadline),
+                r.GetValue(solver), stateValues, r.GetValue(json), r.GetValue(repeats)), Console.Out, Console.Error);
+        });
         return command;
     }
+
+    internal static int Run(Arguments args, TextWriter stdout, TextWriter stderr)
+    {
+        try
+        {
+            return Plan(args, stdout);
+        }
+        catch (Exception e) when (e is WorldModelException or InferenceSetupException or OrtException or VisionException
+                                      or ArgumentException or InvalidOperationException or IOException or DllNotFoundException)
+        {
+            stderr.WriteLine($"robotctl plan: {OneLine(e.Message)}");
+            return 2;
+        }
+        catch (Exception e)
+        {
+            stderr.WriteLine($"robotctl plan: unexpected {e.GetType().Name}: {OneLine(e.Message)}");
+            return 2;
+        }
+    }
+
+    private static int Plan(Arguments args, TextWriter stdout)
+    {
+        using var model = OnnxWorldModel.Load(args.Model);
+        var spec = model.Spec;
+
+        var encodeStart = MonotonicClock.Now;
+        var observation = Encode(model, args.Observation);
+        var goal = Encode(model, args.Goal);
+        var encodeMs = MonotonicClock.ElapsedMs(encodeStart);
+
+        var options = PlannerOptions.ForModel(spec);
+        if (args.Solver is { } s)
+        {
+            var mppi = s == "mppi";
+            options = options with
+            {
+                Solver = mppi ? SolverKind.Mppi : SolverKind.Cem,
+                MinStd = mppi ? 0.05f : 0f, MaxStd = mppi ? 2f : float.PositiveInfinity,
+            };
+        }
+        options = options with
+        {
+            Samples = args.Samples ?? options.Samples,
+            TopK = args.TopK ?? Math.Min(options.TopK, args.Samples ?? options.Samples),
+            Iterations = args.Iterations ?? options.Iterations,
+            Horizon = args.Horizon ?? options.Horizon,
+            Seed = args.Seed ?? 0,
+            Deadline = args.DeadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+        };
+        if (args.DeadlineMs is { } d && !(d >= 0)) throw new ArgumentException($"--deadline-ms: expected a value >= 0, found {d}");
+
+        var state = spec.StateDim > 0 ? args.State ?? new float[spec.StateDim] : [];
+        if (spec.StateDim > 0 && state.Length != spec.StateDim)
+            throw new ArgumentException($"--state: model '{spec.Name}' takes {spec.StateDim} state values, found {state.Length}");
+        if (spec.StateDim == 0 && args.State is not null)
+            throw new ArgumentException($"--state: model '{spec.Name}' takes no state input");
+
+        if (args.Repeats < 1) throw new ArgumentException($"--repeats: expected >= 1, found {args.Repeats}");
+
+        using var planner = new LatentPlanner(model, options);
+        planner.SetGoal(goal);
+        var input = new PlanInput(observation) { States = state, Seed = options.Seed };
+        if (args.Repeats > 1) planner.WarmUp(input);
+        var plan = planner.CreateResult();
+        var runs = new double[args.Repeats];
+        var cpu = new double[args.Repeats];
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        for (var i = 0; i < runs.Length; i++)
+        {
+            planner.ResetWarmStart(); // every repeat is the same computation
+            process.Refresh();
+            var cpuBefore = process.TotalProcessorTime;
+            planner.Plan(input, plan);
+            process.Refresh();
+            cpu[i] = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds; // all threads: shows waiting for cores under load
+            runs[i] = plan.Timings.TotalMs;
+        }
+        if (plan.Actions.Any(a => !float.IsFinite(a)))
+            throw new WorldModelException($"model '{spec.Name}': the plan contains non-finite actions; refusing to print them");
+
+        if (args.Json) WriteJson(stdout, spec, options, plan, encodeMs, runs, cpu);
+        else WriteText(stdout, spec, options, plan, encodeMs, args, runs);
+        return 0;
+    }
+
+    /// <summary>Loads, preprocesses (the model's size, scale, mean, std) and encodes one image.</summary>
+    private static float[] Encode(OnnxWorldModel model, string path)
+    {
+        var frame = ImageIo.Load(path);
+        using var preprocessor = new Preprocessor(model.Spec.Image);
+        var pixels = new float[preprocessor.OutputLength];
+        preprocessor.Process(frame, pixels);
+        var latent = new float[model.Spec.LatentSize];
+        model.Encode(pixels, 1, latent);
+        var bad = Array.FindIndex(latent, v => !float.IsFinite(v));
+        if (bad >= 0) throw new WorldModelException($"model '{model.Spec.Name}': the encoder gave a non-finite latent for {path} (value {bad} is {latent[bad]})");
+        return latent;
+    }
+
+    private static double Median(double[] runs)
+    {
+        var sorted = runs.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static void WriteText(TextWriter o, WorldModelSpec spec, PlannerOptions options, PlanResult plan, double encodeMs, Arguments args, double[] runs)
+    {
+        var c = CultureInfo.InvariantCulture;
+        o.WriteLine($"model {spec.Name} ({spec.Family}), observation {args.Observation}, goal {args.Goal}");
+        o.WriteLine(string.Create(c, $"{options.Solver.ToString().ToLowerInvariant()} {options.Samples} samples, top {options.TopK}, horizon {options.Horizon} x {spec.ActionBlock} steps, seed {plan.Seed}"));
+        var stopped = plan.StoppedByDeadline ? $" (deadline: stopped before iteration {plan.Iterations + 1} of {options.Iterations})" : "";
+        o.WriteLine(string.Create(c, $"iterations {plan.Iterations}{stopped}, final cost {(plan.Iterations > 0 ? plan.FinalCost.ToString("G6", c) : "n/a (warm start, nothing scored)")}"));
+        var t = plan.Timings;
+        o.WriteLine(string.Create(c, $"timings: encode {encodeMs:F1} ms, plan {Median(runs):F1} ms (last plan: predictor {t.PredictorMs:F1}, rollout {t.RolloutMs:F2}, solver {t.SolverMs:F2})"));
+        if (runs.Length > 1) o.WriteLine(string.Create(c, $"plans after warm-up: {string.Join(", ", runs.Select(r => r.ToString("F1", c)))} ms"));
+        o.WriteLine("step  [dx dy dz droll dpitch dyaw gripper]");
+        for (var s = 0; s < plan.Steps; s++)
+            o.WriteLine(string.Create(c, $"{s,4}  {(plan.ActionDim == 7 ? plan.Command(s).ToString() : string.Join(" ", plan.Action(s).ToArray()))}"));
+    }
+
+    private static void WriteJson(TextWriter o, WorldModelSpec spec, PlannerOptions options, PlanResult plan, double encodeMs, double[] runs, double[] cpu)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteString("model", spec.Name);
+            w.WriteStartArray("actions");
+            for (var s = 0; s < plan.Steps; s++)
+            {
+                w.WriteStartArray();
+                foreach (var v in plan.Action(s)) w.WriteNumberValue(v);
+                w.WriteEndArray();
+            }
+            w.WriteEndArray();
+            if (plan.Iterations > 0) w.WriteNumber("cost", plan.FinalCost); else w.WriteNull("cost");
+            w.WriteNumber("iterations", plan.Iterations);
+            w.WriteBoolean("stopped_by_deadline", plan.StoppedByDeadline);
+            w.WriteStartArray("best_cost_per_iteration");
+            foreach (var v in plan.BestCostPerIteration) w.WriteNumberValue(v);
+            w.WriteEndArray();
+            w.WriteString("solver", options.Solver.ToString().ToLowerInvariant());
+            w.WriteNumber("samples", options.Samples);
+            w.WriteNumber("topk", options.TopK);
+            w.WriteNumber("horizon", options.Horizon);
+            w.WriteNumber("block", spec.ActionBlock);
+            w.WriteNumber("seed", plan.Seed);
+            w.WriteStartObject("timings_ms");
+            w.WriteNumber("encode", Math.Round(encodeMs, 3));
+            w.WriteNumber("plan", Math.Round(Median(runs), 3));
+            w.WriteNumber("predictor", Math.Round(plan.Timings.PredictorMs, 3));
+            w.WriteNumber("rollout", Math.Round(plan.Timings.RolloutMs, 3));
+            w.WriteNumber("solver", Math.Round(plan.Timings.SolverMs, 3));
+            w.WriteEndObject();
+            w.WriteStartArray("plan_runs_ms");
+            foreach (var r in runs) w.WriteNumberValue(Math.Round(r, 3));
+            w.WriteEndArray();
+            w.WriteStartArray("plan_cpu_ms");
+            foreach (var c in cpu) w.WriteNumberValue(Math.Round(c, 1));
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        o.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    private static float[]? ParseState(string? text)
+    {
+        if (text is null) return null;
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var values = new float[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+            if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) || !float.IsFinite(values[i]))
+                throw new FormatException($"value {i + 1} '{parts[i]}' is not a finite number (expected x,y,z,roll,pitch,yaw,gripper)");
+        return values;
+    }
+
+    private static string OneLine(string text) => string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -1,0 +1,94 @@
+using RobotCtl.Core.WorldModel;
+using RobotCtl.Planning.Solvers;
+
+namespace RobotCtl.Planning;
+
+public enum SolverKind { Cem, Mppi }
+
+/// <summary>
+/// Planner configuration. Defaults are LeWM's (stable-worldmodel CEM): 300 samples, top 30, 30 iterations,
+/// horizon 5 blocks, initial std 1 in the normalised action space, no momentum, no std clamp.
+/// V-JEPA 2-AC's released code adds momentum on mean and std (0.15-0.25 / 0.95) and a gripper dead-band (0.25);
+/// TD-MPC2's MPPI clamps std to [0.05, 2] with temperature 0.5 (<see cref="ForModel"/> picks those for "mppi").
+/// </summary>
+public sealed record PlannerOptions
+{
+    public SolverKind Solver { get; init; } = SolverKind.Cem;
+    public int Samples { get; init; } = 300;
+    public int TopK { get; init; } = 30;
+    public int Iterations { get; init; } = 30;
+
+    /// <summary>Predictor steps (action blocks) planned ahead.</summary>
+    public int Horizon { get; init; } = 5;
+
+    /// <summary>Initial std of every searched dimension, in normalised units.</summary>
+    public float InitStd { get; init; } = 1f;
+
+    /// <summary>Weight kept on the previous mean / std at each refit (V-JEPA 2-AC momentum); 0 = plain refit.</summary>
+    public float MeanMomentum { get; init; }
+    public float StdMomentum { get; init; }
+
+    /// <summary>Clamp on the refit std, normalised units (MPPI: [0.05, 2]).</summary>
+    public float MinStd { get; init; }
+    public float MaxStd { get; init; } = float.PositiveInfinity;
+
+    /// <summary>MPPI lambda: elite weights are exp(-(cost - min cost) / Temperature).</summary>
+    public float Temperature { get; init; } = 0.5f;
+
+    /// <summary>Re-score the best candidate so far in every iteration (sample 1), so the best cost never rises.</summary>
+    public bool Elitism { get; init; } = true;
+
+    /// <summary>Physical gripper actions with |g| below this become 0 (V-JEPA 2-AC: 0.25); 0 = off. 7-D actions only.</summary>
+    public float GripperDeadband { get; init; }
+
+    /// <summary>Latent distance; null = the model's (manifest planner.cost).</summary>
+    public LatentCost? Cost { get; init; }
+
+    /// <summary>Cost weight per horizon step; null = only the last predicted latent counts (LeWM).</summary>
+    public float[]? StepWeights { get; init; }
+
+    /// <summary>Base seed; plan n uses a seed derived from it and n unless the input names one.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Time budget per plan, from the call; null = run every iteration.</summary>
+    public TimeSpan? Deadline { get; init; }
+
+    /// <summary>The model's shipped planner defaults (manifest "planner"), with TD-MPC2's std clamp for MPPI.</summary>
+    public static PlannerOptions ForModel(WorldModelSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var p = spec.Planner;
+        var mppi = p.Solver.Equals("mppi", StringComparison.OrdinalIgnoreCase);
+        if (!mppi && !p.Solver.Equals("cem", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"planner.solver: expected \"cem\" or \"mppi\", found \"{p.Solver}\"");
+        return new PlannerOptions
+        {
+            Solver = mppi ? SolverKind.Mppi : SolverKind.Cem,
+            Samples = p.Samples, TopK = p.TopK, Iterations = p.Iterations, Horizon = p.Horizon, InitStd = p.InitStd,
+            MinStd = mppi ? 0.05f : 0f, MaxStd = mppi ? 2f : float.PositiveInfinity,
+            Cost = spec.Cost,
+        };
+    }
+
+    public void Validate()
+    {
+        ToSolverSettings().Validate();
+        if (Horizon < 1) throw new ArgumentException($"Horizon: expected >= 1, found {Horizon}");
+        if (!(GripperDeadband >= 0) || !float.IsFinite(GripperDeadband)) throw new ArgumentException($"GripperDeadband: expected a finite value >= 0, found {GripperDeadband}");
+        if (Deadline is { } d && d < TimeSpan.Zero) throw new ArgumentException($"Deadline: expected >= 0, found {d}");
+        if (StepWeights is { } w)
+        {
+            if (w.Length != Horizon) throw new ArgumentException($"StepWeights: expected {Horizon} values (one per horizon step), found {w.Length}");
+            for (var i = 0; i < w.Length; i++)
+                if (!(w[i] >= 0) || !float.IsFinite(w[i])) throw new ArgumentException($"StepWeights[{i}]: expected a finite value >= 0, found {w[i]}");
+            if (w.All(x => x == 0)) throw new ArgumentException("StepWeights: expected at least one weight > 0");
+        }
+    }
+
+    internal SolverSettings ToSolverSettings() => new()
+    {
+        Samples = Samples, TopK = TopK, Iterations = Iterations, InitStd = InitStd,
+        MeanMomentum = MeanMomentum, StdMomentum = StdMomentum, MinStd = MinStd, MaxStd = MaxStd,
+        Temperature = Temperature, Elitism = Elitism,
+    };
+}
