@@ -4,13 +4,15 @@ using RobotCtl.Host.Commands;
 // robotctl: the composition root. Each command group lives in Commands/; this file only assembles them.
 var root = new RootCommand(
     "robotctl: a real-time robot control runtime that plans in the latent space of a JEPA world model " +
-    "(LeWM, V-JEPA 2-AC) and streams 7-D end-effector commands to an arm, or to the simulated workcell.");
-root.Subcommands.Add(ModelCommands.Create());
+    "(LeWM, V-JEPA 2-AC) and streams 7-D end-effector commands to an arm, or to the simulated workcell. " +
+    "Start with `robotctl demo`.");
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(ReplayCommand.Create());
+root.Subcommands.Add(EpisodesCommands.Create());
 root.Subcommands.Add(PlanCommand.Create());
+root.Subcommands.Add(ModelCommands.Create());
 root.Subcommands.Add(SnapshotCommand.Create());
 root.Subcommands.Add(CalibrateCommands.Create());
 root.Subcommands.Add(SimArmCommand.Create());
-root.Subcommands.Add(EpisodesCommands.Create());
-root.Subcommands.Add(RunCommand.Create());
-root.Subcommands.Add(ReplayCommand.Create());
 return await root.Parse(args).InvokeAsync();

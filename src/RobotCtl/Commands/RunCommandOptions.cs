@@ -1,0 +1,102 @@
+using System.CommandLine;
+using RobotCtl.Host.Runtime;
+
+namespace RobotCtl.Host.Commands;
+
+/// <summary>What `run` (and `demo`) were asked on the command line; everything maps onto configuration keys.</summary>
+internal sealed record RunRequest
+{
+    public IReadOnlyList<string> Goals { get; init; } = [];
+    public bool Sim { get; init; }
+    public string? Model { get; init; }
+    public string? Camera { get; init; }
+    public string? Arm { get; init; }
+    public string? Calibration { get; init; }
+    public string? Record { get; init; }
+    public bool NoRecord { get; init; }
+    public int? MaxSteps { get; init; }
+    public int? Seed { get; init; }
+    public ReplanMode? Replan { get; init; }
+    public double? DeadlineMs { get; init; }
+    public int? Samples { get; init; }
+    public int? Iterations { get; init; }
+    public string? SimScene { get; init; }
+    public IReadOnlyList<string> Sets { get; init; } = [];
+    public bool Quiet { get; init; }
+    public bool Verbose { get; init; }
+
+    /// <summary>Command-line values as configuration overrides (they win over appsettings.json and the environment).</summary>
+    public IEnumerable<KeyValuePair<string, string?>> Overrides()
+    {
+        var o = new List<KeyValuePair<string, string?>>();
+        void Set(string key, object? value) { if (value is not null) o.Add(new(key, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture))); }
+        if (Sim) { Set("Runtime:Camera", "sim"); Set("Runtime:Arm", "sim"); }
+        Set("Runtime:Model", Model);
+        Set("Runtime:Camera", Camera);
+        Set("Runtime:Arm", Arm);
+        Set("Runtime:Calibration", Calibration);
+        Set("Runtime:MaxSteps", MaxSteps);
+        Set("Runtime:Seed", Seed);
+        Set("Runtime:ReplanMode", Replan);
+        Set("Planner:DeadlineMs", DeadlineMs);
+        Set("Planner:Samples", Samples);
+        Set("Planner:Iterations", Iterations);
+        Set("Sim:Scene", SimScene);
+        if (Record is not null) { Set("Recording:Directory", Record); Set("Recording:Enabled", true); }
+        if (NoRecord) Set("Recording:Enabled", false);
+        o.AddRange(Composition.AppConfiguration.ParseSets(Sets));
+        return o;
+    }
+}
+
+/// <summary>The options `run` and `demo` share.</summary>
+internal sealed class RunCommandOptions
+{
+    public readonly Option<string[]> Goal = new("--goal") { Description = "Goal image (PNG/JPEG/BMP); repeat for a chain of sub-goals, in order", AllowMultipleArgumentsPerToken = true };
+    public readonly Option<bool> Sim = new("--sim") { Description = "Use the simulated workcell as camera and arm (same as --camera sim --arm sim)" };
+    public readonly Option<string?> Model = new("--model") { Description = "Model directory (model.json + encoder.onnx + predictor.onnx) [Runtime:Model]" };
+    public readonly Option<string?> Camera = new("--camera") { Description = "Camera source: sim, /dev/video0 or an index, a video file, an image directory, rtsp://..., gst:<pipeline> [Runtime:Camera]" };
+    public readonly Option<string?> Arm = new("--arm") { Description = "Arm: sim, or an arm profile name under hardware/profiles/ or a profile file [Runtime:Arm]" };
+    public readonly Option<string?> Calibration = new("--calibration") { Description = "Rig calibration directory [Runtime:Calibration]" };
+    public readonly Option<string?> Record = new("--record") { Description = "Record the episode into this directory [Recording:Directory]" };
+    public readonly Option<bool> NoRecord = new("--no-record") { Description = "Do not record an episode" };
+    public readonly Option<int?> MaxSteps = new("--max-steps") { Description = "Replanning cycles before giving up [Runtime:MaxSteps]" };
+    public readonly Option<int?> Seed = new("--seed") { Description = "Planner seed; cycle n plans with seed + n [Runtime:Seed]" };
+    public readonly Option<ReplanMode?> Replan = new("--replan") { Description = "blocking (execute, then plan) or overlapped (plan while the tail executes) [Runtime:ReplanMode]" };
+    public readonly Option<double?> DeadlineMs = new("--deadline-ms") { Description = "Planner deadline per plan, ms [Planner:DeadlineMs]" };
+    public readonly Option<int?> Samples = new("--samples") { Description = "Planner samples [Planner:Samples]" };
+    public readonly Option<int?> Iterations = new("--iterations") { Description = "Planner iterations [Planner:Iterations]" };
+    public readonly Option<string?> SimScene = new("--sim-scene") { Description = "Simulated scene, e.g. \"seed=3,block=0.1:0.05\" [Sim:Scene]" };
+    public readonly Option<string[]> Set = new("--set") { Description = "Any setting, Section:Key=Value (repeatable), e.g. --set Surprise:StopFactor=20", AllowMultipleArgumentsPerToken = false };
+    public readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Only the summary, no per-cycle progress" };
+    public readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "Debug logging" };
+
+    public void AddTo(Command command, bool goalRequired = true)
+    {
+        Goal.Required = goalRequired;
+        foreach (var option in new Option[] { Goal, Sim, Model, Camera, Arm, Calibration, Record, NoRecord, MaxSteps, Seed, Replan, DeadlineMs, Samples, Iterations, SimScene, Set, Quiet, Verbose })
+            command.Options.Add(option);
+    }
+
+    public RunRequest Read(ParseResult r) => new()
+    {
+        Goals = r.GetValue(Goal) ?? [],
+        Sim = r.GetValue(Sim),
+        Model = r.GetValue(Model),
+        Camera = r.GetValue(Camera),
+        Arm = r.GetValue(Arm),
+        Calibration = r.GetValue(Calibration),
+        Record = r.GetValue(Record),
+        NoRecord = r.GetValue(NoRecord),
+        MaxSteps = r.GetValue(MaxSteps),
+        Seed = r.GetValue(Seed),
+        Replan = r.GetValue(Replan),
+        DeadlineMs = r.GetValue(DeadlineMs),
+        Samples = r.GetValue(Samples),
+        Iterations = r.GetValue(Iterations),
+        SimScene = r.GetValue(SimScene),
+        Sets = r.GetValue(Set) ?? [],
+        Quiet = r.GetValue(Quiet),
+        Verbose = r.GetValue(Verbose),
+    };
+}

@@ -1,0 +1,193 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using RobotCtl.Core.Arm;
+using RobotCtl.Core.Vision;
+using RobotCtl.Episodes;
+using RobotCtl.Hardware;
+using RobotCtl.Hardware.Safety;
+using RobotCtl.Host.Runtime;
+using RobotCtl.Inference;
+using RobotCtl.Inference.WorldModel;
+using RobotCtl.Planning;
+using RobotCtl.Sim;
+using RobotCtl.Vision.Calibration;
+using RobotCtl.Vision.Cameras;
+using RobotCtl.Vision.Imaging;
+
+namespace RobotCtl.Host.Composition;
+
+/// <summary>Every validated settings section of a run.</summary>
+public sealed record RunSettings(
+    RuntimeOptions Runtime, PlannerSettings Planner, SurpriseOptions Surprise, RecordingOptions Recording,
+    SimOptions Sim, InferenceOptions Inference)
+{
+    /// <summary>Binds and validates every section; a bad value throws naming its key.</summary>
+    public static RunSettings From(IConfiguration configuration)
+    {
+        var runtime = AppConfiguration.Bind<RuntimeOptions>(configuration, RuntimeOptions.SectionName);
+        var planner = AppConfiguration.Bind<PlannerSettings>(configuration, PlannerSettings.SectionName);
+        var surprise = configuration.GetSection("Surprise").Get<SurpriseOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? new SurpriseOptions();
+        var recording = AppConfiguration.Bind<RecordingOptions>(configuration, RecordingOptions.SectionName);
+        var sim = AppConfiguration.Bind<SimOptions>(configuration, SimOptions.SectionName);
+        var inference = configuration.GetSection("Inference").Get<InferenceOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? InferenceOptions.Default;
+        runtime.Validate();
+        planner.Validate();
+        try { surprise.Validate(); } catch (ArgumentException e) { throw new ConfigurationValueException(e.Message); }
+        recording.Validate();
+        sim.Validate();
+        if (inference.IntraOpThreads < 0) throw new ConfigurationValueException("Inference:IntraOpThreads", ">= 0", inference.IntraOpThreads);
+        return new RunSettings(runtime, planner, surprise, recording, sim, inference);
+    }
+}
+
+/// <summary>
+/// The composition root of a run: turns validated settings into <see cref="RuntimeComponents"/>, in an order that
+/// refuses bad input (model, calibration, goal images, camera, arm) before anything moves.
+/// </summary>
+public static class RuntimeBuilder
+{
+    /// <param name="workcell">A simulated workcell to use instead of a new one (tests that serve it over a real transport).</param>
+    public static async Task<RuntimeComponents> BuildAsync(RunSettings settings, IReadOnlyList<string> goalPaths,
+        ILoggerFactory loggers, string configurationJson, CancellationToken cancellationToken, SimWorkcell? workcell = null)
+    {
+        var log = loggers.CreateLogger("robotctl.runtime");
+        var o = settings.Runtime;
+        var disposables = new Stack<object>();
+        try
+        {
+            // 1. Calibration: action mapping and safety limits (the governor's and the planner's one source of limits).
+            var calibrationDir = RobotCtlHome.Resolve(o.Calibration);
+            var rig = RigCalibration.Load(calibrationDir);
+            var cameraCalibrationPath = Path.Combine(calibrationDir, "camera.json");
+            var cameraCalibration = o.Camera != "sim" && File.Exists(cameraCalibrationPath) ? CameraCalibration.Load(cameraCalibrationPath) : null;
+
+            // 2. The world model: every contract check and a dry run happen in Load.
+            var modelDir = RobotCtlHome.Resolve(o.Model);
+            var model = OnnxWorldModel.Load(modelDir, settings.Inference, w => log.LogWarning("{Warning}", w));
+            disposables.Push(model);
+            log.LogInformation("model {Name} ({Family}) from {Dir} on {Provider}; {Library}", model.Spec.Name, model.Spec.Family, modelDir, model.Provider, model.Library);
+            var preprocessor = new Preprocessor(model.Spec.Image, cameraCalibration);
+            disposables.Push(preprocessor);
+
+            // 3. Goals, encoded once.
+            var goals = GoalSet.Load(goalPaths.Select(RobotCtlHome.Resolve).ToList(), model, preprocessor);
+
+            // 4. Planner, bounded by the rig's per-step limits in the model's action frame.
+            var plannerOptions = PlannerOptionsFrom(settings.Planner, model.Spec, o.Seed);
+            var planner = new LatentPlanner(model, plannerOptions, ActionBounds.FromLimits(rig.Limits, rig.Mapping));
+            disposables.Push(planner);
+            log.LogInformation("planner {Solver}: {Samples} samples, top {TopK}, {Iterations} iterations, horizon {Horizon}{Deadline}",
+                plannerOptions.Solver, plannerOptions.Samples, plannerOptions.TopK, plannerOptions.Iterations, plannerOptions.Horizon,
+                plannerOptions.Deadline is { } dl ? $", deadline {dl.TotalMilliseconds:F0} ms" : "");
+            planner.SetGoal(goals.Latent(0));
+            planner.WarmUp(new PlanInput(goals.Latent(0)) { States = model.Spec.StateDim > 0 ? new float[model.Spec.StateDim] : default });
+
+            // 5. The world: a shared simulated workcell when the camera or the arm is simulated.
+            if (workcell is null && (o.Camera == "sim" || o.Arm == "sim")) workcell = new SimWorkcell(SimSceneOptions.Parse(settings.Sim.Scene));
+
+            // 6. Camera, then arm.
+            var camera = CameraFactory.Create(o.Camera, new CameraRequest(), workcell,
+                new SimRenderOptions { Width = settings.Sim.Width, Height = settings.Sim.Height }, settings.Sim.Fps);
+            disposables.Push(camera);
+            camera.Start();
+            IArmLink arm = o.Arm == "sim"
+                ? new SimArmLink(workcell!)
+                : ArmLinkFactory.Create(ArmProfile.Load(ResolveProfile(o.Arm)), loggers);
+            disposables.Push(arm);
+            arm.EventRaised += e => log.LogInformation("arm {Status}: {Message}", e.Status, e.Message);
+            await arm.ConnectAsync(cancellationToken).ConfigureAwait(false);
+
+            // 7. Recorder, off the control path.
+            EpisodeRecorder? recorder = null;
+            if (settings.Recording.Enabled)
+            {
+                var dir = RobotCtlHome.Resolve(settings.Recording.Directory);
+                Directory.CreateDirectory(dir);
+                recorder = EpisodeRecorder.Create(dir, new EpisodeMetadata
+                {
+                    Source = o.Camera == "sim" && o.Arm == "sim" ? "sim" : o.Arm,
+                    Model = modelDir,
+                    Calibration = calibrationDir,
+                    ConfigurationJson = configurationJson,
+                    Seed = o.Seed,
+                    Goals = goals.Paths,
+                }, new VisionFrameEncoder(settings.Recording.FrameFormat, settings.Recording.JpegQuality),
+                new EpisodeRecorderOptions { QueueCapacity = settings.Recording.QueueCapacity });
+                disposables.Push(recorder);
+                for (var g = 0; g < goals.Count; g++)
+                {
+                    recorder.RecordGoalImage(g, -1, goals.Images[g]);
+                    recorder.RecordLatent(-1 - g, LatentKind.Goal, goals.Latent(g), model.Spec.LatentShape);
+                }
+                log.LogInformation("recording episode {Id} to {Path}", recorder.Id, recorder.Path);
+            }
+
+            // 8. Governor and streamer: the only way a command reaches the arm.
+            var governor = new SafetyGovernor(rig.Limits, loggers.CreateLogger<SafetyGovernor>());
+            var chunks = new ActionChunkStream(plannerOptions.Horizon * model.Spec.ActionBlock, model.Spec.ActionDim);
+            var recorderRef = recorder;
+            var streamer = new CommandStreamer(chunks, governor, arm, rig.Mapping, o.CommandRateHz,
+                loggers.CreateLogger<CommandStreamer>(), recorderRef is null ? null : c => RecordCommand(recorderRef, arm, c));
+
+            return new RuntimeComponents
+            {
+                Model = model, ModelDirectory = modelDir, Preprocessor = preprocessor, Camera = camera, Arm = arm,
+                Governor = governor, Mapping = rig.Mapping, Planner = planner, Chunks = chunks, Streamer = streamer,
+                Goals = goals, SurpriseOptions = settings.Surprise, Recorder = recorder, Workcell = workcell,
+                PlannerName = plannerOptions.Solver.ToString().ToLowerInvariant(),
+                PlannerSettingsJson = JsonSerializer.Serialize(new
+                {
+                    solver = plannerOptions.Solver.ToString().ToLowerInvariant(), plannerOptions.Samples, plannerOptions.TopK,
+                    plannerOptions.Iterations, plannerOptions.Horizon, plannerOptions.InitStd, seed = o.Seed,
+                    execute_blocks = o.ExecuteBlocks, deadline_ms = settings.Planner.DeadlineMs,
+                }),
+                PlannerDeadline = plannerOptions.Deadline,
+            };
+        }
+        catch
+        {
+            while (disposables.Count > 0)
+            {
+                switch (disposables.Pop())
+                {
+                    case IAsyncDisposable a: await a.DisposeAsync().ConfigureAwait(false); break;
+                    case IDisposable d: d.Dispose(); break;
+                }
+            }
+            throw;
+        }
+    }
+
+    /// <summary>The model's planner defaults with the configured overrides.</summary>
+    public static PlannerOptions PlannerOptionsFrom(PlannerSettings s, Core.WorldModel.WorldModelSpec spec, int seed)
+    {
+        var options = PlannerOptions.ForModel(spec);
+        if (s.Solver is not null) options = PlannerOptions.ForModel(spec with { Planner = spec.Planner with { Solver = s.Solver } });
+        return options with
+        {
+            Samples = s.Samples ?? options.Samples,
+            TopK = Math.Min(s.TopK ?? options.TopK, s.Samples ?? options.Samples),
+            Iterations = s.Iterations ?? options.Iterations,
+            Horizon = s.Horizon ?? options.Horizon,
+            InitStd = s.InitStd ?? options.InitStd,
+            Seed = unchecked((ulong)seed),
+            Deadline = s.DeadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
+        };
+    }
+
+    private static string ResolveProfile(string arm)
+    {
+        if (File.Exists(arm)) return Path.GetFullPath(arm);
+        var named = Path.Combine(RobotCtlHome.Path, "hardware", "profiles", arm.EndsWith(".json", StringComparison.Ordinal) ? arm : arm + ".json");
+        if (File.Exists(named)) return named;
+        throw new ConfigurationValueException("Runtime:Arm", "\"sim\", a profile name under hardware/profiles/ or a profile file", arm);
+    }
+
+    private static void RecordCommand(EpisodeRecorder recorder, IArmLink arm, StreamedCommand c)
+    {
+        var step = c.PlanId;
+        recorder.RecordCommand(step, c.Requested, c.Governed.Command, (int)c.Governed.Flags, c.Governed.Flags == GovernorFlags.None ? null : c.Governed.Reason);
+        if (arm.TryGetLatestState(out var state)) recorder.RecordArmState(step, state);
+    }
+}

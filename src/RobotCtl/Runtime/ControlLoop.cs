@@ -1,0 +1,308 @@
+using Microsoft.Extensions.Logging;
+using RobotCtl.Core.Arm;
+using RobotCtl.Core.Timing;
+using RobotCtl.Core.Vision;
+using RobotCtl.Core.WorldModel;
+using RobotCtl.Episodes;
+using RobotCtl.Hardware.Safety;
+using RobotCtl.Planning;
+using RobotCtl.Vision.Imaging;
+
+namespace RobotCtl.Host.Runtime;
+
+/// <summary>How a run ended; the CLI's exit code follows from it.</summary>
+public enum RunOutcome { Success = 0, StepBudgetExhausted = 3, Stopped = 4, Faulted = 5, Cancelled = 130 }
+
+/// <summary>One line of progress for the console.</summary>
+public readonly record struct CycleReport(
+    int Step, int GoalIndex, int GoalCount, double GoalDistance, double PlanMs, int Iterations, bool StoppedByDeadline,
+    float PlanCost, double Surprise, double SurpriseRatio, SurpriseAction SurpriseAction, double CycleMs);
+
+/// <summary>
+/// The model-predictive control loop: capture -> preprocess -> encode -> (surprise, success) -> plan -> publish the
+/// chunk to the command streamer -> record. Receding horizon: k of the H planned blocks are executed, then it
+/// replans from a fresh frame, either after the chunk is executed (blocking) or while its tail is still running
+/// (overlapped). Buffers are created once; a cycle allocates nothing on the control path.
+/// </summary>
+public sealed class ControlLoop
+{
+    private readonly RuntimeComponents _c;
+    private readonly RuntimeOptions _options;
+    private readonly SurpriseMonitor _surprise;
+    private readonly ILogger _logger;
+    private readonly SectionTimer _timer = new();
+    private readonly Frame _frame;
+    private readonly float[] _pixels, _latent, _predicted, _states, _chunkShapeless;
+    private readonly int[] _latentShape, _chunkShape;
+    private readonly PlanResult _plan;
+    private readonly int _blocksPerCycle, _actionsPerCycle;
+    private bool _hasPrediction;
+
+    public ControlLoop(RuntimeComponents components, RuntimeOptions options, SurpriseOptions surprise, ILogger logger)
+    {
+        _c = components;
+        _options = options;
+        _surprise = new SurpriseMonitor(surprise);
+        _logger = logger;
+        var spec = components.Model.Spec;
+        _frame = new Frame(spec.Image.Width, spec.Image.Height);
+        _pixels = new float[components.Preprocessor.OutputLength];
+        _latent = new float[spec.LatentSize];
+        _predicted = new float[spec.LatentSize];
+        _states = new float[Math.Max(1, spec.StateDim)];
+        _latentShape = spec.LatentShape;
+        _plan = components.Planner.CreateResult();
+        var horizon = components.Planner.Options.Horizon;
+        _blocksPerCycle = options.BlocksPerCycle(spec.Planner.Receding, horizon);
+        _actionsPerCycle = _blocksPerCycle * spec.ActionBlock;
+        _chunkShape = [horizon * spec.ActionBlock, spec.ActionDim];
+        _chunkShapeless = [];
+    }
+
+    public SectionTimer Timer => _timer;
+
+    public int BlocksPerCycle => _blocksPerCycle;
+
+    /// <summary>Raised after every cycle (console progress).</summary>
+    public event Action<CycleReport>? CycleCompleted;
+
+    public int Step { get; private set; }
+
+    /// <summary>Cycles that count as warm-up for <see cref="SteadyAllocatedBytes"/> (JIT, first buffers, first chunk).</summary>
+    public const int WarmupCycles = 3;
+
+    /// <summary>Managed bytes the loop thread allocated in its cycles after warm-up (console reporting excluded).</summary>
+    public long SteadyAllocatedBytes { get; private set; }
+
+    /// <summary>Most managed bytes any single cycle after warm-up allocated.</summary>
+    public long MaxCycleAllocatedBytes { get; private set; }
+
+    public RunOutcome Run(CancellationToken cancellationToken)
+    {
+        var spec = _c.Model.Spec;
+        var goals = _c.Goals;
+        var goalIndex = 0;
+        _c.Planner.SetGoal(goals.Latent(goalIndex));
+        var period = _c.Streamer.Period;
+        var chunkTicks = MonotonicClock.FromTimeSpan(period * _actionsPerCycle);
+        var slackTicks = MonotonicClock.FromTimeSpan(TimeSpan.FromMilliseconds(_options.ChunkSlackMs));
+        var maxAge = TimeSpan.FromMilliseconds(_options.MaxFrameAgeMs);
+        var blocksExecuted = 0;
+        var lastSequence = -1L;
+        var consecutiveFrameFailures = 0;
+
+        for (Step = 0; Step < _options.MaxSteps; Step++)
+        {
+            if (cancellationToken.IsCancellationRequested) return Finish(RunOutcome.Cancelled, "cancelled");
+            var cycleStart = MonotonicClock.Now;
+            var allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
+            _timer.BeginCycle();
+
+            // Capture: a frame newer than the last one used, no older than MaxFrameAge.
+            _timer.Start();
+            var status = WaitForFrame(maxAge, lastSequence, cancellationToken);
+            _timer.Stop(Section.Capture);
+            if (status != FrameReadStatus.Ok)
+            {
+                if (cancellationToken.IsCancellationRequested) return Finish(RunOutcome.Cancelled, "cancelled");
+                _c.Chunks.Clear();
+                _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Fault, $"camera {_c.Camera.Description}: {status}");
+                _logger.LogWarning("step {Step}: no usable frame from {Camera} ({Status}); holding", Step, _c.Camera.Description, status);
+                if (++consecutiveFrameFailures >= 3) return Finish(RunOutcome.Faulted, $"camera {_c.Camera.Description}: {status} three times in a row");
+                Step--;
+                continue;
+            }
+            consecutiveFrameFailures = 0;
+            lastSequence = _frame.Sequence;
+
+            _timer.Start();
+            _c.Preprocessor.Process(_frame, _pixels);
+            _timer.Stop(Section.Preprocess);
+
+            _timer.Start();
+            _c.Model.Encode(_pixels, 1, _latent);
+            _timer.Stop(Section.Encode);
+            if (!AllFinite(_latent)) return Finish(RunOutcome.Faulted, "the encoder produced a non-finite latent");
+
+            // Surprise: what the model predicted for this moment versus what it sees.
+            var surprise = double.NaN;
+            var surpriseAction = SurpriseAction.None;
+            if (_hasPrediction)
+            {
+                surprise = SurpriseMonitor.Distance(_predicted, _latent);
+                surpriseAction = _surprise.Observe(surprise);
+                _c.Recorder?.RecordSurprise(Step, (float)surprise);
+                if (surpriseAction != SurpriseAction.None)
+                {
+                    _logger.LogWarning("step {Step}: surprise {Surprise:F4} is {Ratio:F1}x the baseline: {Action}", Step, surprise, _surprise.LastRatio, surpriseAction);
+                    _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Note, $"surprise {surprise:F4} ({_surprise.LastRatio:F1}x baseline): {surpriseAction}");
+                }
+                if (surpriseAction == SurpriseAction.Stop)
+                {
+                    _c.Chunks.Clear();
+                    return Finish(RunOutcome.Stopped, $"surprise {surprise:F4} is {_surprise.LastRatio:F1}x the baseline");
+                }
+                if (surpriseAction == SurpriseAction.Pause)
+                {
+                    _c.Chunks.Clear();
+                    if (cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(_c.SurpriseOptions.PauseMs))) return Finish(RunOutcome.Cancelled, "cancelled");
+                    _c.Planner.ResetWarmStart();
+                    _hasPrediction = false;
+                    Step--;
+                    continue;
+                }
+                if (surpriseAction == SurpriseAction.Replan) _c.Planner.ResetWarmStart();
+            }
+
+            // Success: close enough to the current goal; then the next sub-goal, or done.
+            var goalDistance = SurpriseMonitor.Distance(_latent, goals.Latent(goalIndex));
+            _c.Recorder?.RecordLatent(Step, LatentKind.Observed, _latent, _latentShape);
+            if (goalDistance <= _options.SuccessThreshold)
+            {
+                _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Note, $"goal {goalIndex + 1}/{goals.Count} reached (distance {goalDistance:F4})");
+                if (++goalIndex >= goals.Count)
+                {
+                    _c.Chunks.Clear();
+                    return Finish(RunOutcome.Success, $"goal reached at step {Step} (distance {goalDistance:F4} <= {_options.SuccessThreshold})");
+                }
+                _c.Planner.SetGoal(goals.Latent(goalIndex));
+                _c.Planner.ResetWarmStart();
+                goalDistance = SurpriseMonitor.Distance(_latent, goals.Latent(goalIndex));
+            }
+
+            // Plan from the current latent (and state, for models that take one).
+            _timer.Start();
+            var hasState = _c.Arm.TryGetLatestState(out var armState);
+            if (spec.StateDim > 0)
+            {
+                if (!hasState) return Finish(RunOutcome.Faulted, "the model needs the arm state and the arm has reported none");
+                armState.CopyPoseTo(_states);
+            }
+            var deadline = _c.PlannerDeadline is { } d ? MonotonicClock.Now + MonotonicClock.FromTimeSpan(d) : (long?)null;
+            var input = new PlanInput(_latent)
+            {
+                States = spec.StateDim > 0 ? _states.AsSpan(0, spec.StateDim) : default,
+                BlocksExecuted = blocksExecuted,
+                Seed = unchecked((ulong)(_options.Seed + Step)),
+                DeadlineTicks = deadline,
+            };
+            try
+            {
+                _c.Planner.Plan(input, _plan);
+            }
+            catch (WorldModelException e)
+            {
+                _c.Chunks.Clear();
+                return Finish(RunOutcome.Faulted, e.Message);
+            }
+            var planMs = _timer.Stop(Section.Plan);
+
+            // Publish: only a chunk of finite actions is ever handed to the streamer.
+            _timer.Start();
+            var published = _plan.Iterations > 0 && AllFinite(_plan.Actions);
+            if (published)
+            {
+                _c.Chunks.ResetDrained();
+                _c.Chunks.Publish(_plan.Actions, _actionsPerCycle, MonotonicClock.Now + chunkTicks + slackTicks, Step, _frame.CaptureTicks);
+                blocksExecuted = _blocksPerCycle;
+                _hasPrediction = _c.Planner.TryPredictLatent(_latent, _plan, _blocksPerCycle, _predicted);
+            }
+            else
+            {
+                _c.Chunks.Clear();
+                blocksExecuted = 0;
+                _hasPrediction = false;
+                _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Fault, $"plan {Step} unusable (iterations {_plan.Iterations}, cost {_plan.FinalCost}); holding");
+            }
+            _timer.Stop(Section.Send);
+
+            _timer.Start();
+            if (_c.Recorder is { } recorder)
+            {
+                recorder.RecordFrame(Step, _frame);
+                recorder.RecordPlan(Step, new PlanRecord
+                {
+                    Chunk = _plan.Actions,
+                    ChunkShape = _chunkShape,
+                    CostPerIteration = _plan.BestCostPerIteration,
+                    Planner = _c.PlannerName,
+                    SettingsJson = _c.PlannerSettingsJson,
+                    Iterations = _plan.Iterations,
+                    Seed = unchecked((long)_plan.Seed),
+                    DeadlineMs = _c.PlannerDeadline?.TotalMilliseconds ?? 0,
+                    ElapsedMs = planMs,
+                    FinalCost = _plan.FinalCost,
+                });
+                if (_hasPrediction) recorder.RecordLatent(Step, LatentKind.Predicted, _predicted, _latentShape);
+                if (hasState) recorder.RecordArmState(Step, armState);
+            }
+            _timer.Stop(Section.Record);
+
+            // Receding horizon: execute k blocks, then replan; overlapped replanning starts while the tail runs.
+            if (published) WaitForExecution(period, cancellationToken);
+
+            _timer.EndCycle();
+            var t = _timer.Current;
+            var cycleMs = MonotonicClock.ElapsedMs(cycleStart);
+            _c.Recorder?.RecordTimings(Step, new StepTimings(t[0], t[1], t[2], t[3], t[4], t[5], cycleMs));
+            if (Step >= WarmupCycles)
+            {
+                var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart;
+                SteadyAllocatedBytes += allocated;
+                MaxCycleAllocatedBytes = Math.Max(MaxCycleAllocatedBytes, allocated);
+            }
+            CycleCompleted?.Invoke(new CycleReport(Step, goalIndex, goals.Count, goalDistance, planMs, _plan.Iterations,
+                _plan.StoppedByDeadline, _plan.FinalCost, surprise, _surprise.LastRatio, surpriseAction, cycleMs));
+        }
+        _c.Chunks.Clear();
+        return Finish(RunOutcome.StepBudgetExhausted, $"goal not reached within {_options.MaxSteps} steps");
+    }
+
+    /// <summary>Why the last run ended, in words.</summary>
+    public string OutcomeMessage { get; private set; } = "";
+
+    private RunOutcome Finish(RunOutcome outcome, string message)
+    {
+        OutcomeMessage = message;
+        // Only a stop or a fault is a fault; reaching the goal, spending the step budget or being interrupted is not.
+        var kind = outcome is RunOutcome.Stopped or RunOutcome.Faulted ? EpisodeEventKind.Fault : EpisodeEventKind.Note;
+        _c.Recorder?.RecordEvent(Step, kind, $"run ended: {outcome}: {message}");
+        return outcome;
+    }
+
+    private FrameReadStatus WaitForFrame(TimeSpan maxAge, long lastSequence, CancellationToken ct)
+    {
+        var giveUp = MonotonicClock.Now + MonotonicClock.FromTimeSpan(TimeSpan.FromMilliseconds(_options.FrameWaitMs));
+        var status = FrameReadStatus.NoFrame;
+        while (!ct.IsCancellationRequested)
+        {
+            status = _c.Camera.ReadLatest(maxAge, _frame);
+            // A frame captured before the last command executed would show the past: wait for a newer one.
+            if (status == FrameReadStatus.Ok && _frame.Sequence > lastSequence) return status;
+            if (status is FrameReadStatus.Failed or FrameReadStatus.Frozen && MonotonicClock.Now > giveUp) return status;
+            if (MonotonicClock.Now > giveUp) return status == FrameReadStatus.Ok ? FrameReadStatus.Stale : status;
+            Thread.Sleep(1);
+        }
+        return status;
+    }
+
+    private void WaitForExecution(TimeSpan period, CancellationToken ct)
+    {
+        if (_options.ReplanMode == ReplanMode.Blocking)
+        {
+            _c.Chunks.WaitDrained(period * (_actionsPerCycle + 2) + TimeSpan.FromMilliseconds(_options.ChunkSlackMs), ct);
+            // Let the last command take effect and a frame showing it be captured.
+            ct.WaitHandle.WaitOne(period);
+            return;
+        }
+        // Overlapped: start the next plan when the remaining actions last about as long as the last plan took.
+        var lead = (int)Math.Ceiling(_timer.Percentile(Section.Plan, 90) / period.TotalMilliseconds) + 1;
+        while (!ct.IsCancellationRequested && _c.Chunks.Remaining > lead) Thread.Sleep(1);
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (var v in values) if (!float.IsFinite(v)) return false;
+        return true;
+    }
+}

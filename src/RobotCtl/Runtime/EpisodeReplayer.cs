@@ -1,0 +1,123 @@
+using RobotCtl.Core.Arm;
+using RobotCtl.Core.Vision;
+using RobotCtl.Core.WorldModel;
+using RobotCtl.Episodes;
+using RobotCtl.Planning;
+using RobotCtl.Vision.Imaging;
+
+namespace RobotCtl.Host.Runtime;
+
+/// <summary>One replayed step: how far the recomputation is from what was recorded (max absolute differences).</summary>
+public sealed record ReplayStep(
+    long Step, double LatentDiff, double PlanDiff, float RecordedCost, float ReplayedCost, int Iterations,
+    double CommandDiff, int CommandsCompared, bool Diverges);
+
+/// <summary>
+/// Recomputes an episode step by step with the same preprocessing, encoder and planner (same seeds, settings,
+/// warm starts and goal switches) and measures where the recomputed latents, plans and commands differ from the
+/// recorded ones. Plans are made from the recorded latents, so the planner's own reproducibility is checked
+/// independently of frame compression; the encoder is checked separately on the decoded frames.
+/// </summary>
+public sealed class EpisodeReplayer(IWorldModel model, Preprocessor preprocessor, LatentPlanner planner, ActionMapping mapping,
+    int blocksPerCycle, double tolerance = 1e-5)
+{
+    public IEnumerable<ReplayStep> Replay(EpisodeReader episode, long from = long.MinValue, long to = long.MaxValue)
+    {
+        var spec = model.Spec;
+        var goalLatents = episode.Latents().Where(l => l.Kind == LatentKind.Goal).OrderByDescending(l => l.Step).Select(l => l.Values).ToList();
+        if (goalLatents.Count == 0) throw new InvalidDataException($"{episode.Path}: the episode has no goal latents; it cannot be replayed");
+        var observed = episode.Latents().Where(l => l.Kind == LatentKind.Observed).GroupBy(l => l.Step).ToDictionary(g => g.Key, g => g.Last().Values);
+        var frames = episode.Frames().GroupBy(f => f.Step).ToDictionary(g => g.Key, g => g.Last());
+        var states = episode.ArmStates().GroupBy(s => s.Step).ToDictionary(g => g.Key, g => g.First().State);
+        var commands = episode.Commands().Where(c => !c.Requested.IsHold).GroupBy(c => c.Step).ToDictionary(g => g.Key, g => g.ToList());
+        var events = episode.Events().Where(e => e.Kind == EpisodeEventKind.Note).ToLookup(e => e.Step);
+
+        var frame = new Frame(spec.Image.Width, spec.Image.Height);
+        var pixels = new float[preprocessor.OutputLength];
+        var latent = new float[spec.LatentSize];
+        var stateBuffer = new float[Math.Max(1, spec.StateDim)];
+        var result = planner.CreateResult();
+        var goalIndex = 0;
+        planner.SetGoal(goalLatents[0]);
+        planner.ResetWarmStart();
+        var blocksExecuted = 0;
+
+        foreach (var plan in episode.Plans().OrderBy(p => p.Step))
+        {
+            var step = plan.Step;
+            // The decisions the live loop took before this plan, as it recorded them.
+            foreach (var e in events[step])
+            {
+                if (e.Message.StartsWith("goal ", StringComparison.Ordinal) && e.Message.Contains(" reached", StringComparison.Ordinal) && goalIndex + 1 < goalLatents.Count)
+                {
+                    planner.SetGoal(goalLatents[++goalIndex]);
+                    planner.ResetWarmStart();
+                }
+                else if (e.Message.StartsWith("surprise ", StringComparison.Ordinal) && (e.Message.EndsWith(": Replan", StringComparison.Ordinal) || e.Message.EndsWith(": Pause", StringComparison.Ordinal)))
+                    planner.ResetWarmStart();
+            }
+            if (!observed.TryGetValue(step, out var recordedLatent))
+                throw new InvalidDataException($"{episode.Path}: step {step} has a plan but no observed latent");
+
+            // Encoder: the recorded frame through the same preprocessing and encoder.
+            var latentDiff = double.NaN;
+            if (frames.TryGetValue(step, out var row) && Decode(row, frame))
+            {
+                preprocessor.Process(frame, pixels);
+                model.Encode(pixels, 1, latent);
+                latentDiff = MaxAbsDiff(latent, recordedLatent);
+            }
+
+            // Planner: from the recorded latent, with the recorded seed and iteration count.
+            if (spec.StateDim > 0 && states.TryGetValue(step, out var state)) state.CopyPoseTo(stateBuffer);
+            planner.Plan(new PlanInput(recordedLatent)
+            {
+                States = spec.StateDim > 0 ? stateBuffer.AsSpan(0, spec.StateDim) : default,
+                BlocksExecuted = blocksExecuted,
+                Seed = unchecked((ulong)plan.Seed),
+                MaxIterations = plan.Iterations,
+            }, result);
+            var published = plan.Iterations > 0 && plan.Chunk.All(float.IsFinite);
+            blocksExecuted = published ? blocksPerCycle : 0;
+            var planDiff = MaxAbsDiff(result.Actions, plan.Chunk);
+
+            // Commands: the recorded requests of this plan versus the replayed chunk through the same mapping.
+            var commandDiff = 0.0;
+            var compared = 0;
+            if (commands.TryGetValue(step, out var sent))
+            {
+                for (var i = 0; i < sent.Count && i < result.Steps; i++)
+                {
+                    var replayed = mapping.ToRobot(result.Action(i));
+                    for (var a = 0; a < EeCommand.Dim; a++) commandDiff = Math.Max(commandDiff, Math.Abs(replayed[a] - sent[i].Requested[a]));
+                    compared++;
+                }
+            }
+
+            if (step < from || step > to) continue;
+            var diverges = planDiff > tolerance || commandDiff > tolerance || result.Iterations != plan.Iterations;
+            yield return new ReplayStep(step, latentDiff, planDiff, plan.FinalCost, result.FinalCost, result.Iterations, commandDiff, compared, diverges);
+        }
+    }
+
+    /// <summary>Decodes a recorded frame (png, jpeg or raw-bgr) into <paramref name="frame"/>.</summary>
+    public static bool Decode(FrameRow row, Frame frame)
+    {
+        if (row.Format == RawBgrFrameEncoder.FormatName)
+        {
+            frame.EnsureSize(row.Width, row.Height);
+            row.Data.AsSpan(0, Math.Min(row.Data.Length, frame.Pixels.Length)).CopyTo(frame.Pixels);
+            return true;
+        }
+        ImageIo.DecodeInto(row.Data, frame, $"frame of step {row.Step}");
+        return true;
+    }
+
+    private static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (a.Length != b.Length) return double.PositiveInfinity;
+        double max = 0;
+        for (var i = 0; i < a.Length; i++) max = Math.Max(max, Math.Abs((double)a[i] - b[i]));
+        return max;
+    }
+}

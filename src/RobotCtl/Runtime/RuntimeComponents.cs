@@ -1,0 +1,64 @@
+using RobotCtl.Core.Arm;
+using RobotCtl.Core.Vision;
+using RobotCtl.Core.WorldModel;
+using RobotCtl.Episodes;
+using RobotCtl.Hardware.Safety;
+using RobotCtl.Planning;
+using RobotCtl.Sim;
+using RobotCtl.Vision.Imaging;
+
+namespace RobotCtl.Host.Runtime;
+
+/// <summary>
+/// Everything one run is made of, composed once by <see cref="Composition.RuntimeBuilder"/> and owned here:
+/// disposing it leaves the arm holding still, stops the camera, closes the episode and releases native memory.
+/// </summary>
+public sealed class RuntimeComponents : IAsyncDisposable
+{
+    public required IWorldModel Model { get; init; }
+    public required string ModelDirectory { get; init; }
+    public required Preprocessor Preprocessor { get; init; }
+    public required ICamera Camera { get; init; }
+    public required IArmLink Arm { get; init; }
+    public required SafetyGovernor Governor { get; init; }
+    public required ActionMapping Mapping { get; init; }
+    public required LatentPlanner Planner { get; init; }
+    public required ActionChunkStream Chunks { get; init; }
+    public required CommandStreamer Streamer { get; init; }
+    public required GoalSet Goals { get; init; }
+    public required SurpriseOptions SurpriseOptions { get; init; }
+    public required string PlannerName { get; init; }
+    public required string PlannerSettingsJson { get; init; }
+    public TimeSpan? PlannerDeadline { get; init; }
+    public EpisodeRecorder? Recorder { get; init; }
+
+    /// <summary>The simulated workcell, when the camera or the arm is simulated.</summary>
+    public SimWorkcell? Workcell { get; init; }
+
+    private bool _closed;
+
+    /// <summary>Writes the outcome and flushes the episode (idempotent).</summary>
+    public async Task CloseEpisodeAsync(RunOutcome outcome, string message)
+    {
+        if (_closed || Recorder is null) return;
+        _closed = true;
+        Recorder.RecordEvent(-1, EpisodeEventKind.Note, $"governor: {Governor.Governed} governed, {Governor.Transmitted} transmitted, " +
+            string.Join(", ", Governor.Counts().Where(c => c.Value > 0).Select(c => $"{c.Key} {c.Value}")));
+        await Recorder.CompleteAsync(outcome == RunOutcome.Success, $"{outcome}: {message}").ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Streamer.Dispose();
+        Camera.Dispose();
+        await Arm.DisposeAsync().ConfigureAwait(false);
+        if (Recorder is not null)
+        {
+            await CloseEpisodeAsync(RunOutcome.Faulted, "runtime disposed before the run ended").ConfigureAwait(false);
+            await Recorder.DisposeAsync().ConfigureAwait(false);
+        }
+        Planner.Dispose();
+        Preprocessor.Dispose();
+        Model.Dispose();
+    }
+}

@@ -1,0 +1,118 @@
+namespace RobotCtl.Host.Runtime;
+
+public enum ReplanMode { Blocking, Overlapped }
+
+/// <summary>
+/// "Runtime" section of appsettings.json: what the control loop is made of and how it paces itself.
+/// Paths are relative to the robotctl home (the repository root) unless absolute.
+/// </summary>
+public sealed class RuntimeOptions
+{
+    public const string SectionName = "Runtime";
+
+    /// <summary>Model directory (model.json + ONNX).</summary>
+    public string Model { get; set; } = "models/examples/lewm-small";
+
+    /// <summary>Rig calibration directory (camera.json, action.json, limits.json).</summary>
+    public string Calibration { get; set; } = "calibration/default";
+
+    /// <summary>Camera source: "sim", a V4L2 device or index, a video file, an image directory, rtsp://..., gst:...</summary>
+    public string Camera { get; set; } = "sim";
+
+    /// <summary>Arm: "sim" (in-process simulated workcell) or an arm profile (hardware/profiles/NAME.json or a path).</summary>
+    public string Arm { get; set; } = "sim";
+
+    /// <summary>Low-level command rate of the streamer (Hz): one low-level action per tick.</summary>
+    public double CommandRateHz { get; set; } = 20;
+
+    /// <summary>Frames older than this are refused (ms).</summary>
+    public double MaxFrameAgeMs { get; set; } = 250;
+
+    /// <summary>How long the loop waits for a fresh frame before it gives up the cycle (ms).</summary>
+    public double FrameWaitMs { get; set; } = 2000;
+
+    public ReplanMode ReplanMode { get; set; } = ReplanMode.Blocking;
+
+    /// <summary>Planned blocks executed before replanning (receding horizon k); 0 = the model's planner.receding.</summary>
+    public int ExecuteBlocks { get; set; }
+
+    /// <summary>Replanning cycles before the run ends without success.</summary>
+    public int MaxSteps { get; set; } = 40;
+
+    /// <summary>
+    /// Success when the distance between the observed latent and the (last) goal latent falls below this
+    /// (mean squared difference per latent element, the same measure as surprise). Model-specific: the random-weight
+    /// example model's latents move by ~3e-5 between visibly different scenes; a trained encoder's by far more.
+    /// </summary>
+    public double SuccessThreshold { get; set; } = 1e-5;
+
+    /// <summary>Seed of the planner's sampler; each cycle uses Seed + step, so a replay reproduces every plan.</summary>
+    public int Seed { get; set; }
+
+    /// <summary>Extra validity granted to a chunk beyond its nominal execution time (ms): a later action is stale.</summary>
+    public double ChunkSlackMs { get; set; } = 250;
+
+    /// <summary>Blocks executed per plan: <see cref="ExecuteBlocks"/>, or the model's receding default, within 1..horizon.</summary>
+    public int BlocksPerCycle(int modelReceding, int horizon) => Math.Clamp(ExecuteBlocks > 0 ? ExecuteBlocks : modelReceding, 1, horizon);
+
+    public void Validate()
+    {
+        Require(!string.IsNullOrWhiteSpace(Model), "Model", "a model directory", Model);
+        Require(!string.IsNullOrWhiteSpace(Camera), "Camera", "a camera source", Camera);
+        Require(!string.IsNullOrWhiteSpace(Arm), "Arm", "\"sim\" or an arm profile", Arm);
+        Require(CommandRateHz is > 0 and <= 1000, "CommandRateHz", "a rate in (0, 1000] Hz", CommandRateHz);
+        Require(MaxFrameAgeMs > 0, "MaxFrameAgeMs", "> 0", MaxFrameAgeMs);
+        Require(FrameWaitMs > 0, "FrameWaitMs", "> 0", FrameWaitMs);
+        Require(ExecuteBlocks >= 0, "ExecuteBlocks", ">= 0", ExecuteBlocks);
+        Require(MaxSteps >= 1, "MaxSteps", ">= 1", MaxSteps);
+        Require(SuccessThreshold >= 0 && double.IsFinite(SuccessThreshold), "SuccessThreshold", "a finite value >= 0", SuccessThreshold);
+        Require(ChunkSlackMs >= 0, "ChunkSlackMs", ">= 0", ChunkSlackMs);
+    }
+
+    internal static void Require(bool ok, string key, string expected, object? found, string section = SectionName)
+    {
+        if (!ok) throw new ConfigurationValueException($"{section}:{key}", expected, found);
+    }
+}
+
+/// <summary>"Planner" section: overrides of the model's planner defaults (null keeps the model's value).</summary>
+public sealed class PlannerSettings
+{
+    public const string SectionName = "Planner";
+
+    public string? Solver { get; set; }
+    public int? Samples { get; set; }
+    public int? TopK { get; set; }
+    public int? Iterations { get; set; }
+    public int? Horizon { get; set; }
+    public float? InitStd { get; set; }
+
+    /// <summary>Stop iterating before this deadline (ms) and return the best plan so far; null: run every iteration.</summary>
+    public double? DeadlineMs { get; set; }
+
+    public void Validate()
+    {
+        const string s = SectionName;
+        if (Solver is not null && Solver is not ("cem" or "mppi")) throw new ConfigurationValueException($"{s}:Solver", "cem or mppi", Solver);
+        if (Samples is <= 0) throw new ConfigurationValueException($"{s}:Samples", "> 0", Samples);
+        if (TopK is <= 0) throw new ConfigurationValueException($"{s}:TopK", "> 0", TopK);
+        if (Samples is not null && TopK is not null && TopK > Samples) throw new ConfigurationValueException($"{s}:TopK", $"<= Samples ({Samples})", TopK);
+        if (Iterations is < 0) throw new ConfigurationValueException($"{s}:Iterations", ">= 0", Iterations);
+        if (Horizon is <= 0) throw new ConfigurationValueException($"{s}:Horizon", "> 0", Horizon);
+        if (InitStd is not null && !(InitStd > 0)) throw new ConfigurationValueException($"{s}:InitStd", "> 0", InitStd);
+        if (DeadlineMs is not null && !(DeadlineMs >= 0)) throw new ConfigurationValueException($"{s}:DeadlineMs", ">= 0", DeadlineMs);
+    }
+}
+
+/// <summary>A configuration value that cannot be used, naming its key, what was expected and what was found.</summary>
+public sealed class ConfigurationValueException : Exception
+{
+    public ConfigurationValueException(string key, string expected, object? found)
+        : base($"configuration {key}: expected {expected}, found {Format(found)}") => Key = key;
+
+    public ConfigurationValueException(string message) : base($"configuration {message}") => Key = "";
+
+    public string Key { get; }
+
+    private static string Format(object? v) => v switch { null => "nothing", string s => $"\"{s}\"", _ => v.ToString() ?? "?" };
+}

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+
+namespace RobotCtl.Host.Runtime;
+
+/// <summary>The timed sections of one control cycle (ARCHITECTURE.md).</summary>
+public enum Section { Capture, Preprocess, Encode, Plan, Send, Record }
+
+/// <summary>
+/// Times the sections of each control cycle and keeps a fixed-size history of every section for percentiles,
+/// without allocating per cycle (ring buffers sized once).
+/// </summary>
+public sealed class SectionTimer
+{
+    public static readonly int SectionCount = Enum.GetValues<Section>().Length;
+
+    private readonly double[][] _history;
+    private readonly double[] _current = new double[SectionCount];
+    private readonly double[] _scratch;
+    private int _count;
+    private long _started;
+
+    public SectionTimer(int historyLength = 4096)
+    {
+        _history = new double[SectionCount][];
+        for (var i = 0; i < SectionCount; i++) _history[i] = new double[historyLength];
+        _scratch = new double[historyLength];
+    }
+
+    /// <summary>Durations (ms) of the current cycle's sections, indexed by <see cref="Section"/>.</summary>
+    public ReadOnlySpan<double> Current => _current;
+
+    public int Cycles => _count;
+
+    public void BeginCycle() => Array.Clear(_current);
+
+    public void Start() => _started = Stopwatch.GetTimestamp();
+
+    /// <summary>Ends the section started by the last <see cref="Start"/> and adds its time (ms) to the current cycle.</summary>
+    public double Stop(Section section)
+    {
+        var ms = Stopwatch.GetElapsedTime(_started).TotalMilliseconds;
+        _current[(int)section] += ms;
+        return ms;
+    }
+
+    public void Add(Section section, double ms) => _current[(int)section] += ms;
+
+    /// <summary>Commits the current cycle into the history.</summary>
+    public void EndCycle()
+    {
+        var slot = _count % _history[0].Length;
+        for (var i = 0; i < SectionCount; i++) _history[i][slot] = _current[i];
+        _count++;
+    }
+
+    /// <summary>Percentile (0..100) of a section over the kept history; NaN before the first cycle.</summary>
+    public double Percentile(Section section, double percentile)
+    {
+        var n = Math.Min(_count, _history[0].Length);
+        if (n == 0) return double.NaN;
+        var values = _scratch.AsSpan(0, n);
+        _history[(int)section].AsSpan(0, n).CopyTo(values);
+        values.Sort();
+        var rank = Math.Clamp(percentile / 100.0 * (n - 1), 0, n - 1);
+        var lo = (int)Math.Floor(rank);
+        var hi = (int)Math.Ceiling(rank);
+        return values[lo] + (values[hi] - values[lo]) * (rank - lo);
+    }
+}

@@ -1,0 +1,80 @@
+namespace RobotCtl.Host.Runtime;
+
+/// <summary>What the runtime does about a surprise.</summary>
+public enum SurpriseAction { None, Replan, Pause, Stop }
+
+public sealed record SurpriseOptions
+{
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Observations that form the baseline before any threshold applies.</summary>
+    public int WarmupBlocks { get; init; } = 3;
+
+    /// <summary>Weight of the newest observation in the running baseline (exponential moving average).</summary>
+    public double BaselineAlpha { get; init; } = 0.2;
+
+    /// <summary>Surprise above Factor x baseline triggers the action. 0 disables that level.</summary>
+    public double ReplanFactor { get; init; } = 3;
+    public double PauseFactor { get; init; } = 6;
+    public double StopFactor { get; init; } = 12;
+
+    /// <summary>How long a pause holds the arm before planning resumes.</summary>
+    public double PauseMs { get; init; } = 1000;
+
+    public void Validate()
+    {
+        if (WarmupBlocks < 1) throw new ArgumentException($"Surprise:WarmupBlocks: expected >= 1, found {WarmupBlocks}");
+        if (!(BaselineAlpha > 0 && BaselineAlpha <= 1)) throw new ArgumentException($"Surprise:BaselineAlpha: expected in (0, 1], found {BaselineAlpha}");
+        foreach (var (name, v) in new[] { ("ReplanFactor", ReplanFactor), ("PauseFactor", PauseFactor), ("StopFactor", StopFactor) })
+            if (v < 0 || !double.IsFinite(v)) throw new ArgumentException($"Surprise:{name}: expected a finite value >= 0, found {v}");
+        if (PauseMs < 0) throw new ArgumentException($"Surprise:PauseMs: expected >= 0, found {PauseMs}");
+    }
+}
+
+/// <summary>
+/// Violation-of-expectation monitor: after each executed block, the distance between the latent the model
+/// predicted for that moment and the latent observed, compared with a running baseline of such distances.
+/// A jump means the world did not behave as the model expected (collision, dropped object, a person).
+/// </summary>
+public sealed class SurpriseMonitor(SurpriseOptions options)
+{
+    private int _observations;
+
+    /// <summary>Running baseline of surprise (EMA); NaN before the first observation.</summary>
+    public double Baseline { get; private set; } = double.NaN;
+
+    public double Last { get; private set; } = double.NaN;
+
+    /// <summary>Surprise relative to the baseline before this observation (NaN during warm-up).</summary>
+    public double LastRatio { get; private set; } = double.NaN;
+
+    /// <summary>Mean squared distance per latent element: comparable across latent sizes.</summary>
+    public static double Distance(ReadOnlySpan<float> predicted, ReadOnlySpan<float> observed)
+    {
+        if (predicted.Length != observed.Length) throw new ArgumentException($"latent lengths differ: predicted {predicted.Length}, observed {observed.Length}");
+        double sum = 0;
+        for (var i = 0; i < predicted.Length; i++) { var d = (double)predicted[i] - observed[i]; sum += d * d; }
+        return sum / Math.Max(1, predicted.Length);
+    }
+
+    public SurpriseAction Observe(double surprise)
+    {
+        Last = surprise;
+        if (!options.Enabled) return SurpriseAction.None;
+        if (!double.IsFinite(surprise)) return SurpriseAction.Stop; // a NaN latent is itself a fault
+        var action = SurpriseAction.None;
+        if (_observations >= options.WarmupBlocks && Baseline > 0)
+        {
+            LastRatio = surprise / Baseline;
+            if (options.StopFactor > 0 && LastRatio >= options.StopFactor) action = SurpriseAction.Stop;
+            else if (options.PauseFactor > 0 && LastRatio >= options.PauseFactor) action = SurpriseAction.Pause;
+            else if (options.ReplanFactor > 0 && LastRatio >= options.ReplanFactor) action = SurpriseAction.Replan;
+        }
+        else LastRatio = double.NaN;
+        // Surprising observations do not feed the baseline: one collision must not teach the monitor to expect collisions.
+        if (action == SurpriseAction.None)
+            Baseline = double.IsNaN(Baseline) ? surprise : Baseline + options.BaselineAlpha * (surprise - Baseline);
+        _observations++;
+        return action;
+    }
+}

@@ -1,0 +1,52 @@
+using RobotCtl.Host.Composition;
+using RobotCtl.Host.Runtime;
+
+namespace RobotCtl.Host.Tests;
+
+public class ConfigurationTests
+{
+    private static RunSettings With(params string[] sets) =>
+        RunSettings.From(AppConfiguration.Build(AppConfiguration.ParseSets(sets)));
+
+    [Fact]
+    public void The_shipped_appsettings_are_valid()
+    {
+        var s = With();
+        Assert.Equal("sim", s.Runtime.Camera);
+        Assert.Equal("sim", s.Runtime.Arm);
+    }
+
+    [Theory]
+    [InlineData("Runtime:CommandRateHz=-5", "Runtime:CommandRateHz")]
+    [InlineData("Runtime:MaxSteps=0", "Runtime:MaxSteps")]
+    [InlineData("Planner:Solver=gradient", "Planner:Solver")]
+    [InlineData("Planner:Samples=0", "Planner:Samples")]
+    [InlineData("Recording:FrameFormat=gif", "Recording:FrameFormat")]
+    [InlineData("Sim:Width=3", "Sim:Width")]
+    [InlineData("Surprise:BaselineAlpha=2", "Surprise:BaselineAlpha")]
+    public void A_bad_value_is_refused_naming_its_key(string set, string key)
+    {
+        var e = Assert.ThrowsAny<Exception>(() => With(set));
+        Assert.Contains(key, e.Message);
+    }
+
+    [Fact]
+    public void A_value_of_the_wrong_type_is_refused_naming_its_key()
+    {
+        var e = Assert.ThrowsAny<Exception>(() => With("Runtime:MaxSteps=many"));
+        Assert.Contains("MaxSteps", e.Message);
+    }
+
+    [Fact]
+    public void An_unknown_key_is_refused()
+    {
+        var e = Assert.ThrowsAny<Exception>(() => With("Runtime:Camra=sim"));
+        Assert.Contains("Camra", e.Message);
+    }
+
+    [Fact]
+    public void A_set_without_equals_is_refused()
+    {
+        Assert.Throws<ArgumentException>(() => AppConfiguration.ParseSets(["Runtime:Camera"]).ToList());
+    }
+}
