@@ -53,7 +53,7 @@ public sealed record InferenceOptions
     /// <summary>
     /// Whether idle intra-op threads spin waiting for work (ONNX Runtime's own default is to spin). Off here: spinning
     /// burns cores that the camera, planner and links need, and measured slower on a busy 2-core machine
-    /// (docs/perf/inference.md).
+    /// (docs/PERFORMANCE.md).
     /// </summary>
     public bool AllowSpinning { get; init; }
 

@@ -59,7 +59,7 @@ public class HardwareLinkBenchmarks
             var qos = Link.StartsWith("mqtt-qos1", StringComparison.Ordinal) ? 1 : 0;
             var port = FreePort();
             var conf = Path.Combine(_dir, "mosquitto.conf");
-            // "-nagle": the broker's default, Nagle's algorithm on; otherwise set_tcp_nodelay (see docs/perf/hardware.md).
+            // "-nagle": the broker's default, Nagle's algorithm on; otherwise set_tcp_nodelay (see docs/PERFORMANCE.md).
             var nodelay = Link.EndsWith("-nagle", StringComparison.Ordinal) ? "" : "set_tcp_nodelay true\n";
             File.WriteAllText(conf, $"listener {port} 127.0.0.1\nallow_anonymous true\n{nodelay}");
             Start("mosquitto", $"-c {conf}");

@@ -24,6 +24,7 @@ public class ConfigurationTests
     [InlineData("Recording:FrameFormat=gif", "Recording:FrameFormat")]
     [InlineData("Sim:Width=3", "Sim:Width")]
     [InlineData("Surprise:BaselineAlpha=2", "Surprise:BaselineAlpha")]
+    [InlineData("Planner:MeanMomentum=1.5", "Planner:MeanMomentum")]
     public void A_bad_value_is_refused_naming_its_key(string set, string key)
     {
         var e = Assert.ThrowsAny<Exception>(() => With(set));
@@ -48,5 +49,31 @@ public class ConfigurationTests
     public void A_set_without_equals_is_refused()
     {
         Assert.Throws<ArgumentException>(() => AppConfiguration.ParseSets(["Runtime:Camera"]).ToList());
+    }
+}
+
+public class PlannerSettingsTests
+{
+    [Fact]
+    public void Configured_planner_values_override_the_models_defaults_and_the_rest_are_kept()
+    {
+        var spec = Inference.WorldModel.ModelManifest.Load(TestHome.SmallModel).Spec;
+        var settings = new Runtime.PlannerSettings { Samples = 64, TopK = 8, MeanMomentum = 0.2f, GripperDeadband = 0.25f, DeadlineMs = 500 };
+
+        var options = RobotCtl.Host.Composition.RuntimeBuilder.PlannerOptionsFrom(settings, spec, seed: 9);
+
+        Assert.Equal((64, 8, 0.2f, 0.25f, 9UL), (options.Samples, options.TopK, options.MeanMomentum, options.GripperDeadband, options.Seed));
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.Deadline);
+        Assert.Equal(spec.Planner.Horizon, options.Horizon);
+        Assert.Equal(spec.Planner.Iterations, options.Iterations);
+    }
+
+    [Fact]
+    public void The_solver_setting_switches_to_mppi_with_its_std_clamp()
+    {
+        var spec = Inference.WorldModel.ModelManifest.Load(TestHome.SmallModel).Spec;
+        var options = RobotCtl.Host.Composition.RuntimeBuilder.PlannerOptionsFrom(new Runtime.PlannerSettings { Solver = "mppi" }, spec, 0);
+        Assert.Equal(Planning.SolverKind.Mppi, options.Solver);
+        Assert.True(options.MinStd > 0);
     }
 }

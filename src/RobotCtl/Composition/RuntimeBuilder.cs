@@ -171,6 +171,12 @@ public static class RuntimeBuilder
             Iterations = s.Iterations ?? options.Iterations,
             Horizon = s.Horizon ?? options.Horizon,
             InitStd = s.InitStd ?? options.InitStd,
+            MeanMomentum = s.MeanMomentum ?? options.MeanMomentum,
+            StdMomentum = s.StdMomentum ?? options.StdMomentum,
+            MinStd = s.MinStd ?? options.MinStd,
+            MaxStd = s.MaxStd ?? options.MaxStd,
+            Temperature = s.Temperature ?? options.Temperature,
+            GripperDeadband = s.GripperDeadband ?? options.GripperDeadband,
             Seed = unchecked((ulong)seed),
             Deadline = s.DeadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
         };

@@ -90,6 +90,20 @@ public sealed class PlannerSettings
     /// <summary>Stop iterating before this deadline (ms) and return the best plan so far; null: run every iteration.</summary>
     public double? DeadlineMs { get; set; }
 
+    /// <summary>V-JEPA 2-AC-style momentum: weight kept on the previous mean / std at each refit (0..1).</summary>
+    public float? MeanMomentum { get; set; }
+    public float? StdMomentum { get; set; }
+
+    /// <summary>Clamp on the refit std in normalised units (TD-MPC2's MPPI: 0.05..2).</summary>
+    public float? MinStd { get; set; }
+    public float? MaxStd { get; set; }
+
+    /// <summary>MPPI temperature.</summary>
+    public float? Temperature { get; set; }
+
+    /// <summary>Physical gripper actions with |g| below this become 0 (V-JEPA 2-AC: 0.25).</summary>
+    public float? GripperDeadband { get; set; }
+
     public void Validate()
     {
         const string s = SectionName;
@@ -101,6 +115,12 @@ public sealed class PlannerSettings
         if (Horizon is <= 0) throw new ConfigurationValueException($"{s}:Horizon", "> 0", Horizon);
         if (InitStd is not null && !(InitStd > 0)) throw new ConfigurationValueException($"{s}:InitStd", "> 0", InitStd);
         if (DeadlineMs is not null && !(DeadlineMs >= 0)) throw new ConfigurationValueException($"{s}:DeadlineMs", ">= 0", DeadlineMs);
+        if (MeanMomentum is not null && !(MeanMomentum is >= 0 and < 1)) throw new ConfigurationValueException($"{s}:MeanMomentum", "in [0, 1)", MeanMomentum);
+        if (StdMomentum is not null && !(StdMomentum is >= 0 and < 1)) throw new ConfigurationValueException($"{s}:StdMomentum", "in [0, 1)", StdMomentum);
+        if (MinStd is not null && !(MinStd >= 0)) throw new ConfigurationValueException($"{s}:MinStd", ">= 0", MinStd);
+        if (MaxStd is not null && !(MaxStd > (MinStd ?? 0))) throw new ConfigurationValueException($"{s}:MaxStd", "> MinStd", MaxStd);
+        if (Temperature is not null && !(Temperature > 0)) throw new ConfigurationValueException($"{s}:Temperature", "> 0", Temperature);
+        if (GripperDeadband is not null && !(GripperDeadband >= 0)) throw new ConfigurationValueException($"{s}:GripperDeadband", ">= 0", GripperDeadband);
     }
 }
 
