@@ -69,6 +69,10 @@ public sealed class EpisodeRecorder : IAsyncDisposable
         {
             FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = false,
         });
+        // The channel's internal queue grows by doubling the first time it holds that many records, which would
+        // allocate on the loop the first time the writer falls that far behind: grow it to capacity now.
+        for (var i = 0; i < options.QueueCapacity; i++) _channel.Writer.TryWrite(default);
+        while (_channel.Reader.TryRead(out _)) { }
         _consumer = Task.Run(ConsumeAsync);
     }
 
@@ -126,6 +130,24 @@ public sealed class EpisodeRecorder : IAsyncDisposable
 
     /// <summary>A goal image (sub-goal <paramref name="goalIndex"/>), usually recorded once at the start.</summary>
     public bool RecordGoalImage(int goalIndex, long step, Frame frame) => QueueFrame(RecordKind.GoalImage, step, frame, goalIndex);
+
+    /// <summary>
+    /// Fills the pools for what the loop will record: <paramref name="frameWidth"/> x <paramref name="frameHeight"/>
+    /// frames (every in-flight slot) and float records of the given lengths (latents, plans), <paramref name="depth"/>
+    /// deep. The pools otherwise create buffers lazily the first time the writer falls that far behind, so a loop
+    /// could allocate long after its warm-up; call once at start.
+    /// </summary>
+    public void Reserve(int frameWidth, int frameHeight, ReadOnlySpan<int> floatLengths, int depth = 64)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(depth);
+        _frames.Reserve(frameWidth, frameHeight);
+        var held = new float[depth][];
+        foreach (var length in floatLengths)
+        {
+            for (var i = 0; i < depth; i++) held[i] = _floats.Rent(Math.Max(length, 1));
+            for (var i = 0; i < depth; i++) _floats.Return(held[i]);
+        }
+    }
 
     public bool RecordLatent(long step, LatentKind kind, ReadOnlySpan<float> values, ReadOnlySpan<int> shape)
     {
@@ -422,6 +444,16 @@ public sealed class EpisodeRecorder : IAsyncDisposable
         public void Return(Frame frame)
         {
             lock (_free) _free.Push(frame);
+        }
+
+        /// <summary>Creates every remaining slot now, at the given size.</summary>
+        public void Reserve(int width, int height)
+        {
+            lock (_free)
+            {
+                foreach (var f in _free) f.EnsureSize(width, height);
+                for (; _created < capacity; _created++) _free.Push(new Frame(width, height));
+            }
         }
     }
 }

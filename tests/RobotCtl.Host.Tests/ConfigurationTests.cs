@@ -77,3 +77,13 @@ public class PlannerSettingsTests
         Assert.True(options.MinStd > 0);
     }
 }
+
+public class OverrideTests
+{
+    [Fact]
+    public void A_later_override_of_the_same_key_wins()
+    {
+        var configuration = AppConfiguration.Build([new("Recording:Enabled", "true"), new("recording:enabled", "false")]);
+        Assert.Equal("false", configuration["Recording:Enabled"]);
+    }
+}

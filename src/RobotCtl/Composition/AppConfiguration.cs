@@ -17,7 +17,13 @@ public static class AppConfiguration
         var builder = new ConfigurationBuilder();
         if (File.Exists(file)) builder.AddJsonFile(file, optional: false, reloadOnChange: false);
         builder.AddEnvironmentVariables(EnvironmentPrefix);
-        if (overrides is not null) builder.AddInMemoryCollection(overrides);
+        if (overrides is not null)
+        {
+            // Later overrides win (an explicit --set over an option that maps to the same key).
+            var merged = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (key, value) in overrides) merged[key] = value;
+            builder.AddInMemoryCollection(merged);
+        }
         try
         {
             return builder.Build();

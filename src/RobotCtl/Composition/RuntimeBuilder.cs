@@ -91,6 +91,7 @@ public static class RuntimeBuilder
                 new SimRenderOptions { Width = settings.Sim.Width, Height = settings.Sim.Height }, settings.Sim.Fps);
             disposables.Push(camera);
             camera.Start();
+            if (cameraCalibration is not null) CheckCalibrationFits(camera, cameraCalibration, cameraCalibrationPath, TimeSpan.FromMilliseconds(o.FrameWaitMs));
             IArmLink arm = o.Arm == "sim"
                 ? new SimArmLink(workcell!)
                 : ArmLinkFactory.Create(ArmProfile.Load(ResolveProfile(o.Arm)), loggers);
@@ -115,6 +116,10 @@ public static class RuntimeBuilder
                 }, new VisionFrameEncoder(settings.Recording.FrameFormat, settings.Recording.JpegQuality),
                 new EpisodeRecorderOptions { QueueCapacity = settings.Recording.QueueCapacity });
                 disposables.Push(recorder);
+                // Frames, latents and plans are copied into pooled buffers on the loop thread: fill the pools now, not
+                // mid-run (a real camera's first frame resizes the pooled frames once).
+                recorder.Reserve(settings.Sim.Width, settings.Sim.Height,
+                    [model.Spec.LatentSize, plannerOptions.Horizon * model.Spec.ActionBlockSize + plannerOptions.Iterations]);
                 for (var g = 0; g < goals.Count; g++)
                 {
                     recorder.RecordGoalImage(g, -1, goals.Images[g]);
@@ -180,6 +185,23 @@ public static class RuntimeBuilder
             Seed = unchecked((ulong)seed),
             Deadline = s.DeadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
         };
+    }
+
+    /// <summary>
+    /// A calibration made at another resolution would fail on every frame: refuse it once, at start, with both sizes.
+    /// </summary>
+    private static void CheckCalibrationFits(ICamera camera, CameraCalibration calibration, string path, TimeSpan wait)
+    {
+        var frame = new Frame(1, 1);
+        var until = Core.Timing.MonotonicClock.Now + Core.Timing.MonotonicClock.FromTimeSpan(wait);
+        while (camera.ReadLatest(wait, frame) != FrameReadStatus.Ok)
+        {
+            if (Core.Timing.MonotonicClock.Now > until) throw new CameraException($"camera {camera.Description}: no frame within {wait.TotalMilliseconds:F0} ms");
+            Thread.Sleep(5);
+        }
+        if (frame.Width != calibration.ImageWidth || frame.Height != calibration.ImageHeight)
+            throw new ConfigurationValueException($"{path}: calibrated for {calibration.ImageWidth}x{calibration.ImageHeight} images, " +
+                $"but camera {camera.Description} delivers {frame.Width}x{frame.Height}; recalibrate or request that resolution");
     }
 
     private static string ResolveProfile(string arm)
