@@ -17,11 +17,11 @@ namespace RobotCtl.Host.Tests;
 [Trait("Category", "Slow")]
 public class ClosedLoopTests
 {
-    internal static RunRequest SmallRun(string goal, string episodes, int steps = 4) => new()
+    internal static RunRequest SmallRun(string goal, string episodes, int steps = 4, string? model = null) => new()
     {
         Goals = [goal],
         Sim = true,
-        Model = TestHome.SmallModel,
+        Model = model ?? TestHome.SmallModel,
         Record = episodes,
         MaxSteps = steps,
         Samples = 48,
@@ -33,14 +33,16 @@ public class ClosedLoopTests
         Sets = ["Planner:DeadlineMs=", "Runtime:CommandRateHz=50", "Runtime:SuccessThreshold=0"],
     };
 
-    [Fact]
-    public async Task A_sim_run_records_an_episode_that_replay_reproduces_exactly()
+    [Theory]
+    [InlineData("lewm-small")]
+    [InlineData("vjepa2ac-small")] // token latents, l1 cost, and the arm state as a model input
+    public async Task A_sim_run_records_an_episode_that_replay_reproduces_exactly(string modelName)
     {
         using var dir = new TestHome.TempDir();
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var episodes = dir.File("episodes");
 
-        var exit = await RunCommand.RunAsync(SmallRun(goal, episodes), CancellationToken.None);
+        var exit = await RunCommand.RunAsync(SmallRun(goal, episodes, model: Path.Combine(TestHome.Root, "models", "examples", modelName)), CancellationToken.None);
 
         Assert.Equal((int)RunOutcome.StepBudgetExhausted, exit);
         var listing = Assert.Single(EpisodeCatalog.List(episodes));

@@ -133,7 +133,7 @@ public static class RuntimeBuilder
             var chunks = new ActionChunkStream(plannerOptions.Horizon * model.Spec.ActionBlock, model.Spec.ActionDim);
             var recorderRef = recorder;
             var streamer = new CommandStreamer(chunks, governor, arm, rig.Mapping, o.CommandRateHz,
-                loggers.CreateLogger<CommandStreamer>(), recorderRef is null ? null : c => RecordCommand(recorderRef, arm, c));
+                loggers.CreateLogger<CommandStreamer>(), recorderRef is null ? null : c => RecordCommand(recorderRef, c));
 
             return new RuntimeComponents
             {
@@ -212,10 +212,11 @@ public static class RuntimeBuilder
         throw new ConfigurationValueException("Runtime:Arm", "\"sim\", a profile name under hardware/profiles/ or a profile file", arm);
     }
 
-    private static void RecordCommand(EpisodeRecorder recorder, IArmLink arm, StreamedCommand c)
-    {
-        var step = c.PlanId;
-        recorder.RecordCommand(step, c.Requested, c.Governed.Command, (int)c.Governed.Flags, c.Governed.Flags == GovernorFlags.None ? null : c.Governed.Reason);
-        if (arm.TryGetLatestState(out var state)) recorder.RecordArmState(step, state);
-    }
+    /// <summary>
+    /// Every command as sent, under the step of the plan it came from. Arm states are recorded by the loop only, once
+    /// per step: the state the plan was made from, which replay feeds back to state-conditioned models.
+    /// </summary>
+    private static void RecordCommand(EpisodeRecorder recorder, StreamedCommand c) =>
+        recorder.RecordCommand(c.PlanId, c.Requested, c.Governed.Command, (int)c.Governed.Flags,
+            c.Governed.Flags == GovernorFlags.None ? null : c.Governed.Reason);
 }
