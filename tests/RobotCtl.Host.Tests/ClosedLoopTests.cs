@@ -1,12 +1,6 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using RobotCtl.Episodes;
-using RobotCtl.Hardware;
 using RobotCtl.Host.Commands;
-using RobotCtl.Host.Composition;
 using RobotCtl.Host.Runtime;
-using RobotCtl.Inference.WorldModel;
-using RobotCtl.Planning;
-using RobotCtl.Vision.Imaging;
 
 namespace RobotCtl.Host.Tests;
 
@@ -55,15 +49,9 @@ public class ClosedLoopTests
         Assert.NotEmpty(reader.ArmStates());
         Assert.Equal(false, reader.Info.Success);
 
-        // Replay: same model, same settings (read back from the episode), same seeds.
-        var settings = RunSettings.From(ReplayCommand.RecordedConfiguration(reader.Info.ConfigurationJson));
-        var rig = RigCalibration.Load(reader.Info.Calibration!);
-        using var model = OnnxWorldModel.Load(reader.Info.Model!, settings.Inference);
-        using var preprocessor = new Preprocessor(model.Spec.Image);
-        var options = RuntimeBuilder.PlannerOptionsFrom(settings.Planner, model.Spec, settings.Runtime.Seed);
-        using var planner = new LatentPlanner(model, options, ActionBounds.FromLimits(rig.Limits, rig.Mapping));
-        var replayer = new EpisodeReplayer(model, preprocessor, planner, rig.Mapping, settings.Runtime.BlocksPerCycle(model.Spec.Planner.Receding, options.Horizon));
-        var steps = replayer.Replay(reader).ToList();
+        // Replay: same model, same settings (read back from the episode), same seeds, as `robotctl replay` builds it.
+        using var session = ReplaySession.Open(reader.Info);
+        var steps = session.Replayer.Replay(reader).ToList();
 
         Assert.Equal(4, steps.Count);
         Assert.All(steps, s =>

@@ -7,10 +7,6 @@ using RobotCtl.Hardware;
 using RobotCtl.Hardware.Safety;
 using RobotCtl.Host.Composition;
 using RobotCtl.Host.Runtime;
-using RobotCtl.Inference;
-using RobotCtl.Inference.WorldModel;
-using RobotCtl.Planning;
-using RobotCtl.Vision.Imaging;
 
 namespace RobotCtl.Host.Commands;
 
@@ -53,18 +49,12 @@ internal static class ReplayCommand
             using var reader = EpisodeReader.Open(EpisodeCatalog.Resolve(episodeName, directory));
             var info = reader.Info;
 
-            // The run's own settings, as recorded, so the planner is built exactly as it was.
-            var recorded = RecordedConfiguration(info.ConfigurationJson);
-            var settings = RunSettings.From(recorded);
-            var modelDir = RobotCtlHome.Resolve(modelOverride ?? info.Model ?? settings.Runtime.Model);
-            var calibrationDir = RobotCtlHome.Resolve(info.Calibration ?? settings.Runtime.Calibration);
-            var rig = RigCalibration.Load(calibrationDir);
-            using var worldModel = OnnxWorldModel.Load(modelDir, settings.Inference);
-            using var preprocessor = new Preprocessor(worldModel.Spec.Image);
-            var plannerOptions = RuntimeBuilder.PlannerOptionsFrom(settings.Planner, worldModel.Spec, settings.Runtime.Seed);
-            using var planner = new LatentPlanner(worldModel, plannerOptions, ActionBounds.FromLimits(rig.Limits, rig.Mapping));
-            var replayer = new EpisodeReplayer(worldModel, preprocessor, planner, rig.Mapping,
-                settings.Runtime.BlocksPerCycle(worldModel.Spec.Planner.Receding, plannerOptions.Horizon), tolerance);
+            // The run's own settings, calibration and model, so the planner is built exactly as it was.
+            using var session = ReplaySession.Open(info, modelOverride, tolerance);
+            var settings = session.Settings;
+            var rig = session.Rig;
+            var modelDir = session.ModelDirectory;
+            var replayer = session.Replayer;
 
             if (!json)
             {

@@ -1,4 +1,7 @@
 using RobotCtl.Core.Arm;
+using RobotCtl.Hardware;
+using RobotCtl.Host.Composition;
+using RobotCtl.Inference.WorldModel;
 using RobotCtl.Core.Vision;
 using RobotCtl.Core.WorldModel;
 using RobotCtl.Episodes;
@@ -119,5 +122,59 @@ public sealed class EpisodeReplayer(IWorldModel model, Preprocessor preprocessor
         double max = 0;
         for (var i = 0; i < a.Length; i++) max = Math.Max(max, Math.Abs((double)a[i] - b[i]));
         return max;
+    }
+}
+
+/// <summary>
+/// Everything a replay needs, rebuilt from the episode itself: the run's recorded settings, its rig calibration, its
+/// model (or another one), and a planner made exactly as the run made it.
+/// </summary>
+public sealed class ReplaySession : IDisposable
+{
+    private readonly OnnxWorldModel _model;
+    private readonly Preprocessor _preprocessor;
+    private readonly LatentPlanner _planner;
+
+    private ReplaySession(RunSettings settings, RigCalibration rig, string modelDirectory, OnnxWorldModel model,
+        Preprocessor preprocessor, LatentPlanner planner, EpisodeReplayer replayer)
+    {
+        Settings = settings; Rig = rig; ModelDirectory = modelDirectory;
+        _model = model; _preprocessor = preprocessor; _planner = planner; Replayer = replayer;
+    }
+
+    public RunSettings Settings { get; }
+    public RigCalibration Rig { get; }
+    public string ModelDirectory { get; }
+    public EpisodeReplayer Replayer { get; }
+
+    public static ReplaySession Open(EpisodeInfo info, string? modelOverride = null, double tolerance = 1e-5)
+    {
+        var settings = RunSettings.From(Commands.ReplayCommand.RecordedConfiguration(info.ConfigurationJson));
+        var modelDir = RobotCtlHome.Resolve(modelOverride ?? info.Model ?? settings.Runtime.Model);
+        var rig = RigCalibration.Load(RobotCtlHome.Resolve(info.Calibration ?? settings.Runtime.Calibration));
+        var model = OnnxWorldModel.Load(modelDir, settings.Inference);
+        Preprocessor? preprocessor = null;
+        try
+        {
+            preprocessor = new Preprocessor(model.Spec.Image);
+            var options = RuntimeBuilder.PlannerOptionsFrom(settings.Planner, model.Spec, settings.Runtime.Seed);
+            var planner = new LatentPlanner(model, options, ActionBounds.FromLimits(rig.Limits, rig.Mapping));
+            var replayer = new EpisodeReplayer(model, preprocessor, planner, rig.Mapping,
+                settings.Runtime.BlocksPerCycle(model.Spec.Planner.Receding, options.Horizon), tolerance);
+            return new ReplaySession(settings, rig, modelDir, model, preprocessor, planner, replayer);
+        }
+        catch
+        {
+            preprocessor?.Dispose();
+            model.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        _planner.Dispose();
+        _preprocessor.Dispose();
+        _model.Dispose();
     }
 }
