@@ -137,9 +137,9 @@ public static class RuntimeBuilder
 
             return new RuntimeComponents
             {
-                Model = model, ModelDirectory = modelDir, Preprocessor = preprocessor, Camera = camera, Arm = arm,
+                Model = model, Preprocessor = preprocessor, Camera = camera, Arm = arm,
                 Governor = governor, Mapping = rig.Mapping, Planner = planner, Chunks = chunks, Streamer = streamer,
-                Goals = goals, SurpriseOptions = settings.Surprise, Recorder = recorder, Workcell = workcell,
+                Goals = goals, SurpriseOptions = settings.Surprise, Recorder = recorder,
                 PlannerName = plannerOptions.Solver.ToString().ToLowerInvariant(),
                 PlannerSettingsJson = JsonSerializer.Serialize(new
                 {

@@ -32,7 +32,7 @@ public sealed class ControlLoop
     private readonly ILogger _logger;
     private readonly SectionTimer _timer = new();
     private readonly Frame _frame;
-    private readonly float[] _pixels, _latent, _predicted, _states, _chunkShapeless;
+    private readonly float[] _pixels, _latent, _predicted, _states;
     private readonly int[] _latentShape, _chunkShape;
     private readonly PlanResult _plan;
     private readonly int _blocksPerCycle, _actionsPerCycle;
@@ -56,7 +56,6 @@ public sealed class ControlLoop
         _blocksPerCycle = options.BlocksPerCycle(spec.Planner.Receding, horizon);
         _actionsPerCycle = _blocksPerCycle * spec.ActionBlock;
         _chunkShape = [horizon * spec.ActionBlock, spec.ActionDim];
-        _chunkShapeless = [];
     }
 
     public SectionTimer Timer => _timer;

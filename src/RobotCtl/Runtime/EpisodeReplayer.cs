@@ -64,8 +64,9 @@ public sealed class EpisodeReplayer(IWorldModel model, Preprocessor preprocessor
 
             // Encoder: the recorded frame through the same preprocessing and encoder.
             var latentDiff = double.NaN;
-            if (frames.TryGetValue(step, out var row) && Decode(row, frame))
+            if (frames.TryGetValue(step, out var row))
             {
+                Decode(row, frame);
                 preprocessor.Process(frame, pixels);
                 model.Encode(pixels, 1, latent);
                 latentDiff = MaxAbsDiff(latent, recordedLatent);
@@ -104,16 +105,15 @@ public sealed class EpisodeReplayer(IWorldModel model, Preprocessor preprocessor
     }
 
     /// <summary>Decodes a recorded frame (png, jpeg or raw-bgr) into <paramref name="frame"/>.</summary>
-    public static bool Decode(FrameRow row, Frame frame)
+    public static void Decode(FrameRow row, Frame frame)
     {
         if (row.Format == RawBgrFrameEncoder.FormatName)
         {
             frame.EnsureSize(row.Width, row.Height);
             row.Data.AsSpan(0, Math.Min(row.Data.Length, frame.Pixels.Length)).CopyTo(frame.Pixels);
-            return true;
+            return;
         }
         ImageIo.DecodeInto(row.Data, frame, $"frame of step {row.Step}");
-        return true;
     }
 
     private static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

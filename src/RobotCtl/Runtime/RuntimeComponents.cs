@@ -4,7 +4,6 @@ using RobotCtl.Core.WorldModel;
 using RobotCtl.Episodes;
 using RobotCtl.Hardware.Safety;
 using RobotCtl.Planning;
-using RobotCtl.Sim;
 using RobotCtl.Vision.Imaging;
 
 namespace RobotCtl.Host.Runtime;
@@ -16,7 +15,6 @@ namespace RobotCtl.Host.Runtime;
 public sealed class RuntimeComponents : IAsyncDisposable
 {
     public required IWorldModel Model { get; init; }
-    public required string ModelDirectory { get; init; }
     public required Preprocessor Preprocessor { get; init; }
     public required ICamera Camera { get; init; }
     public required IArmLink Arm { get; init; }
@@ -31,9 +29,6 @@ public sealed class RuntimeComponents : IAsyncDisposable
     public required string PlannerSettingsJson { get; init; }
     public TimeSpan? PlannerDeadline { get; init; }
     public EpisodeRecorder? Recorder { get; init; }
-
-    /// <summary>The simulated workcell, when the camera or the arm is simulated.</summary>
-    public SimWorkcell? Workcell { get; init; }
 
     private bool _closed;
 

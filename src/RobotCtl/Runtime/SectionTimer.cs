@@ -43,8 +43,6 @@ public sealed class SectionTimer
         return ms;
     }
 
-    public void Add(Section section, double ms) => _current[(int)section] += ms;
-
     /// <summary>Commits the current cycle into the history.</summary>
     public void EndCycle()
     {
