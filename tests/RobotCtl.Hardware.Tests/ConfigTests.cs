@@ -40,7 +40,7 @@ public class ConfigTests
     [InlineData("""{ "maxStep": [0.02, 0.02], "workspaceMin": [0,0,0], "workspaceMax": [1,1,1] }""", "field 'maxStep': expected 7 numbers, found 2")]
     [InlineData("""{ "maxStep": [0.02,0.02,0.02,0.05,0.05,"x",0.2], "workspaceMin": [0,0,0], "workspaceMax": [1,1,1] }""", "field 'maxStep[5]': expected a finite number, found \"x\"")]
     [InlineData("""{ "maxStep": [0.02,0.02,0.02,0.05,0.05,0.05,0.2], "workspaceMax": [1,1,1] }""", "field 'workspaceMin': expected an array of 3 numbers, found nothing")]
-    [InlineData("""{ "maxStep": [0.02,0.02,0.02,0.05,0.05,0.05,0.2], "workspaceMin": [0,2,0], "workspaceMax": [1,1,1] }""", "Workspace axis 1: expected min < max")]
+    [InlineData("""{ "maxStep": [0.02,0.02,0.02,0.05,0.05,0.05,0.2], "workspaceMin": [0,2,0], "workspaceMax": [1,1,1] }""", "field 'workspaceMax[1]': expected a number > workspaceMin[1] = 2, found 1")]
     [InlineData("""{ "maxStep": [0.02,0.02,0.02,0.05,0.05,0.05,0.2], "workspaceMin": [0,0,0], "workspaceMax": [1,1,1], "maxRate": 5 }""", "unknown field 'maxRate'")]
     [InlineData("""{ "maxStep": [0.02,0.02,0.02,0.05,0.05,0.05,0.2], "workspaceMin": [0,0,0], "workspaceMax": [1,1,1], "maxRateHz": "fast" }""", "field 'maxRateHz': expected a finite number, found \"fast\"")]
     [InlineData("""{ "maxStep": [0.02, """, "not valid JSON")]
@@ -51,6 +51,67 @@ public class ConfigTests
         var e = Assert.Throws<ConfigException>(() => RigCalibration.LoadLimits(dir.File("limits.json")));
         Assert.Contains(dir.File("limits.json"), e.Message);
         Assert.Contains(expected, e.Message);
+    }
+
+    private const string Steps = "\"maxStep\": [0.02,0.02,0.02,0.05,0.05,0.05,0.2]";
+    private const string Box = "\"workspaceMin\": [-0.3,-0.3,0], \"workspaceMax\": [0.3,0.3,0.3]";
+
+    [Theory]
+    // maxStep: translation (0, 0.2] m, rotation (0, 0.5] rad, gripper (0, 1], finite and not lost as a float
+    [InlineData("\"maxStep\": [1000,0.02,0.02,0.05,0.05,0.05,0.2], " + Box, "field 'maxStep[0]': expected a number in (0, 0.2] (m per step), found 1000")]
+    [InlineData("\"maxStep\": [0.02,0.02,-0.01,0.05,0.05,0.05,0.2], " + Box, "field 'maxStep[2]': expected a number in (0, 0.2] (m per step), found -0.01")]
+    [InlineData("\"maxStep\": [0.02,0.02,0.02,0.05,0.6,0.05,0.2], " + Box, "field 'maxStep[4]': expected a number in (0, 0.5] (rad per step), found 0.6")]
+    [InlineData("\"maxStep\": [0.02,0.02,0.02,0.05,0.05,0.05,0], " + Box, "field 'maxStep[6]': expected a number in (0, 1] (closedness per step), found 0")]
+    [InlineData("\"maxStep\": [1e-50,0.02,0.02,0.05,0.05,0.05,0.2], " + Box, "field 'maxStep[0]': expected a number in (0, 0.2] (m per step), found 1E-50")]
+    [InlineData("\"maxStep\": [0.02,1e39,0.02,0.05,0.05,0.05,0.2], " + Box, "field 'maxStep[1]': expected a number in (0, 0.2] (m per step), found 1E+39")]
+    [InlineData("\"maxStep\": [0.02,0.02,0.02,0.05,0.05,0.05,1e999], " + Box, "field 'maxStep[6]': expected a finite number, found 1e999")]
+    // workspace: each bound within +-5 m, min < max per axis
+    [InlineData(Steps + ", \"workspaceMin\": [-1e9,-0.3,0], \"workspaceMax\": [0.3,0.3,0.3]", "field 'workspaceMin[0]': expected a number in [-5, 5] (m), found -1000000000")]
+    [InlineData(Steps + ", \"workspaceMin\": [-0.3,-0.3,0], \"workspaceMax\": [0.3,0.3,1e9]", "field 'workspaceMax[2]': expected a number in [-5, 5] (m), found 1000000000")]
+    [InlineData(Steps + ", \"workspaceMin\": [-0.3,-0.3,0.3], \"workspaceMax\": [0.3,0.3,0.3]", "field 'workspaceMax[2]': expected a number > workspaceMin[2] = 0.3, found 0.3")]
+    // maxRateHz (0, 1000]
+    [InlineData(Steps + ", " + Box + ", \"maxRateHz\": 1e9", "field 'maxRateHz': expected a number in (0, 1000], found 1000000000")]
+    [InlineData(Steps + ", " + Box + ", \"maxRateHz\": 0", "field 'maxRateHz': expected a number in (0, 1000], found 0")]
+    [InlineData(Steps + ", " + Box + ", \"maxRateHz\": 1e999", "field 'maxRateHz': expected a finite number, found 1e999")]
+    // commandWatchdogMs [10, 10000] (checked before TimeSpan, which would throw on 1e300)
+    [InlineData(Steps + ", " + Box + ", \"commandWatchdogMs\": 5", "field 'commandWatchdogMs': expected a number in [10, 10000], found 5")]
+    [InlineData(Steps + ", " + Box + ", \"commandWatchdogMs\": 1e300", "field 'commandWatchdogMs': expected a number in [10, 10000], found 1E+300")]
+    // maxStateAgeMs [10, 10000]
+    [InlineData(Steps + ", " + Box + ", \"maxStateAgeMs\": 0", "field 'maxStateAgeMs': expected a number in [10, 10000], found 0")]
+    [InlineData(Steps + ", " + Box + ", \"maxStateAgeMs\": 86400000", "field 'maxStateAgeMs': expected a number in [10, 10000], found 86400000")]
+    public void Limits_out_of_their_sane_range_are_refused_naming_key_expected_and_found(string body, string expected)
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("limits.json"), "{ " + body + " }");
+        var e = Assert.Throws<ConfigException>(() => RigCalibration.LoadLimits(dir.File("limits.json")));
+        Assert.Contains(dir.File("limits.json"), e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Limits_at_the_edges_of_their_ranges_load()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("limits.json"), """
+            { "maxStep": [0.2,0.2,0.2,0.5,0.5,0.5,1], "workspaceMin": [-5,-5,-5], "workspaceMax": [5,5,5],
+              "maxRateHz": 1000, "commandWatchdogMs": 10, "maxStateAgeMs": 10000 }
+            """);
+        var limits = RigCalibration.LoadLimits(dir.File("limits.json"));
+        Assert.Equal(1000, limits.MaxRateHz);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), limits.CommandWatchdog);
+        Assert.Equal(TimeSpan.FromSeconds(10), limits.MaxStateAge);
+        Assert.Equal(1f, limits.MaxStep[6]);
+    }
+
+    [Theory]
+    [InlineData("5", "found 5")]
+    [InlineData("1e300", "found 1E+300")]
+    public void A_profile_watchdog_override_obeys_the_limits_range(string ms, string found)
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("p.json"), $$"""{ "transport": "sim", "watchdogMs": {{ms}} }""");
+        var e = Assert.Throws<ConfigException>(() => ArmProfile.Load(dir.File("p.json")));
+        Assert.Contains("field 'watchdogMs': expected a number in [10, 10000], " + found, e.Message);
     }
 
     [Theory]

@@ -40,11 +40,10 @@ public sealed record ArmProfile
                 Serial = json.Object("serial") is { } s ? ReadSerial(s) : null,
                 Mqtt = json.Object("mqtt") is { } m ? ReadMqtt(m) : null,
                 CommandRateHz = json.Number("commandRateHz") ?? 20,
-                Watchdog = json.Number("watchdogMs") is { } w ? TimeSpan.FromMilliseconds(w) : null,
+                Watchdog = json.Number("watchdogMs") is { } w ? TimeSpan.FromMilliseconds(CheckedWatchdogMs(json, w)) : null,
                 Rig = json.String("rig") ?? "default",
             };
             if (!(profile.CommandRateHz > 0)) throw json.Error("commandRateHz", "a number > 0", profile.CommandRateHz.ToString(CultureInfo.InvariantCulture));
-            if (profile.Watchdog is { } wd && wd <= TimeSpan.Zero) throw json.Error("watchdogMs", "a number > 0", wd.TotalMilliseconds.ToString(CultureInfo.InvariantCulture));
             if (transport == ArmTransport.Serial && profile.Serial is null) throw json.Error("serial", "an object (transport is serial)", "nothing");
             if (transport == ArmTransport.Mqtt && profile.Mqtt is null) throw json.Error("mqtt", "an object (transport is mqtt)", "nothing");
             try
@@ -66,6 +65,12 @@ public sealed record ArmProfile
             throw new ConfigException($"profile {Name}: commandRateHz {CommandRateHz} exceeds the rig's maxRateHz {limits.MaxRateHz} (calibration/{Rig}/limits.json)");
         return rig with { Limits = limits };
     }
+
+    /// <summary>The override obeys the same range as limits.json's commandWatchdogMs (checked before TimeSpan, which throws on huge values).</summary>
+    private static double CheckedWatchdogMs(JsonConfig json, double ms) =>
+        LimitRanges.CheckRange(ms, LimitRanges.MinWatchdogMs, LimitRanges.MaxWatchdogMs) is { } expected
+            ? throw json.Error("watchdogMs", expected, LimitRanges.Show(ms))
+            : ms;
 
     private static SerialLinkOptions ReadSerial(JsonConfig j)
     {

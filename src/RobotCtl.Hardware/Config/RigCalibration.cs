@@ -38,6 +38,10 @@ public sealed record RigCalibration(ActionMapping Mapping, SafetyLimits Limits)
         }
     }
 
+    /// <summary>
+    /// Loads limits.json and checks every value against <see cref="LimitRanges"/> before use; a refusal names the
+    /// key, the expected range and the value found.
+    /// </summary>
     public static SafetyLimits LoadLimits(string file)
     {
         var (doc, json) = JsonConfig.Open(file);
@@ -45,19 +49,45 @@ public sealed record RigCalibration(ActionMapping Mapping, SafetyLimits Limits)
         {
             json.RejectUnknown("maxStep", "workspaceMin", "workspaceMax", "maxRateHz", "commandWatchdogMs", "maxStateAgeMs");
             var defaults = new SafetyLimits { MaxStep = [], WorkspaceMin = [], WorkspaceMax = [] };
+
+            var step = json.RequiredNumbers("maxStep", EeCommand.Dim);
+            for (var i = 0; i < step.Length; i++)
+                if (LimitRanges.CheckStep(i, step[i]) is { } expected) throw json.Error($"maxStep[{i}]", expected, LimitRanges.Show(step[i]));
+
+            var min = json.RequiredNumbers("workspaceMin", 3);
+            var max = json.RequiredNumbers("workspaceMax", 3);
+            for (var i = 0; i < 3; i++)
+            {
+                const double e = LimitRanges.MaxWorkspaceExtent;
+                if (LimitRanges.CheckRange(min[i], -e, e) is { } x) throw json.Error($"workspaceMin[{i}]", x + " (m)", LimitRanges.Show(min[i]));
+                if (LimitRanges.CheckRange(max[i], -e, e) is { } y) throw json.Error($"workspaceMax[{i}]", y + " (m)", LimitRanges.Show(max[i]));
+                if (!(min[i] < max[i])) throw json.Error($"workspaceMax[{i}]", $"a number > workspaceMin[{i}] = {LimitRanges.Show(min[i])}", LimitRanges.Show(max[i]));
+            }
+
+            // Ranges are checked on the raw numbers: TimeSpan.FromMilliseconds throws on huge values.
+            var rate = Checked(json, "maxRateHz", defaults.MaxRateHz, 0, LimitRanges.MaxRateHz, minExclusive: true);
+            var watchdogMs = Checked(json, "commandWatchdogMs", defaults.CommandWatchdog.TotalMilliseconds, LimitRanges.MinWatchdogMs, LimitRanges.MaxWatchdogMs);
+            var stateAgeMs = Checked(json, "maxStateAgeMs", defaults.MaxStateAge.TotalMilliseconds, LimitRanges.MinStateAgeMs, LimitRanges.MaxStateAgeMs);
+
             var limits = new SafetyLimits
             {
-                MaxStep = json.RequiredNumbers("maxStep", EeCommand.Dim).Select(v => (float)v).ToArray(),
-                WorkspaceMin = json.RequiredNumbers("workspaceMin", 3),
-                WorkspaceMax = json.RequiredNumbers("workspaceMax", 3),
-                MaxRateHz = json.Number("maxRateHz") ?? defaults.MaxRateHz,
-                CommandWatchdog = json.Number("commandWatchdogMs") is { } w ? TimeSpan.FromMilliseconds(w) : defaults.CommandWatchdog,
-                MaxStateAge = json.Number("maxStateAgeMs") is { } a ? TimeSpan.FromMilliseconds(a) : defaults.MaxStateAge,
+                MaxStep = step.Select(v => (float)v).ToArray(),
+                WorkspaceMin = min,
+                WorkspaceMax = max,
+                MaxRateHz = rate,
+                CommandWatchdog = TimeSpan.FromMilliseconds(watchdogMs),
+                MaxStateAge = TimeSpan.FromMilliseconds(stateAgeMs),
             };
-            if (!(limits.MaxStateAge > TimeSpan.Zero)) throw json.Error("maxStateAgeMs", "a number > 0", limits.MaxStateAge.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            try { limits.Validate(); }
+            try { limits.Validate(); } // Core's own checks, a backstop behind the ranges above
             catch (ArgumentException e) { throw new ConfigException($"{file}: {e.Message}"); }
             return limits;
         }
+    }
+
+    private static double Checked(JsonConfig json, string field, double fallback, double min, double max, bool minExclusive = false)
+    {
+        var value = json.Number(field) ?? fallback;
+        if (LimitRanges.CheckRange(value, min, max, minExclusive) is { } expected) throw json.Error(field, expected, LimitRanges.Show(value));
+        return value;
     }
 }
