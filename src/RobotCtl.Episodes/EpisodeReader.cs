@@ -17,11 +17,14 @@ public sealed class EpisodeReader : IDisposable
 {
     private readonly SqliteConnection _connection;
 
-    private EpisodeReader(string path, SqliteConnection connection, EpisodeInfo info)
+    private readonly HashSet<string> _tables;
+
+    private EpisodeReader(string path, SqliteConnection connection, EpisodeInfo info, HashSet<string> tables)
     {
         Path = path;
         _connection = connection;
         Info = info;
+        _tables = tables;
     }
 
     public string Path { get; }
@@ -62,7 +65,7 @@ public sealed class EpisodeReader : IDisposable
             var missing = EpisodeSchema.Tables.Where(t => !tables.Contains(t)).ToArray();
             if (missing.Length > 0) throw new EpisodeFormatException(Fail($"missing table(s) {string.Join(", ", missing)}"));
             var info = ReadInfo(connection, path, version);
-            return new EpisodeReader(path, connection, info);
+            return new EpisodeReader(path, connection, info, tables);
         }
         catch (SqliteException e)
         {
@@ -155,6 +158,15 @@ public sealed class EpisodeReader : IDisposable
         r => new ArmStateRow(r.GetInt64(0), r.GetInt64(1), new ArmState(
             D(r, 2), D(r, 3), D(r, 4), D(r, 5), D(r, 6), D(r, 7), D(r, 8), r.GetInt64(9), (uint)r.GetInt64(10))));
 
+    /// <summary>True when the file has the sim_states table (files written before it was added do not).</summary>
+    public bool HasSimStates => _tables.Contains("sim_states");
+
+    /// <summary>The sim's true states (<see cref="EpisodeRecorder.RecordSimState(long, in SimStateSample)"/>); empty for a file without the table.</summary>
+    public IEnumerable<SimStateRow> SimStates() => HasSimStates
+        ? Query("SELECT step,t_ticks,ee_x,ee_y,ee_z,block_x,block_y,block_yaw FROM sim_states ORDER BY id",
+            r => new SimStateRow(r.GetInt64(0), r.GetInt64(1), new SimStateSample(D(r, 2), D(r, 3), D(r, 4), D(r, 5), D(r, 6), D(r, 7))))
+        : [];
+
     public IEnumerable<SurpriseRow> Surprises() => Query(
         "SELECT step,t_ticks,value FROM surprise ORDER BY id",
         r => new SurpriseRow(r.GetInt64(0), r.GetInt64(1), (float)D(r, 2)));
@@ -163,10 +175,12 @@ public sealed class EpisodeReader : IDisposable
         "SELECT step,t_ticks,kind,message,count FROM events ORDER BY id",
         r => new EventRow(r.GetInt64(0), r.GetInt64(1), EpisodeSchema.ParseEventKind(r.GetString(2)), r.GetString(3), r.GetInt64(4)));
 
-    /// <summary>Row count of one of the episode's tables (see README for names).</summary>
+    /// <summary>Row count of one of the episode's tables (see README for names); 0 for an optional table the file lacks.</summary>
     public long Count(string table)
     {
-        if (!EpisodeSchema.Tables.Contains(table)) throw new ArgumentException($"unknown table '{table}'", nameof(table));
+        if (!EpisodeSchema.Tables.Contains(table) && !EpisodeSchema.OptionalTables.Contains(table))
+            throw new ArgumentException($"unknown table '{table}'", nameof(table));
+        if (!_tables.Contains(table)) return 0;
         return Wrap(() => Scalar<long>(_connection, $"SELECT count(*) FROM {table}"));
     }
 
@@ -174,7 +188,7 @@ public sealed class EpisodeReader : IDisposable
     public long? LastTicks() => Wrap(() =>
     {
         using var cmd = _connection.CreateCommand();
-        cmd.CommandText = string.Join(" UNION ALL ", EpisodeSchema.Tables.Where(t => t != "metadata").Select(t => $"SELECT max(t_ticks) FROM {t}"));
+        cmd.CommandText = string.Join(" UNION ALL ", EpisodeSchema.Tables.Concat(EpisodeSchema.OptionalTables).Where(t => t != "metadata" && _tables.Contains(t)).Select(t => $"SELECT max(t_ticks) FROM {t}"));
         using var r = cmd.ExecuteReader();
         long? max = null;
         while (r.Read()) if (!r.IsDBNull(0)) max = Math.Max(max ?? long.MinValue, r.GetInt64(0));

@@ -77,22 +77,36 @@ public sealed class EpisodeRecorder : IAsyncDisposable
     }
 
     /// <summary>
-    /// Creates <c>&lt;directory&gt;/&lt;id&gt;.sqlite</c> (id = <see cref="NewEpisodeId"/>) with the metadata, and starts the
-    /// writer task. Throws IOException/SqliteException when the file cannot be created.
+    /// Creates <c>&lt;directory&gt;/&lt;id&gt;.sqlite</c> (id = <see cref="NewEpisodeId"/> unless <paramref name="id"/> is given)
+    /// with the metadata, and starts the writer task. Throws IOException/SqliteException when the file cannot be created,
+    /// IOException when a given id's file already exists, ArgumentException for an id that is not a plain file name
+    /// (letters, digits, '-', '_', '.').
     /// </summary>
-    public static EpisodeRecorder Create(string directory, EpisodeMetadata metadata, IFrameEncoder encoder, EpisodeRecorderOptions? options = null)
+    public static EpisodeRecorder Create(string directory, EpisodeMetadata metadata, IFrameEncoder encoder, EpisodeRecorderOptions? options = null,
+        string? id = null)
     {
         ArgumentNullException.ThrowIfNull(metadata);
         ArgumentNullException.ThrowIfNull(encoder);
         options ??= new EpisodeRecorderOptions();
         options.Validate();
+        if (id is not null && (id.Length == 0 || id.StartsWith('.') || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+            throw new ArgumentException($"episode id '{id}': expected a plain file name of letters, digits, '-', '_' and '.'", nameof(id));
         Directory.CreateDirectory(directory);
-        string id, path;
-        do
+        string path;
+        if (id is not null)
         {
-            id = NewEpisodeId(metadata.StartTimeUtc, metadata.Source);
             path = System.IO.Path.Combine(directory, id + EpisodeSchema.FileExtension);
-        } while (File.Exists(path)); // two runs started in the same second: another random suffix
+            // Opening an existing file would append to another episode: refuse.
+            if (File.Exists(path)) throw new IOException($"episode file {path} already exists");
+        }
+        else
+        {
+            do
+            {
+                id = NewEpisodeId(metadata.StartTimeUtc, metadata.Source);
+                path = System.IO.Path.Combine(directory, id + EpisodeSchema.FileExtension);
+            } while (File.Exists(path)); // two runs started in the same second: another random suffix
+        }
         var store = EpisodeStore.Create(path, metadata, options.SyncEveryCommit);
         return new EpisodeRecorder(path, id, store, encoder, options);
     }
@@ -181,6 +195,16 @@ public sealed class EpisodeRecorder : IAsyncDisposable
 
     public bool RecordArmState(long step, in ArmState state) =>
         Queue(new PendingRecord { Kind = RecordKind.ArmState, Step = step, State = state }, null);
+
+    /// <summary>The simulator's true state (effector x, y, z; block x, y, yaw) at <paramref name="step"/>: the sim's ground truth, for evaluation and training labels.</summary>
+    public bool RecordSimState(long step, double eeX, double eeY, double eeZ, double blockX, double blockY, double blockYaw) =>
+        RecordSimState(step, new SimStateSample(eeX, eeY, eeZ, blockX, blockY, blockYaw));
+
+    public bool RecordSimState(long step, in SimStateSample state) =>
+        Queue(new PendingRecord { Kind = RecordKind.SimState, Step = step, SimState = state }, null);
+
+    /// <summary>Frames copied on the loop side and not yet written (at most <see cref="EpisodeRecorderOptions.MaxFramesInFlight"/>; beyond it frames are dropped).</summary>
+    public int FramesInFlight => _frames.InUse;
 
     public bool RecordSurprise(long step, float value) =>
         Queue(new PendingRecord { Kind = RecordKind.Surprise, Step = step, Float0 = value }, null);
@@ -306,6 +330,9 @@ public sealed class EpisodeRecorder : IAsyncDisposable
             case RecordKind.ArmState:
                 _store.InsertArmState(r.Step, r.Ticks, r.State);
                 break;
+            case RecordKind.SimState:
+                _store.InsertSimState(r.Step, r.Ticks, r.SimState);
+                break;
             case RecordKind.Surprise:
                 _store.InsertSurprise(r.Step, r.Ticks, r.Float0);
                 break;
@@ -378,7 +405,7 @@ public sealed class EpisodeRecorder : IAsyncDisposable
         catch (EpisodeRecordingException) { /* reported by Fault; disposal must not throw */ }
     }
 
-    private enum RecordKind : byte { Frame, GoalImage, Latent, Plan, Command, ArmState, Surprise, Timings, Event }
+    private enum RecordKind : byte { Frame, GoalImage, Latent, Plan, Command, ArmState, Surprise, Timings, Event, SimState }
 
     /// <summary>One queued record: a flat struct (no per-record object), payload references are pooled.</summary>
     private struct PendingRecord
@@ -395,6 +422,7 @@ public sealed class EpisodeRecorder : IAsyncDisposable
         public EeCommand Requested, Sent;
         public ArmState State;
         public StepTimings Timings;
+        public SimStateSample SimState;
     }
 
     /// <summary>A tensor shape of rank 1..4 kept inline (no int[] per record).</summary>
@@ -428,6 +456,12 @@ public sealed class EpisodeRecorder : IAsyncDisposable
     {
         private readonly Stack<Frame> _free = new(capacity);
         private int _created;
+
+        /// <summary>Frames rented and not yet returned.</summary>
+        public int InUse
+        {
+            get { lock (_free) return _created - _free.Count; }
+        }
 
         public bool TryRent(out Frame frame)
         {

@@ -2,7 +2,11 @@ using Microsoft.Data.Sqlite;
 
 namespace RobotCtl.Episodes;
 
-/// <summary>The SQLite schema of an episode file (documented in README.md; bump <see cref="Version"/> on any change).</summary>
+/// <summary>
+/// The SQLite schema of an episode file (documented in README.md). Bump <see cref="Version"/> on any change an older
+/// reader would misread; a table added later that older files lack (<see cref="OptionalTables"/>) keeps the version:
+/// readers ignore tables they do not know, and treat a missing optional table as empty.
+/// </summary>
 internal static class EpisodeSchema
 {
     public const int Version = 1;
@@ -16,6 +20,9 @@ internal static class EpisodeSchema
 
     public static readonly string[] Tables =
         ["metadata", "frames", "goal_images", "latents", "plans", "commands", "arm_states", "surprise", "timings", "events"];
+
+    /// <summary>Tables created in every new file but absent from files written before they were added.</summary>
+    public static readonly string[] OptionalTables = ["sim_states"];
 
     private const string Ddl = """
         CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT);
@@ -43,6 +50,8 @@ internal static class EpisodeSchema
             capture_ms REAL, preprocess_ms REAL, encode_ms REAL, plan_ms REAL, send_ms REAL, record_ms REAL, total_ms REAL);
         CREATE TABLE events (id INTEGER PRIMARY KEY, step INTEGER NOT NULL, t_ticks INTEGER NOT NULL,
             kind TEXT NOT NULL, message TEXT NOT NULL, count INTEGER NOT NULL DEFAULT 1);
+        CREATE TABLE sim_states (id INTEGER PRIMARY KEY, step INTEGER NOT NULL, t_ticks INTEGER NOT NULL,
+            ee_x REAL, ee_y REAL, ee_z REAL, block_x REAL, block_y REAL, block_yaw REAL);
         """;
 
     public static void Create(SqliteConnection connection)

@@ -14,7 +14,7 @@ namespace RobotCtl.Episodes;
 internal sealed class EpisodeStore : IDisposable
 {
     private readonly SqliteConnection _connection;
-    private readonly SqliteCommand _frame, _goal, _latent, _plan, _command, _state, _surprise, _timing, _event, _meta;
+    private readonly SqliteCommand _frame, _goal, _latent, _plan, _command, _state, _surprise, _timing, _event, _meta, _simState;
     private SqliteTransaction? _tx;
 
     private EpisodeStore(SqliteConnection connection)
@@ -32,6 +32,7 @@ internal sealed class EpisodeStore : IDisposable
         _timing = Prepare("INSERT INTO timings(step,t_ticks,capture_ms,preprocess_ms,encode_ms,plan_ms,send_ms,record_ms,total_ms) VALUES($a,$b,$c,$d,$e,$f,$g,$h,$i)", 9);
         _event = Prepare("INSERT INTO events(step,t_ticks,kind,message,count) VALUES($a,$b,$c,$d,$e)", 5);
         _meta = Prepare("INSERT OR REPLACE INTO metadata(key,value) VALUES($a,$b)", 2);
+        _simState = Prepare("INSERT INTO sim_states(step,t_ticks,ee_x,ee_y,ee_z,block_x,block_y,block_yaw) VALUES($a,$b,$c,$d,$e,$f,$g,$h)", 8);
     }
 
     public static EpisodeStore Create(string path, EpisodeMetadata metadata, bool fullSync)
@@ -144,6 +145,12 @@ internal sealed class EpisodeStore : IDisposable
         Run(_state);
     }
 
+    public void InsertSimState(long step, long ticks, in SimStateSample s)
+    {
+        Bind(_simState, step, ticks, s.EeX, s.EeY, s.EeZ, s.BlockX, s.BlockY, s.BlockYaw);
+        Run(_simState);
+    }
+
     public void InsertSurprise(long step, long ticks, float value)
     {
         Bind(_surprise, step, ticks, (double)value);
@@ -218,7 +225,7 @@ internal sealed class EpisodeStore : IDisposable
     public void Dispose()
     {
         _tx?.Dispose();
-        foreach (var c in new[] { _frame, _goal, _latent, _plan, _command, _state, _surprise, _timing, _event, _meta }) c.Dispose();
+        foreach (var c in new[] { _frame, _goal, _latent, _plan, _command, _state, _surprise, _timing, _event, _meta, _simState }) c.Dispose();
         _connection.Dispose();
     }
 }

@@ -31,9 +31,17 @@ public static class Hdf5Exporter
         return null;
     }
 
-    /// <summary>Runs the export; returns the script's one-line JSON report. Throws <see cref="Hdf5ExportException"/>.</summary>
+    /// <summary>Prefix of the script's progress lines on stderr (relayed to <c>progress</c>, never part of an error).</summary>
+    public const string ProgressPrefix = "export_hdf5: progress ";
+
+    /// <summary>
+    /// Runs the export; returns the script's one-line JSON report. Throws <see cref="Hdf5ExportException"/>.
+    /// <paramref name="size"/> ("WxH") downsamples every frame by area averaging; <paramref name="progress"/> receives the
+    /// script's progress lines (rows done / total) as they come. A directory among the paths stands for its *.sqlite
+    /// files sorted by name. Nothing is left at <paramref name="outputPath"/> (nor a .partial file) when the export fails.
+    /// </summary>
     public static string Export(IReadOnlyList<string> episodePaths, string outputPath, string? scriptPath = null, string python = DefaultPython,
-        TimeSpan? timeout = null)
+        TimeSpan? timeout = null, string? size = null, Action<string>? progress = null)
     {
         scriptPath ??= FindScript() ?? throw new Hdf5ExportException(
             $"HDF5 export needs {ScriptRelativePath}: not found under $ROBOTCTL_HOME or above {AppContext.BaseDirectory}");
@@ -45,15 +53,36 @@ public static class Hdf5Exporter
         foreach (var p in episodePaths) start.ArgumentList.Add(p);
         start.ArgumentList.Add("--out");
         start.ArgumentList.Add(outputPath);
-        using var process = Process.Start(start) ?? throw new Hdf5ExportException($"could not start {python}");
-        var stderr = process.StandardError.ReadToEndAsync();
+        if (size is not null)
+        {
+            start.ArgumentList.Add("--size");
+            start.ArgumentList.Add(size);
+        }
+        using var process = new Process { StartInfo = start };
+        // stderr line by line: progress goes out as it comes, everything else is the error message.
+        var errors = new List<string>();
+        var errorsDone = new TaskCompletionSource();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) { errorsDone.TrySetResult(); return; }
+            if (e.Data.StartsWith(ProgressPrefix, StringComparison.Ordinal)) progress?.Invoke(e.Data[ProgressPrefix.Length..]);
+            else lock (errors) errors.Add(e.Data);
+        };
+        if (!process.Start()) throw new Hdf5ExportException($"could not start {python}");
+        process.BeginErrorReadLine();
         var stdout = process.StandardOutput.ReadToEndAsync();
         if (!process.WaitForExit(timeout ?? TimeSpan.FromMinutes(30)))
         {
             process.Kill(entireProcessTree: true);
-            throw new Hdf5ExportException($"HDF5 export of {string.Join(", ", episodePaths)} did not finish in time; stopped");
+            process.WaitForExit();
+            // A kill can beat the script's own cleanup.
+            try { File.Delete(outputPath + ".partial"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw new Hdf5ExportException($"HDF5 export of {Describe(episodePaths)} did not finish in time; stopped");
         }
-        var error = stderr.Result.Trim();
+        process.WaitForExit(); // drains the redirected streams
+        errorsDone.Task.Wait(TimeSpan.FromSeconds(5));
+        string error;
+        lock (errors) error = string.Join("\n", errors).Trim();
         return process.ExitCode switch
         {
             0 => stdout.Result.Trim(),
@@ -61,6 +90,9 @@ public static class Hdf5Exporter
             var code => throw new Hdf5ExportException($"HDF5 export failed ({python} {scriptPath} exited with {code}): {LastLines(error, 5)}"),
         };
     }
+
+    private static string Describe(IReadOnlyList<string> paths) =>
+        paths.Count <= 3 ? string.Join(", ", paths) : $"{paths[0]} and {paths.Count - 1} more";
 
     private static string LastLines(string text, int n) => string.Join("\n", text.Split('\n').TakeLast(n));
 }

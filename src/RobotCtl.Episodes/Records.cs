@@ -19,6 +19,12 @@ public readonly record struct StepTimings(
     };
 }
 
+/// <summary>
+/// The simulator's true state at a step (never seen by the model; for evaluation and as training labels):
+/// effector position (metres) and block pose (metres, radians).
+/// </summary>
+public readonly record struct SimStateSample(double EeX, double EeY, double EeZ, double BlockX, double BlockY, double BlockYaw);
+
 /// <summary>What a recorded latent is: the encoding of the observed frame, the model's prediction for it, or a goal.</summary>
 public enum LatentKind { Observed, Predicted, Goal }
 
@@ -86,6 +92,8 @@ public sealed record CommandRow(long Step, long Ticks, EeCommand Requested, EeCo
 }
 
 public sealed record ArmStateRow(long Step, long Ticks, ArmState State);
+
+public sealed record SimStateRow(long Step, long Ticks, SimStateSample State);
 
 public sealed record SurpriseRow(long Step, long Ticks, float Value);
 

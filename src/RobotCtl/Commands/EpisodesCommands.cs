@@ -97,36 +97,56 @@ internal static class EpisodesCommands
 
     private static Command ExportCommand()
     {
-        var episode = EpisodeArgument();
+        var episodes = new Argument<string[]>("episodes")
+        {
+            Description = "Episode file paths or ids, or directories (their *.sqlite files, sorted by name); hdf5 concatenates them all, mcap takes one",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var dir = DirOption();
         var format = new Option<string>("--format") { Description = "mcap (Foxglove) or hdf5 (stable-worldmodel layout for LeWM training)", Required = true };
         format.AcceptOnlyFromAmong("mcap", "hdf5");
         var output = new Option<string>("--out") { Description = "Output file", Required = true };
-        var command = new Command("export",
-            "Export an episode. mcap: camera frames as foxglove.CompressedImage/RawImage, commands, arm states, plans, timings, " +
-            "surprise and events as JSON messages, for Foxglove. hdf5: pixels (N x H x W x 3 uint8), action and proprio " +
-            "(N x 7 float32), ep_len, ep_offset, via tools/episodes/export_hdf5.py (/usr/bin/python3 with h5py, numpy, Pillow).")
+        var size = new Option<string?>("--size")
         {
-            episode, dir, format, output,
+            Description = "hdf5: downsample every frame to WIDTHxHEIGHT (e.g. 64x64) by exact area averaging, the runtime preprocessor's arithmetic, rounded to uint8",
+        };
+        var command = new Command("export",
+            "Export episodes. mcap (one episode): camera frames as foxglove.CompressedImage/RawImage, commands, arm states, plans, timings, " +
+            "surprise and events as JSON messages, for Foxglove. hdf5 (any number of episodes, concatenated in the order given): pixels " +
+            "(N x H x W x 3 uint8), action and proprio (N x 7 float32), sim_state (N x 6 float32: effector x y z, block x y yaw; NaN where not " +
+            "recorded), step, time_s, ep_len, ep_offset, via tools/episodes/export_hdf5.py (/usr/bin/python3 with h5py, numpy, Pillow); " +
+            "progress on stderr.")
+        {
+            episodes, dir, format, output, size,
         };
         command.SetAction(r =>
         {
             var outPath = Path.GetFullPath(r.GetValue(output)!);
             try
             {
-                var path = EpisodeCatalog.Resolve(r.GetValue(episode)!, Directory(r.GetValue(dir)));
+                var paths = ResolveMany(r.GetValue(episodes)!, Directory(r.GetValue(dir)));
+                var sizeText = r.GetValue(size);
                 if (r.GetValue(format) == "mcap")
                 {
-                    using var reader = EpisodeReader.Open(path);
+                    if (paths.Count != 1) throw new ArgumentException($"mcap exports one episode; found {paths.Count} (use --format hdf5 for several)");
+                    if (sizeText is not null) throw new ArgumentException("--size applies to --format hdf5 only");
+                    using var reader = EpisodeReader.Open(paths[0]);
                     var result = McapExporter.Export(reader, outPath);
                     Console.WriteLine($"wrote {outPath}: {result.Messages} messages ({string.Join(", ", result.MessagesPerTopic.Select(kv => $"{kv.Key} {kv.Value}"))}), {result.Bytes / 1024.0:F0} KiB");
                 }
                 else
                 {
-                    using (EpisodeReader.Open(path)) { } // the same clear error as mcap for a bad file
+                    var target = sizeText is null ? ((int, int)?)null : ParseSize(sizeText);
+                    foreach (var p in paths) using (EpisodeReader.Open(p)) { } // the same clear error as mcap for a bad file
+                    if (target is var (tw, th)) RefuseUpscale(paths, tw, th);
                     var script = Path.Combine(RobotCtlHome.Path, Hdf5Exporter.ScriptRelativePath);
-                    var report = JsonDocument.Parse(Hdf5Exporter.Export([path], outPath, File.Exists(script) ? script : null)).RootElement;
-                    Console.WriteLine($"wrote {outPath}: {report.GetProperty("rows").GetInt32()} rows of {report.GetProperty("height").GetInt32()}x{report.GetProperty("width").GetInt32()} pixels");
+                    var interactive = !Console.IsErrorRedirected;
+                    var report = JsonDocument.Parse(Hdf5Exporter.Export(paths, outPath, File.Exists(script) ? script : null, size: sizeText,
+                        progress: line => Console.Error.Write(interactive ? $"\rexport {line}   " : $"export {line}\n"))).RootElement;
+                    if (interactive) Console.Error.Write("\r\x1b[K");
+                    Console.WriteLine($"wrote {outPath}: {report.GetProperty("rows").GetInt32()} rows from {report.GetProperty("episodes").GetInt32()} episode(s) " +
+                                      $"of {report.GetProperty("height").GetInt32()}x{report.GetProperty("width").GetInt32()} pixels" +
+                                      (sizeText is null ? "" : $" (area-downsampled from {report.GetProperty("source_height").GetInt32()}x{report.GetProperty("source_width").GetInt32()})"));
                 }
                 return 0;
             }
@@ -134,12 +154,55 @@ internal static class EpisodesCommands
             {
                 return CliErrors.Fail("episodes export", e, exitCode: 1);
             }
-            catch (Exception e) when (e is EpisodeFormatException or IOException or UnauthorizedAccessException or InvalidOperationException)
+            catch (Exception e) when (e is EpisodeFormatException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
             {
                 return CliErrors.Fail("episodes export", e);
             }
         });
         return command;
+    }
+
+    /// <summary>Episode names to files: a directory stands for its *.sqlite files sorted by name (ordinal); others as in <see cref="EpisodeCatalog.Resolve"/>.</summary>
+    internal static IReadOnlyList<string> ResolveMany(IEnumerable<string> names, string directory)
+    {
+        var files = new List<string>();
+        foreach (var name in names)
+        {
+            if (System.IO.Directory.Exists(name))
+            {
+                var found = System.IO.Directory.EnumerateFiles(name, "*" + EpisodeCatalog.FileExtension).Select(Path.GetFullPath).Order(StringComparer.Ordinal).ToArray();
+                if (found.Length == 0) throw new FileNotFoundException($"no episode files (*{EpisodeCatalog.FileExtension}) in directory {Path.GetFullPath(name)}", name);
+                files.AddRange(found);
+            }
+            else
+            {
+                files.Add(EpisodeCatalog.Resolve(name, directory));
+            }
+        }
+        return files;
+    }
+
+    /// <summary>Area averaging only shrinks: refuse a --size larger than the first recorded frame (the export has one frame size).</summary>
+    private static void RefuseUpscale(IReadOnlyList<string> paths, int width, int height)
+    {
+        foreach (var p in paths)
+        {
+            using var reader = EpisodeReader.Open(p);
+            if (reader.Frames().FirstOrDefault() is not { } f) continue;
+            if (width > f.Width || height > f.Height)
+                throw new ArgumentException($"--size {width}x{height}: larger than the recorded frames ({f.Width}x{f.Height} in {p}); only downsampling is supported");
+            return;
+        }
+    }
+
+    /// <summary>"WxH" with both positive; ArgumentException naming the option otherwise.</summary>
+    internal static (int Width, int Height) ParseSize(string text)
+    {
+        var parts = text.Split('x', 'X');
+        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var w) &&
+            int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var h) && w > 0 && h > 0)
+            return (w, h);
+        throw new ArgumentException($"--size: expected WIDTHxHEIGHT with positive integers (e.g. 64x64), found '{text}'");
     }
 
     private static void WriteText(EpisodeSummary s)
