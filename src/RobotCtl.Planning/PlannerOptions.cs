@@ -44,8 +44,11 @@ public sealed record PlannerOptions
     /// <summary>Latent distance; null = the model's (manifest planner.cost).</summary>
     public LatentCost? Cost { get; init; }
 
-    /// <summary>Cost weight per horizon step; null = only the last predicted latent counts (LeWM).</summary>
-    public float[]? StepWeights { get; init; }
+    /// <summary>
+    /// How each horizon step's distance to the goal is weighted: last step only (LeWM, the default), every step
+    /// (sum), or one weight per step. <see cref="ForModel"/> takes the manifest's planner.cost_shape.
+    /// </summary>
+    public CostShape CostShape { get; init; } = CostShape.Last;
 
     /// <summary>Base seed; plan n uses a seed derived from it and n unless the input names one.</summary>
     public ulong Seed { get; init; }
@@ -67,6 +70,7 @@ public sealed record PlannerOptions
             Samples = p.Samples, TopK = p.TopK, Iterations = p.Iterations, Horizon = p.Horizon, InitStd = p.InitStd,
             MinStd = mppi ? 0.05f : 0f, MaxStd = mppi ? 2f : float.PositiveInfinity,
             Cost = spec.Cost,
+            CostShape = p.CostShape ?? CostShape.Last,
         };
     }
 
@@ -76,14 +80,13 @@ public sealed record PlannerOptions
         if (Horizon < 1) throw new ArgumentException($"Horizon: expected >= 1, found {Horizon}");
         if (!(GripperDeadband >= 0) || !float.IsFinite(GripperDeadband)) throw new ArgumentException($"GripperDeadband: expected a finite value >= 0, found {GripperDeadband}");
         if (Deadline is { } d && d < TimeSpan.Zero) throw new ArgumentException($"Deadline: expected >= 0, found {d}");
-        if (StepWeights is { } w)
-        {
-            if (w.Length != Horizon) throw new ArgumentException($"StepWeights: expected {Horizon} values (one per horizon step), found {w.Length}");
-            for (var i = 0; i < w.Length; i++)
-                if (!(w[i] >= 0) || !float.IsFinite(w[i])) throw new ArgumentException($"StepWeights[{i}]: expected a finite value >= 0, found {w[i]}");
-            if (w.All(x => x == 0)) throw new ArgumentException("StepWeights: expected at least one weight > 0");
-        }
+        if (CostShape is null) throw new ArgumentException("CostShape: expected last, sum or weights, found nothing");
+        if (CostShape.Weights is { } w && w.Count != Horizon)
+            throw new ArgumentException($"CostShape: expected {Horizon} weights (one per horizon step), found {w.Count} ({CostShape})");
     }
+
+    /// <summary>The weight of each horizon step under <see cref="CostShape"/> (a new array).</summary>
+    public float[] StepWeights() => CostShape.Resolve(Horizon);
 
     internal SolverSettings ToSolverSettings() => new()
     {

@@ -15,4 +15,6 @@ root.Subcommands.Add(ModelCommands.Create());
 root.Subcommands.Add(SnapshotCommand.Create());
 root.Subcommands.Add(CalibrateCommands.Create());
 root.Subcommands.Add(SimArmCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(CollectCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -25,6 +25,9 @@ public class ConfigurationTests
     [InlineData("Sim:Width=3", "Sim:Width")]
     [InlineData("Surprise:BaselineAlpha=2", "Surprise:BaselineAlpha")]
     [InlineData("Planner:MeanMomentum=1.5", "Planner:MeanMomentum")]
+    [InlineData("Planner:CostShape=first", "Planner:CostShape")]
+    [InlineData("Planner:CostShape=1,-2", "Planner:CostShape")]
+    [InlineData("Sim:RenderOnRead=maybe", "RenderOnRead")]
     public void A_bad_value_is_refused_naming_its_key(string set, string key)
     {
         var e = Assert.ThrowsAny<Exception>(() => With(set));
@@ -66,6 +69,28 @@ public class PlannerSettingsTests
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.Deadline);
         Assert.Equal(spec.Planner.Horizon, options.Horizon);
         Assert.Equal(spec.Planner.Iterations, options.Iterations);
+    }
+
+    [Theory]
+    [InlineData(null, 5, "last")]                 // the example model's planner.cost_shape is absent: last
+    [InlineData("sum", 3, "sum")]
+    [InlineData("0,0,1,1,2", 5, "0,0,1,1,2")]
+    public void The_cost_shape_setting_reaches_the_planner_options(string? shape, int horizon, string expected)
+    {
+        var spec = Inference.WorldModel.ModelManifest.Load(TestHome.SmallModel).Spec;
+        var options = RobotCtl.Host.Composition.RuntimeBuilder.PlannerOptionsFrom(new Runtime.PlannerSettings { CostShape = shape, Horizon = horizon }, spec, 0);
+        Assert.Equal(expected, options.CostShape.ToString());
+        Assert.Equal(horizon, options.StepWeights().Length);
+    }
+
+    [Fact]
+    public void Cost_shape_weights_that_do_not_fit_the_horizon_are_refused_naming_the_key()
+    {
+        var spec = Inference.WorldModel.ModelManifest.Load(TestHome.SmallModel).Spec;
+        var e = Assert.Throws<ConfigurationValueException>(() =>
+            RobotCtl.Host.Composition.RuntimeBuilder.PlannerOptionsFrom(new Runtime.PlannerSettings { CostShape = "1,2", Horizon = 3 }, spec, 0));
+        Assert.Contains("Planner:CostShape", e.Message);
+        Assert.Contains("3 weights", e.Message);
     }
 
     [Fact]

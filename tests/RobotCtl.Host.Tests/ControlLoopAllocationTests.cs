@@ -31,4 +31,35 @@ public class ControlLoopAllocationTests
         // Capture, preprocess, encode, surprise, plan, publish and record: not one managed byte per cycle.
         Assert.Equal(0, loop.SteadyAllocatedBytes);
     }
+
+    [Fact]
+    public async Task The_eval_configuration_allocates_nothing_per_cycle_either()
+    {
+        // Eval's loop: the camera renders on read (on the loop thread), the oracle plans on the sim's true state, and an
+        // external success check reads the workcell every cycle.
+        using var dir = new TestHome.TempDir();
+        var task = Sim.Tasks.SimTask.Get("push");
+        var episode = task.Sample(5, 0);
+        var workcell = new Sim.SimWorkcell(episode.Scene);
+        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        var request = ClosedLoopTests.SmallRun(goal, dir.File("episodes"), steps: ControlLoop.WarmupCycles + 4) with { Samples = 16, Iterations = 2 };
+        request = request with { Sets = [.. request.Sets, "Sim:RenderOnRead=true", "Surprise:Enabled=false"] };
+        var configuration = AppConfiguration.Build(request.Overrides());
+        var settings = RunSettings.From(configuration);
+        var oracle = new PlannerChoice("oracle", c => Evaluation.EvalPlanners.Oracle(c.Model.Spec, c.Options, c.Bounds, c.Mapping, workcell, episode));
+        await using var components = await RuntimeBuilder.BuildAsync(settings, request.Goals, NullLoggerFactory.Instance,
+            ConfigurationJson.Of(configuration), CancellationToken.None, workcell, oracle);
+        // Never true, but does the work of eval's check every cycle.
+        var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance)
+        {
+            ExternalSuccess = () => task.ErrorMetres(workcell.Snapshot(), episode) < 0,
+        };
+        components.Streamer.Start();
+
+        var outcome = await Task.Factory.StartNew(() => loop.Run(CancellationToken.None), TaskCreationOptions.LongRunning);
+        components.Streamer.Stop();
+
+        Assert.Equal(RunOutcome.StepBudgetExhausted, outcome);
+        Assert.Equal(0, loop.SteadyAllocatedBytes);
+    }
 }

@@ -300,7 +300,7 @@ public class PlannerTests
         Assert.Contains("expected 1..3 frames of 2 values, found 7", Assert.Throws<ArgumentException>(() => planner.Plan(new PlanInput(new float[7]))).Message);
         Assert.Contains("value 1 is NaN", Assert.Throws<ArgumentException>(() => planner.Plan(new PlanInput([1f, float.NaN]))).Message);
         Assert.Contains("expected 1 blocks of 35 values", Assert.Throws<ArgumentException>(() => planner.Plan(new PlanInput(new float[4]))).Message);
-        Assert.Contains("StepWeights", Assert.Throws<ArgumentException>(() => new LatentPlanner(model, new PlannerOptions { StepWeights = [1f] })).Message);
+        Assert.Contains("CostShape: expected 5 weights", Assert.Throws<ArgumentException>(() => new LatentPlanner(model, new PlannerOptions { CostShape = CostShape.FromWeights([1f]) })).Message);
         Assert.Contains("expected 7 per-step limits", Assert.Throws<ArgumentException>(() => new LatentPlanner(model, new PlannerOptions(), new ActionBounds([1f]))).Message);
     }
 

@@ -3,10 +3,10 @@ namespace RobotCtl.Core.WorldModel;
 /// <summary>How frames are turned into the encoder's input: x = (pixel / Scale - Mean[c]) / Std[c], RGB, NCHW.</summary>
 public sealed record ImageSpec(int Width, int Height, float Scale, float[] Mean, float[] Std);
 
-/// <summary>Planner defaults a model ships with (manifest "planner").</summary>
+/// <summary>Planner defaults a model ships with (manifest "planner"); <paramref name="CostShape"/> null = last step only.</summary>
 public sealed record PlannerDefaults(
     string Solver = "cem", string Cost = "mse", int Samples = 300, int TopK = 30, int Iterations = 30,
-    int Horizon = 5, int Receding = 5, float InitStd = 1.0f);
+    int Horizon = 5, int Receding = 5, float InitStd = 1.0f, CostShape? CostShape = null);
 
 public enum LatentCost { Mse, L1 }
 

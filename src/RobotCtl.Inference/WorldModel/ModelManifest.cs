@@ -244,6 +244,7 @@ public sealed record ModelManifest
                 Horizon: Int(planner, "planner.horizon", "horizon", 1),
                 Receding: Int(planner, "planner.receding", "receding", 1),
                 InitStd: Positive(planner, "planner.init_std", "init_std"));
+            defaults = defaults with { CostShape = CostShapeField(planner, defaults.Horizon) };
             if (defaults.TopK > 0 && defaults.Samples > 0 && defaults.TopK > defaults.Samples)
                 problems.Add($"{file}: planner.topk must be <= planner.samples ({defaults.Samples}), found {defaults.TopK}");
             if (defaults.Receding > 0 && defaults.Horizon > 0 && defaults.Receding > defaults.Horizon)
@@ -286,6 +287,47 @@ public sealed record ModelManifest
                 i++;
             }
             return shape;
+        }
+
+        /// <summary>
+        /// planner.cost_shape (optional): "last" (absent or null too), "sum", or one weight >= 0 per horizon step.
+        /// </summary>
+        private CostShape? CostShapeField(JsonElement? planner, int horizon)
+        {
+            const string field = "planner.cost_shape";
+            var v = Get(planner, "cost_shape");
+            if (v is null || v.Value.ValueKind == JsonValueKind.Null) return null;
+            if (v.Value.ValueKind == JsonValueKind.String)
+            {
+                var text = v.Value.GetString();
+                if (text is "last") return CostShape.Last;
+                if (text is "sum") return CostShape.Sum;
+                Problem(field, "must be \"last\", \"sum\" or an array of one weight >= 0 per horizon step", v);
+                return null;
+            }
+            if (v.Value.ValueKind != JsonValueKind.Array || (horizon > 0 && v.Value.GetArrayLength() != horizon))
+            {
+                Problem(field, horizon > 0 ? $"must be \"last\", \"sum\" or an array of {horizon} weights >= 0 (planner.horizon)"
+                    : "must be \"last\", \"sum\" or an array of one weight >= 0 per horizon step", v);
+                return null;
+            }
+            var weights = new float[v.Value.GetArrayLength()];
+            var i = 0;
+            foreach (var item in v.Value.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out var d) || !double.IsFinite(d) || d < 0 || !float.IsFinite((float)d))
+                {
+                    Problem($"{field}[{i}]", "must be a finite number >= 0", item);
+                    return null;
+                }
+                weights[i++] = (float)d;
+            }
+            if (weights.All(w => w == 0))
+            {
+                Problem(field, "must have at least one weight > 0", v);
+                return null;
+            }
+            return CostShape.FromWeights(weights);
         }
 
         private bool[] Booleans(JsonElement? parent, string field, string key, int length)

@@ -20,7 +20,7 @@ internal static class PlanCommand
 {
     internal sealed record Arguments(
         string Model, string Observation, string Goal, int? Samples, int? TopK, int? Iterations, int? Horizon,
-        ulong? Seed, double? DeadlineMs, string? Solver, float[]? State, bool Json, int Repeats = 1);
+        ulong? Seed, double? DeadlineMs, string? Solver, float[]? State, bool Json, int Repeats = 1, string? CostShape = null);
 
     public static Command Create()
     {
@@ -36,6 +36,7 @@ internal static class PlanCommand
         var solver = new Option<string?>("--solver") { Description = "cem or mppi (default: planner.solver)" };
         solver.AcceptOnlyFromAmong("cem", "mppi");
         var state = new Option<string?>("--state") { Description = "Current end-effector state for state models: x,y,z,roll,pitch,yaw,gripper (default: zeros)" };
+        var costShape = new Option<string?>("--cost-shape") { Description = "How each horizon step's distance to the goal counts: last (LeWM), sum, or w1,w2,... one per horizon step (default: planner.cost_shape)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
         var repeats = new Option<int>("--repeats")
         {
@@ -44,7 +45,7 @@ internal static class PlanCommand
         };
 
         var command = new Command("plan", "Plan one action chunk from an observation image toward a goal image");
-        foreach (var o in new Option[] { model, observation, goal, samples, topk, iterations, horizon, seed, deadline, solver, state, json, repeats })
+        foreach (var o in new Option[] { model, observation, goal, samples, topk, iterations, horizon, seed, deadline, solver, state, costShape, json, repeats })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -60,7 +61,7 @@ internal static class PlanCommand
             }
             return Run(new Arguments(r.GetValue(model)!, r.GetValue(observation)!, r.GetValue(goal)!, r.GetValue(samples),
                 r.GetValue(topk), r.GetValue(iterations), r.GetValue(horizon), r.GetValue(seed), r.GetValue(deadline),
-                r.GetValue(solver), stateValues, r.GetValue(json), r.GetValue(repeats)), Console.Out, Console.Error);
+                r.GetValue(solver), stateValues, r.GetValue(json), r.GetValue(repeats), r.GetValue(costShape)), Console.Out, Console.Error);
         });
         return command;
     }
@@ -113,6 +114,23 @@ internal static class PlanCommand
             Seed = args.Seed ?? 0,
             Deadline = args.DeadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
         };
+        if (args.CostShape is { } shapeText)
+        {
+            CostShape shape;
+            try
+            {
+                shape = CostShape.Parse(shapeText);
+            }
+            catch (FormatException e)
+            {
+                throw new ArgumentException($"--cost-shape: {e.Message}", e);
+            }
+            if (shape.Weights is { } w && w.Count != options.Horizon)
+                throw new ArgumentException($"--cost-shape: expected {options.Horizon} weights (one per horizon step) or last or sum, found {w.Count} ('{shapeText}')");
+            options = options with { CostShape = shape };
+        }
+        else if (options.CostShape.Weights is { } mw && mw.Count != options.Horizon)
+            throw new ArgumentException($"--horizon {options.Horizon}: model '{spec.Name}' planner.cost_shape has {mw.Count} weights; give --cost-shape last, sum or {options.Horizon} weights");
         if (args.DeadlineMs is { } d && !(d >= 0)) throw new ArgumentException($"--deadline-ms: expected a value >= 0, found {d}");
 
         var state = spec.StateDim > 0 ? args.State ?? new float[spec.StateDim] : [];
@@ -173,7 +191,7 @@ internal static class PlanCommand
     {
         var c = CultureInfo.InvariantCulture;
         o.WriteLine($"model {spec.Name} ({spec.Family}), observation {args.Observation}, goal {args.Goal}");
-        o.WriteLine(string.Create(c, $"{options.Solver.ToString().ToLowerInvariant()} {options.Samples} samples, top {options.TopK}, horizon {options.Horizon} x {spec.ActionBlock} steps, seed {plan.Seed}"));
+        o.WriteLine(string.Create(c, $"{options.Solver.ToString().ToLowerInvariant()} {options.Samples} samples, top {options.TopK}, horizon {options.Horizon} x {spec.ActionBlock} steps, cost shape {options.CostShape}, seed {plan.Seed}"));
         var stopped = plan.StoppedByDeadline ? $" (deadline: stopped before iteration {plan.Iterations + 1} of {options.Iterations})" : "";
         o.WriteLine(string.Create(c, $"iterations {plan.Iterations}{stopped}, final cost {(plan.Iterations > 0 ? plan.FinalCost.ToString("G6", c) : "n/a (warm start, nothing scored)")}"));
         var t = plan.Timings;
@@ -209,6 +227,7 @@ internal static class PlanCommand
             w.WriteNumber("samples", options.Samples);
             w.WriteNumber("topk", options.TopK);
             w.WriteNumber("horizon", options.Horizon);
+            w.WriteString("cost_shape", options.CostShape.ToString());
             w.WriteNumber("block", spec.ActionBlock);
             w.WriteNumber("seed", plan.Seed);
             w.WriteStartObject("timings_ms");

@@ -20,6 +20,7 @@ internal sealed record RunRequest
     public double? DeadlineMs { get; init; }
     public int? Samples { get; init; }
     public int? Iterations { get; init; }
+    public string? CostShape { get; init; }
     public string? SimScene { get; init; }
     public IReadOnlyList<string> Sets { get; init; } = [];
     public bool Quiet { get; init; }
@@ -41,6 +42,7 @@ internal sealed record RunRequest
         Set("Planner:DeadlineMs", DeadlineMs);
         Set("Planner:Samples", Samples);
         Set("Planner:Iterations", Iterations);
+        Set("Planner:CostShape", CostShape);
         Set("Sim:Scene", SimScene);
         if (Record is not null) { Set("Recording:Directory", Record); Set("Recording:Enabled", true); }
         if (NoRecord) Set("Recording:Enabled", false);
@@ -66,6 +68,7 @@ internal sealed class RunCommandOptions
     public readonly Option<double?> DeadlineMs = new("--deadline-ms") { Description = "Planner deadline per plan, ms [Planner:DeadlineMs]" };
     public readonly Option<int?> Samples = new("--samples") { Description = "Planner samples [Planner:Samples]" };
     public readonly Option<int?> Iterations = new("--iterations") { Description = "Planner iterations [Planner:Iterations]" };
+    public readonly Option<string?> CostShape = new("--cost-shape") { Description = "How each horizon step's distance to the goal counts: last (LeWM), sum, or w1,w2,... one per horizon step [Planner:CostShape]" };
     public readonly Option<string?> SimScene = new("--sim-scene") { Description = "Simulated scene, e.g. \"seed=3,block=0.1:0.05\" [Sim:Scene]" };
     public readonly Option<string[]> Set = new("--set") { Description = "Any setting, Section:Key=Value (repeatable), e.g. --set Surprise:StopFactor=20", AllowMultipleArgumentsPerToken = false };
     public readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Only the summary, no per-cycle progress" };
@@ -74,7 +77,7 @@ internal sealed class RunCommandOptions
     public void AddTo(Command command, bool goalRequired = true)
     {
         Goal.Required = goalRequired;
-        foreach (var option in new Option[] { Goal, Sim, Model, Camera, Arm, Calibration, Record, NoRecord, MaxSteps, Seed, Replan, DeadlineMs, Samples, Iterations, SimScene, Set, Quiet, Verbose })
+        foreach (var option in new Option[] { Goal, Sim, Model, Camera, Arm, Calibration, Record, NoRecord, MaxSteps, Seed, Replan, DeadlineMs, Samples, Iterations, CostShape, SimScene, Set, Quiet, Verbose })
             command.Options.Add(option);
     }
 
@@ -94,6 +97,7 @@ internal sealed class RunCommandOptions
         DeadlineMs = r.GetValue(DeadlineMs),
         Samples = r.GetValue(Samples),
         Iterations = r.GetValue(Iterations),
+        CostShape = r.GetValue(CostShape),
         SimScene = r.GetValue(SimScene),
         Sets = r.GetValue(Set) ?? [],
         Quiet = r.GetValue(Quiet),

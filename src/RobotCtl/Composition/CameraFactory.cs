@@ -12,8 +12,9 @@ namespace RobotCtl.Host.Composition;
 public static class CameraFactory
 {
     /// <exception cref="FormatException">The source string is not one of the accepted forms.</exception>
+    /// <param name="simRenderOnRead">Sim only: render on read (<see cref="SimSyncCamera"/>) instead of on the camera's clock.</param>
     public static ICamera Create(string source, CameraRequest request, SimWorkcell? sharedWorkcell = null,
-        SimRenderOptions? simRender = null, double simFps = 30)
+        SimRenderOptions? simRender = null, double simFps = 30, bool simRenderOnRead = false)
     {
         ArgumentNullException.ThrowIfNull(request);
         var parsed = CameraSource.Parse(source);
@@ -23,6 +24,7 @@ public static class CameraFactory
         if (request.Width is { } w) render = render with { Width = w };
         if (request.Height is { } h) render = render with { Height = h };
         render.Validate();
+        if (simRenderOnRead) return new SimSyncCamera(sharedWorkcell ?? new SimWorkcell(), render);
         return new SimCamera(sharedWorkcell ?? new SimWorkcell(), render, request.Fps ?? simFps);
     }
 }

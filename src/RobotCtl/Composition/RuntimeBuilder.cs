@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using RobotCtl.Core.Arm;
 using RobotCtl.Core.Vision;
+using RobotCtl.Core.WorldModel;
 using RobotCtl.Episodes;
 using RobotCtl.Hardware;
 using RobotCtl.Hardware.Safety;
@@ -41,15 +42,23 @@ public sealed record RunSettings(
     }
 }
 
+/// <summary>What a planner is made from: the loaded model, the resolved options, the rig's per-step limits in the model's action frame, and the mapping to the robot frame.</summary>
+public sealed record PlannerContext(Core.WorldModel.IWorldModel Model, PlannerOptions Options, ActionBounds Bounds, ActionMapping Mapping);
+
+/// <summary>A planner other than the world model's (eval's oracle and random baselines): its recorded name and how to make it.</summary>
+public sealed record PlannerChoice(string Name, Func<PlannerContext, IPlanner> Create);
+
 /// <summary>
 /// The composition root of a run: turns validated settings into <see cref="RuntimeComponents"/>, in an order that
 /// refuses bad input (model, calibration, goal images, camera, arm) before anything moves.
 /// </summary>
 public static class RuntimeBuilder
 {
-    /// <param name="workcell">A simulated workcell to use instead of a new one (tests that serve it over a real transport).</param>
+    /// <param name="workcell">A simulated workcell to use instead of a new one (tests that serve it over a real transport; eval's episodes).</param>
+    /// <param name="planner">A planner instead of the world model's <see cref="LatentPlanner"/> (eval's baselines); null = the model's.</param>
     public static async Task<RuntimeComponents> BuildAsync(RunSettings settings, IReadOnlyList<string> goalPaths,
-        ILoggerFactory loggers, string configurationJson, CancellationToken cancellationToken, SimWorkcell? workcell = null)
+        ILoggerFactory loggers, string configurationJson, CancellationToken cancellationToken, SimWorkcell? workcell = null,
+        PlannerChoice? planner = null)
     {
         var log = loggers.CreateLogger("robotctl.runtime");
         var o = settings.Runtime;
@@ -73,22 +82,26 @@ public static class RuntimeBuilder
             // 3. Goals, encoded once.
             var goals = GoalSet.Load(goalPaths.Select(RobotCtlHome.Resolve).ToList(), model, preprocessor);
 
-            // 4. Planner, bounded by the rig's per-step limits in the model's action frame.
-            var plannerOptions = PlannerOptionsFrom(settings.Planner, model.Spec, o.Seed);
-            var planner = new LatentPlanner(model, plannerOptions, ActionBounds.FromLimits(rig.Limits, rig.Mapping));
-            disposables.Push(planner);
-            log.LogInformation("planner {Solver}: {Samples} samples, top {TopK}, {Iterations} iterations, horizon {Horizon}{Deadline}",
-                plannerOptions.Solver, plannerOptions.Samples, plannerOptions.TopK, plannerOptions.Iterations, plannerOptions.Horizon,
-                plannerOptions.Deadline is { } dl ? $", deadline {dl.TotalMilliseconds:F0} ms" : "");
-            planner.SetGoal(goals.Latent(0));
-            planner.WarmUp(new PlanInput(goals.Latent(0)) { States = model.Spec.StateDim > 0 ? new float[model.Spec.StateDim] : default });
-
-            // 5. The world: a shared simulated workcell when the camera or the arm is simulated.
+            // 4. The world: a shared simulated workcell when the camera or the arm is simulated (a planner may observe it).
             if (workcell is null && (o.Camera == "sim" || o.Arm == "sim")) workcell = new SimWorkcell(SimSceneOptions.Parse(settings.Sim.Scene));
+
+            // 5. Planner, bounded by the rig's per-step limits in the model's action frame.
+            var plannerOptions = PlannerOptionsFrom(settings.Planner, model.Spec, o.Seed);
+            var bounds = ActionBounds.FromLimits(rig.Limits, rig.Mapping);
+            IPlanner plannerInstance = planner is null
+                ? new LatentPlanner(model, plannerOptions, bounds)
+                : planner.Create(new PlannerContext(model, plannerOptions, bounds, rig.Mapping));
+            disposables.Push(plannerInstance);
+            var plannerName = planner?.Name ?? plannerOptions.Solver.ToString().ToLowerInvariant();
+            log.LogInformation("planner {Name}: {Samples} samples, top {TopK}, {Iterations} iterations, horizon {Horizon}, cost shape {CostShape}{Deadline}",
+                plannerName, plannerOptions.Samples, plannerOptions.TopK, plannerOptions.Iterations, plannerOptions.Horizon, plannerOptions.CostShape,
+                plannerOptions.Deadline is { } dl ? $", deadline {dl.TotalMilliseconds:F0} ms" : "");
+            plannerInstance.SetGoal(goals.Latent(0));
+            plannerInstance.WarmUp(new PlanInput(goals.Latent(0)) { States = model.Spec.StateDim > 0 ? new float[model.Spec.StateDim] : default });
 
             // 6. Camera, then arm.
             var camera = CameraFactory.Create(o.Camera, new CameraRequest(), workcell,
-                new SimRenderOptions { Width = settings.Sim.Width, Height = settings.Sim.Height }, settings.Sim.Fps);
+                new SimRenderOptions { Width = settings.Sim.Width, Height = settings.Sim.Height }, settings.Sim.Fps, settings.Sim.RenderOnRead);
             disposables.Push(camera);
             camera.Start();
             if (cameraCalibration is not null) CheckCalibrationFits(camera, cameraCalibration, cameraCalibrationPath, TimeSpan.FromMilliseconds(o.FrameWaitMs));
@@ -129,7 +142,10 @@ public static class RuntimeBuilder
             }
 
             // 8. Governor and streamer: the only way a command reaches the arm.
-            var governor = new SafetyGovernor(rig.Limits, loggers.CreateLogger<SafetyGovernor>());
+            // The in-process sim arm applies a command inside TrySend and stamps its state when read: no command is ever
+            // in flight behind a state, so the governor need not distrust recent ones (a remote link keeps the default).
+            var governorOptions = o.Arm == "sim" ? new SafetyGovernorOptions { StateLatency = TimeSpan.Zero } : SafetyGovernorOptions.Default;
+            var governor = new SafetyGovernor(rig.Limits, governorOptions, loggers.CreateLogger<SafetyGovernor>());
             var chunks = new ActionChunkStream(plannerOptions.Horizon * model.Spec.ActionBlock, model.Spec.ActionDim);
             var recorderRef = recorder;
             var streamer = new CommandStreamer(chunks, governor, arm, rig.Mapping, o.CommandRateHz,
@@ -138,14 +154,15 @@ public static class RuntimeBuilder
             return new RuntimeComponents
             {
                 Model = model, Preprocessor = preprocessor, Camera = camera, Arm = arm,
-                Governor = governor, Mapping = rig.Mapping, Planner = planner, Chunks = chunks, Streamer = streamer,
+                Governor = governor, Mapping = rig.Mapping, Planner = plannerInstance, Chunks = chunks, Streamer = streamer,
                 Goals = goals, SurpriseOptions = settings.Surprise, Recorder = recorder,
-                PlannerName = plannerOptions.Solver.ToString().ToLowerInvariant(),
+                PlannerName = plannerName,
                 PlannerSettingsJson = JsonSerializer.Serialize(new
                 {
                     solver = plannerOptions.Solver.ToString().ToLowerInvariant(), plannerOptions.Samples, plannerOptions.TopK,
                     plannerOptions.Iterations, plannerOptions.Horizon, plannerOptions.InitStd, seed = o.Seed,
                     execute_blocks = o.ExecuteBlocks, deadline_ms = settings.Planner.DeadlineMs,
+                    cost_shape = plannerOptions.CostShape.ToString(),
                 }),
                 PlannerDeadline = plannerOptions.Deadline,
             };
@@ -169,7 +186,7 @@ public static class RuntimeBuilder
     {
         var options = PlannerOptions.ForModel(spec);
         if (s.Solver is not null) options = PlannerOptions.ForModel(spec with { Planner = spec.Planner with { Solver = s.Solver } });
-        return options with
+        options = options with
         {
             Samples = s.Samples ?? options.Samples,
             TopK = Math.Min(s.TopK ?? options.TopK, s.Samples ?? options.Samples),
@@ -185,6 +202,24 @@ public static class RuntimeBuilder
             Seed = unchecked((ulong)seed),
             Deadline = s.DeadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
         };
+        return options with { CostShape = CostShapeFor(s, spec, options.Horizon) };
+    }
+
+    /// <summary>Planner:CostShape, else the manifest's planner.cost_shape; explicit weights must fit the horizon.</summary>
+    private static CostShape CostShapeFor(PlannerSettings s, Core.WorldModel.WorldModelSpec spec, int horizon)
+    {
+        if (s.CostShape is { } text && !string.IsNullOrWhiteSpace(text))
+        {
+            var shape = CostShape.Parse(text); // already validated by PlannerSettings.Validate
+            if (shape.Weights is { } w && w.Count != horizon)
+                throw new ConfigurationValueException($"{PlannerSettings.SectionName}:CostShape", $"{horizon} weights (one per horizon step), or last or sum", text);
+            return shape;
+        }
+        var manifest = spec.Planner.CostShape ?? CostShape.Last;
+        if (manifest.Weights is { } mw && mw.Count != horizon)
+            throw new ConfigurationValueException($"{PlannerSettings.SectionName}:CostShape: model '{spec.Name}' planner.cost_shape has " +
+                $"{mw.Count} weights but the horizon is {horizon}; set {PlannerSettings.SectionName}:CostShape to last, sum or {horizon} weights");
+        return manifest;
     }
 
     /// <summary>

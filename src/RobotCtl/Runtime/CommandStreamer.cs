@@ -91,11 +91,15 @@ public sealed class CommandStreamer : IDisposable
     private void Run()
     {
         var next = MonotonicClock.Now;
+        var previous = next - _periodTicks;
         while (_running)
         {
-            next += _periodTicks;
+            // Never less than a period after the previous tick: a late tick followed by an on-time one would come
+            // faster than the rate, and a governor limiting that rate would refuse it, dropping a planned action.
+            next = Math.Max(next + _periodTicks, previous + _periodTicks);
             SleepUntil(next);
             var now = MonotonicClock.Now;
+            previous = now;
             var late = now - next;
             _jitterMs[_ticks % _jitterMs.Length] = MonotonicClock.TicksToMs(late);
             if (late > _periodTicks)

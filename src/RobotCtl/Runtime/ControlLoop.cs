@@ -62,6 +62,13 @@ public sealed class ControlLoop
 
     public int BlocksPerCycle => _blocksPerCycle;
 
+    /// <summary>
+    /// An outside judge of success, checked every cycle right after the frame is captured (eval: the task's test on
+    /// the simulator's true state); true ends the run with <see cref="RunOutcome.Success"/>. When set, it replaces the
+    /// latent-distance check against <see cref="RuntimeOptions.SuccessThreshold"/>. Must not allocate.
+    /// </summary>
+    public Func<bool>? ExternalSuccess { get; init; }
+
     /// <summary>Raised after every cycle (console progress).</summary>
     public event Action<CycleReport>? CycleCompleted;
 
@@ -113,6 +120,12 @@ public sealed class ControlLoop
             }
             consecutiveFrameFailures = 0;
             lastSequence = _frame.Sequence;
+            if (ExternalSuccess is { } judge && judge())
+            {
+                _c.Chunks.Clear();
+                _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Note, "goal reached (external success check)");
+                return Finish(RunOutcome.Success, $"goal reached at step {Step} (external success check)");
+            }
 
             _timer.Start();
             _c.Preprocessor.Process(_frame, _pixels);
@@ -156,7 +169,7 @@ public sealed class ControlLoop
             // Success: close enough to the current goal; then the next sub-goal, or done.
             var goalDistance = SurpriseMonitor.Distance(_latent, goals.Latent(goalIndex));
             _c.Recorder?.RecordLatent(Step, LatentKind.Observed, _latent, _latentShape);
-            if (goalDistance <= _options.SuccessThreshold)
+            if (ExternalSuccess is null && goalDistance <= _options.SuccessThreshold)
             {
                 _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Note, $"goal {goalIndex + 1}/{goals.Count} reached (distance {goalDistance:F4})");
                 if (++goalIndex >= goals.Count)
@@ -290,8 +303,15 @@ public sealed class ControlLoop
         if (_options.ReplanMode == ReplanMode.Blocking)
         {
             _c.Chunks.WaitDrained(period * (_actionsPerCycle + 2) + TimeSpan.FromMilliseconds(_options.ChunkSlackMs), ct);
-            // Let the last command take effect and a frame showing it be captured.
-            ct.WaitHandle.WaitOne(period);
+            var drained = MonotonicClock.Now;
+            // The drain is signalled when the last action is taken, before it is sent: wait for the streamer to finish
+            // a tick after it, so the arm has every command before the next frame is judged or planned from.
+            var ticks = _c.Streamer.Ticks;
+            var giveUp = drained + MonotonicClock.FromTimeSpan(period * 3);
+            while (_c.Streamer.Ticks == ticks && MonotonicClock.Now < giveUp && !ct.IsCancellationRequested) Thread.Sleep(1);
+            // Let the last command take effect and a frame showing it be captured: one period after the drain in all.
+            var rest = period - MonotonicClock.Elapsed(drained);
+            if (rest > TimeSpan.Zero) ct.WaitHandle.WaitOne(rest);
             return;
         }
         // Overlapped: start the next plan when the remaining actions last about as long as the last plan took.

@@ -39,6 +39,12 @@ public sealed class SimOptions
     public int Height { get; set; } = 224;
     public double Fps { get; set; } = 30;
 
+    /// <summary>
+    /// Render each frame when the loop reads it instead of on the camera's own clock (<see cref="Fps"/>): every frame
+    /// then shows exactly the commands applied so far, so sim runs are reproducible. `eval` turns it on.
+    /// </summary>
+    public bool RenderOnRead { get; set; }
+
     public void Validate()
     {
         RuntimeOptions.Require(Width is >= 16 and <= 4096, "Width", "16..4096", Width, SectionName);

@@ -20,7 +20,7 @@ public sealed class RuntimeComponents : IAsyncDisposable
     public required IArmLink Arm { get; init; }
     public required SafetyGovernor Governor { get; init; }
     public required ActionMapping Mapping { get; init; }
-    public required LatentPlanner Planner { get; init; }
+    public required IPlanner Planner { get; init; }
     public required ActionChunkStream Chunks { get; init; }
     public required CommandStreamer Streamer { get; init; }
     public required GoalSet Goals { get; init; }

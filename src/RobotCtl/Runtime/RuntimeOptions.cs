@@ -104,6 +104,12 @@ public sealed class PlannerSettings
     /// <summary>Physical gripper actions with |g| below this become 0 (V-JEPA 2-AC: 0.25).</summary>
     public float? GripperDeadband { get; set; }
 
+    /// <summary>
+    /// How each horizon step's distance to the goal counts: "last" (LeWM), "sum", or comma-separated weights, one per
+    /// horizon step; null or empty keeps the model's planner.cost_shape.
+    /// </summary>
+    public string? CostShape { get; set; }
+
     public void Validate()
     {
         const string s = SectionName;
@@ -121,6 +127,17 @@ public sealed class PlannerSettings
         if (MaxStd is not null && !(MaxStd > (MinStd ?? 0))) throw new ConfigurationValueException($"{s}:MaxStd", "> MinStd", MaxStd);
         if (Temperature is not null && !(Temperature > 0)) throw new ConfigurationValueException($"{s}:Temperature", "> 0", Temperature);
         if (GripperDeadband is not null && !(GripperDeadband >= 0)) throw new ConfigurationValueException($"{s}:GripperDeadband", ">= 0", GripperDeadband);
+        if (!string.IsNullOrWhiteSpace(CostShape))
+        {
+            try
+            {
+                Core.WorldModel.CostShape.Parse(CostShape);
+            }
+            catch (FormatException)
+            {
+                throw new ConfigurationValueException($"{s}:CostShape", "last, sum or comma-separated weights >= 0 (one per horizon step, at least one > 0)", CostShape);
+            }
+        }
     }
 }
 

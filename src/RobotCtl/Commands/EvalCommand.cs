@@ -1,0 +1,388 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using RobotCtl.Core.Arm;
+using RobotCtl.Core.Vision;
+using RobotCtl.Core.WorldModel;
+using RobotCtl.Episodes;
+using RobotCtl.Evaluation;
+using RobotCtl.Hardware;
+using RobotCtl.Host.Composition;
+using RobotCtl.Host.Runtime;
+using RobotCtl.Inference.WorldModel;
+using RobotCtl.Sim;
+using RobotCtl.Sim.Tasks;
+using RobotCtl.Vision.Imaging;
+
+namespace RobotCtl.Host.Commands;
+
+/// <summary>
+/// `robotctl eval`: closed-loop success of a planner on a simulated task. Every episode runs the same runtime as
+/// `run` (camera -> preprocessor -> encoder -> planner -> governor -> streamer -> arm) on a workcell set to the
+/// episode's start, toward a goal image rendered from the episode's goal state; success is judged on the sim's true
+/// state. Deterministic for a seed (docs/EVALUATION.md, "How eval runs").
+/// </summary>
+internal static class EvalCommand
+{
+    internal sealed record Arguments
+    {
+        public string? Task { get; init; }
+        public int? Episodes { get; init; }
+        public int Seed { get; init; }
+        public string? Model { get; init; }
+        public string Planner { get; init; } = "model";
+        public int? Samples { get; init; }
+        public int? Iterations { get; init; }
+        public int? Horizon { get; init; }
+        public string? Solver { get; init; }
+        public string? CostShape { get; init; }
+        public string? Record { get; init; }
+        public bool Json { get; init; }
+        public double? RateHz { get; init; }
+        public IReadOnlyList<string> Sets { get; init; } = [];
+        public bool Verbose { get; init; }
+    }
+
+    public static Command Create()
+    {
+        var task = new Option<string?>("--task") { Description = $"Task: {string.Join(", ", SimTask.Names)} (docs/EVALUATION.md)" };
+        var episodes = new Option<int?>("--episodes") { Description = "Episodes to run: task episodes 0..N-1 of the seed" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the episodes (start and goal states) and of the planner (episode i plans with seed * 1000 + i); default 0" };
+        var model = new Option<string?>("--model") { Description = "Model directory [Runtime:Model]; the oracle and random planners use its action space (mean, std, searched dimensions, block)" };
+        var planner = new Option<string?>("--planner") { Description = $"model (CEM/MPPI over the world model, default), oracle (the same solver scoring candidates on a copy of the sim's true state), random (uniform actions within the limits)" };
+        var samples = new Option<int?>("--samples") { Description = "Planner samples [Planner:Samples]" };
+        var iterations = new Option<int?>("--iterations") { Description = "Planner iterations [Planner:Iterations]" };
+        var horizon = new Option<int?>("--horizon") { Description = "Planned blocks ahead [Planner:Horizon]" };
+        var solver = new Option<string?>("--solver") { Description = "cem or mppi [Planner:Solver]" };
+        var costShape = new Option<string?>("--cost-shape") { Description = "last (LeWM), sum, or w1,w2,... one per horizon step [Planner:CostShape]" };
+        var record = new Option<string?>("--record") { Description = "Record one episode file per eval episode (and the goal images) into this directory; default: no recording" };
+        var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout (progress stays on stderr)" };
+        var rate = new Option<double?>("--rate-hz") { Description = "Command rate (default: the calibration's maxRateHz, 50 Hz for calibration/default); every command still passes the governor" };
+        var set = new Option<string[]>("--set") { Description = "Any setting, Section:Key=Value (repeatable), e.g. --set Runtime:ExecuteBlocks=2" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Runtime log lines on stderr" };
+        var command = new Command("eval",
+            "Measure closed-loop success on a simulated task: for each episode, set the workcell to the task's start, render " +
+            "the goal image from its goal state, and run the same loop as `run` (camera -> encoder -> planner -> governor -> arm) " +
+            "until the task's success test holds on the sim's true state or the task's command budget is spent. Reports the " +
+            "success rate with a Wilson 95 % interval, steps to success, final error and plan time. For reproducibility eval " +
+            "replans blocking, renders each frame when the loop reads it (Sim:RenderOnRead), runs every planner iteration " +
+            "(no deadline) and turns the surprise monitor off (its stops and pauses would end episodes early). " +
+            "Exit codes: 0 evaluated, 2 bad input, 130 interrupted.")
+        {
+            task, episodes, seed, model, planner, samples, iterations, horizon, solver, costShape, record, json, rate, set, verbose,
+        };
+        command.SetAction((r, ct) => RunAsync(new Arguments
+        {
+            Task = r.GetValue(task), Episodes = r.GetValue(episodes), Seed = r.GetValue(seed), Model = r.GetValue(model),
+            Planner = r.GetValue(planner) ?? "model", Samples = r.GetValue(samples), Iterations = r.GetValue(iterations),
+            Horizon = r.GetValue(horizon), Solver = r.GetValue(solver), CostShape = r.GetValue(costShape), Record = r.GetValue(record),
+            Json = r.GetValue(json), RateHz = r.GetValue(rate), Sets = r.GetValue(set) ?? [], Verbose = r.GetValue(verbose),
+        }, Console.Out, Console.Error, ct));
+        return command;
+    }
+
+    /// <summary>Everything fixed before the first episode: validated input, the model's fit, pacing and budget.</summary>
+    private sealed record Plan(
+        SimTask Task, int Episodes, string ModelDirectory, WorldModelSpec Spec, double RateHz, int CommandsPerCycle, int MaxCycles,
+        string? RecordDirectory, string GoalDirectory, List<KeyValuePair<string, string?>> Overrides);
+
+    internal static async Task<int> RunAsync(Arguments a, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        Plan plan;
+        try
+        {
+            plan = Prepare(a);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or ConfigurationValueException or InvalidOperationException
+                                      or WorldModelException or IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"robotctl eval: {OneLine(Message(e))}");
+            return CliErrors.BadInput;
+        }
+
+        // Logs go to stderr only: stdout carries the report (with --json, exactly one JSON object).
+        using var loggers = LoggerFactory.Create(b =>
+        {
+            b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+            b.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            b.AddFilter((_, level) => level >= (a.Verbose ? LogLevel.Information : LogLevel.Warning));
+        });
+        var progress = new Progress(stderr, ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected, plan.Episodes);
+        var results = new List<EvalEpisodeResult>(plan.Episodes);
+        var total = Stopwatch.StartNew();
+        EvalSetup? setup = null;
+        try
+        {
+            for (var i = 0; i < plan.Episodes; i++)
+            {
+                progress.Start(i, results.Count(r => r.Success));
+                var (result, episodeSetup) = await RunEpisodeAsync(a, plan, i, loggers, ct);
+                if (result is null)
+                {
+                    progress.Abandon();
+                    return (int)RunOutcome.Cancelled;
+                }
+                setup ??= episodeSetup;
+                results.Add(result);
+                progress.Done(i, results.Count(r => r.Success), total.Elapsed);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            progress.Abandon();
+            return (int)RunOutcome.Cancelled;
+        }
+        catch (Exception e)
+        {
+            // Building an episode's runtime failed (ONNX Runtime missing, a model that does not load, a camera fault):
+            // the same for every episode, so stop here with the reason.
+            progress.Abandon();
+            stderr.WriteLine($"robotctl eval: episode {results.Count}: {OneLine(Message(e))}");
+            if (Environment.GetEnvironmentVariable("ROBOTCTL_DEBUG") == "1") stderr.WriteLine(e);
+            return CliErrors.BadInput;
+        }
+        finally
+        {
+            if (plan.RecordDirectory is null) TryDelete(plan.GoalDirectory);
+        }
+
+        var report = new EvalReport(setup!, results, total.Elapsed.TotalSeconds);
+        stdout.WriteLine(a.Json ? report.ToJson() : report.ToText().TrimEnd());
+        return 0;
+    }
+
+    private static Plan Prepare(Arguments a)
+    {
+        if (string.IsNullOrWhiteSpace(a.Task)) throw new ArgumentException($"--task: required, one of {string.Join(", ", SimTask.Names)}");
+        SimTask task;
+        try
+        {
+            task = SimTask.Get(a.Task);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--task: {Message(e)}", e);
+        }
+        if (a.Episodes is not { } episodes) throw new ArgumentException("--episodes: required, a count >= 1");
+        if (episodes < 1) throw new ArgumentException($"--episodes: expected a count >= 1, found {episodes}");
+        if (!EvalPlanners.Names.Contains(a.Planner)) throw new ArgumentException($"--planner: expected {string.Join(", ", EvalPlanners.Names)}, found '{a.Planner}'");
+        if (a.Solver is not null and not ("cem" or "mppi")) throw new ArgumentException($"--solver: expected cem or mppi, found '{a.Solver}'");
+        if (a.CostShape is not null) _ = ParseOption("--cost-shape", a.CostShape);
+
+        // Fixed for reproducibility first, then the user's --set, then eval's own options (later wins).
+        var overrides = new List<KeyValuePair<string, string?>>
+        {
+            new("Runtime:Camera", "sim"), new("Runtime:Arm", "sim"), new("Sim:RenderOnRead", "true"),
+            new("Runtime:ReplanMode", "Blocking"), new("Planner:DeadlineMs", ""), new("Surprise:Enabled", "false"),
+            new("Recording:Enabled", a.Record is null ? "false" : "true"),
+        };
+        if (a.Record is not null) overrides.Add(new("Recording:Directory", Path.GetFullPath(a.Record)));
+        overrides.AddRange(AppConfiguration.ParseSets(a.Sets));
+        void Set(string key, object? value)
+        {
+            if (value is not null) overrides.Add(new(key, Convert.ToString(value, CultureInfo.InvariantCulture)));
+        }
+        Set("Runtime:Model", a.Model);
+        Set("Planner:Samples", a.Samples);
+        Set("Planner:Iterations", a.Iterations);
+        Set("Planner:Horizon", a.Horizon);
+        Set("Planner:Solver", a.Solver);
+        Set("Planner:CostShape", a.CostShape);
+        var settings = RunSettings.From(AppConfiguration.Build(overrides));
+
+        // The model must drive this workcell: 7-D end-effector actions, and a view the preprocessor can use unstretched.
+        var modelDir = RobotCtlHome.Resolve(settings.Runtime.Model);
+        var spec = ModelManifest.Load(modelDir).Spec;
+        if (spec.ActionDim != EeCommand.Dim)
+            throw new ArgumentException($"model '{spec.Name}' ({modelDir}): action.dim is {spec.ActionDim}, but the workcell takes {EeCommand.Dim}-D end-effector commands (dx dy dz droll dpitch dyaw gripper)");
+        var (simW, simH) = (settings.Sim.Width, settings.Sim.Height);
+        if ((long)spec.Image.Width * simH != (long)spec.Image.Height * simW)
+            throw new ArgumentException($"model '{spec.Name}' ({modelDir}): image {spec.Image.Width}x{spec.Image.Height} has another aspect ratio than the sim camera's " +
+                $"{simW}x{simH}, and the preprocessor resizes without cropping, so the model would see a stretched view; set Sim:Width and Sim:Height to the model's aspect (--set)");
+        var options = RuntimeBuilder.PlannerOptionsFrom(settings.Planner, spec, settings.Runtime.Seed); // refuses a cost shape that does not fit
+
+        var maxRate = RigCalibration.Load(RobotCtlHome.Resolve(settings.Runtime.Calibration)).Limits.MaxRateHz;
+        var rate = a.RateHz ?? maxRate;
+        if (!(rate > 0) || rate > maxRate)
+            throw new ArgumentException($"--rate-hz: expected a rate in (0, {maxRate.ToString(CultureInfo.InvariantCulture)}] Hz (the calibration's maxRateHz), found {rate.ToString(CultureInfo.InvariantCulture)}");
+        Set("Runtime:CommandRateHz", rate);
+
+        var commandsPerCycle = settings.Runtime.BlocksPerCycle(spec.Planner.Receding, options.Horizon) * spec.ActionBlock;
+        var maxCycles = (task.StepBudget + commandsPerCycle - 1) / commandsPerCycle;
+        Set("Runtime:MaxSteps", maxCycles);
+
+        string? recordDir = null;
+        string goalDir;
+        if (a.Record is not null)
+        {
+            recordDir = Path.GetFullPath(a.Record);
+            goalDir = Path.Combine(recordDir, "goals");
+            RequireWritable(recordDir);
+            RequireWritable(goalDir);
+        }
+        else
+        {
+            goalDir = Path.Combine(Path.GetTempPath(), $"robotctl-eval-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48]);
+            Directory.CreateDirectory(goalDir);
+        }
+        return new Plan(task, episodes, modelDir, spec, rate, commandsPerCycle, maxCycles, recordDir, goalDir, overrides);
+    }
+
+    /// <summary>One episode through the full runtime; null result when cancelled.</summary>
+    private static async Task<(EvalEpisodeResult? Result, EvalSetup Setup)> RunEpisodeAsync(Arguments a, Plan plan, int index, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var task = plan.Task;
+        var episode = task.Sample(a.Seed, index);
+        var workcell = new SimWorkcell(episode.Scene);
+        var configuration = AppConfiguration.Build([.. plan.Overrides, new("Runtime:Seed", EpisodeSeed(a.Seed, index).ToString(CultureInfo.InvariantCulture))]);
+        var settings = RunSettings.From(configuration);
+
+        // The goal image: the episode's goal state through the same renderer and view as the loop's sim camera.
+        var goalPath = Path.Combine(plan.GoalDirectory, $"{task.Name}-s{a.Seed}-e{index:D4}.png");
+        var goalFrame = new Frame(settings.Sim.Width, settings.Sim.Height);
+        new SimRenderer(new SimRenderOptions { Width = settings.Sim.Width, Height = settings.Sim.Height }).Render(episode.Scene, episode.Goal, goalFrame);
+        ImageIo.SavePng(goalPath, goalFrame);
+
+        PlannerChoice? choice = a.Planner switch
+        {
+            "oracle" => new PlannerChoice("oracle", c => EvalPlanners.Oracle(c.Model.Spec, c.Options, c.Bounds, c.Mapping, workcell, episode)),
+            "random" => new PlannerChoice("random", c => EvalPlanners.Random(c.Model.Spec, c.Options, c.Bounds)),
+            _ => null,
+        };
+        var components = await RuntimeBuilder.BuildAsync(settings, [goalPath], loggers, ConfigurationJson.Of(configuration), ct, workcell, choice);
+        await using (components)
+        {
+            var o = components.Planner.Options;
+            var setup = new EvalSetup(task.Name, a.Seed, a.Planner, o.Solver.ToString().ToLowerInvariant(), components.Model.Spec.Name, plan.ModelDirectory,
+                o.Samples, o.TopK, o.Iterations, o.Horizon, o.CostShape.ToString(), plan.RateHz, plan.CommandsPerCycle, task.StepBudget,
+                plan.MaxCycles, task.SuccessRadius);
+            var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, loggers.CreateLogger<ControlLoop>())
+            {
+                ExternalSuccess = () => task.IsSuccess(workcell.Snapshot(), episode),
+            };
+            var planMs = new List<double>(plan.MaxCycles);
+            loop.CycleCompleted += r => planMs.Add(r.PlanMs);
+
+            components.Streamer.Start();
+            RunOutcome outcome;
+            try
+            {
+                outcome = await Task.Factory.StartNew(() => loop.Run(ct), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }
+            finally
+            {
+                components.Streamer.Stop(); // a last hold: the arm is left still
+            }
+            if (outcome == RunOutcome.Cancelled)
+            {
+                await components.CloseEpisodeAsync(outcome, loop.OutcomeMessage);
+                return (null, setup);
+            }
+
+            // Judged on the true state; the last chunk's commands count (the loop checks only before planning).
+            var final = workcell.Snapshot();
+            var success = outcome == RunOutcome.Success || task.IsSuccess(final, episode);
+            int? steps = outcome == RunOutcome.Success ? loop.Step * plan.CommandsPerCycle
+                : success ? plan.MaxCycles * plan.CommandsPerCycle : null;
+            var cycles = loop.Step; // cycles that planned and executed a chunk
+            var error = task.ErrorMetres(final, episode);
+            var outcomeName = success ? "Success" : outcome.ToString();
+            components.Recorder?.RecordEvent(-1, EpisodeEventKind.Note, string.Create(CultureInfo.InvariantCulture,
+                $"eval task {task.Name} seed {a.Seed} episode {index}: {outcomeName}, error {error * 100:F2} cm, {steps?.ToString(CultureInfo.InvariantCulture) ?? "-"} steps, planner {a.Planner}"));
+            await components.CloseEpisodeAsync(success ? RunOutcome.Success : outcome, loop.OutcomeMessage);
+            return (new EvalEpisodeResult(index, success, steps, error, task.YawErrorRadians(final, episode), cycles, outcomeName, planMs,
+                clock.Elapsed.TotalSeconds), setup);
+        }
+    }
+
+    /// <summary>The planner seed of episode <paramref name="index"/>: each episode its own stream, reproducible from the eval seed.</summary>
+    internal static int EpisodeSeed(int seed, int index) => unchecked(seed * 1000 + index);
+
+    private static CostShape ParseOption(string option, string text)
+    {
+        try
+        {
+            return CostShape.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"{option}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Creates the directory and proves a file can be written there, so a bad --record fails before any episode.</summary>
+    private static void RequireWritable(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var probe = Path.Combine(directory, $".robotctl-write-test-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"--record {directory}: cannot write there ({e.Message})", e);
+        }
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>The message without .NET's " (Parameter 'x')" suffix, which names a C# parameter, not an option.</summary>
+    private static string Message(Exception e) =>
+        e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
+
+    private static string OneLine(string text) => string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    /// <summary>Progress on stderr: a redrawn bar on a terminal, one line per episode otherwise.</summary>
+    private sealed class Progress(TextWriter output, bool interactive, int episodes)
+    {
+        private const int Width = 24;
+
+        public void Start(int index, int successes)
+        {
+            if (interactive) Draw(index, successes, null, running: true);
+        }
+
+        public void Done(int index, int successes, TimeSpan elapsed)
+        {
+            var done = index + 1;
+            var eta = TimeSpan.FromSeconds(elapsed.TotalSeconds / done * (episodes - done));
+            if (interactive)
+            {
+                Draw(done, successes, eta, running: false);
+                if (done == episodes) output.WriteLine();
+            }
+            else
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"robotctl eval: episode {done}/{episodes} done, {successes} success(es), ETA {Format(eta)}"));
+            }
+        }
+
+        public void Abandon()
+        {
+            if (interactive) output.WriteLine();
+        }
+
+        private void Draw(int done, int successes, TimeSpan? eta, bool running)
+        {
+            var filled = (int)Math.Round((double)done / episodes * Width);
+            var bar = new string('#', filled) + new string('.', Width - filled);
+            var state = running ? $"running episode {done + 1}/{episodes}" : $"{done}/{episodes} episodes";
+            output.Write(string.Create(CultureInfo.InvariantCulture,
+                $"\r[{bar}] {state}, {successes} success(es){(eta is { } t ? $", ETA {Format(t)}" : "")}   "));
+            output.Flush();
+        }
+
+        private static string Format(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+    }
+}
