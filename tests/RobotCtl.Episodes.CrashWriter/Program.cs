@@ -18,8 +18,12 @@ var chunk = new float[5 * 7];
 var costs = new float[3];
 var latent = new float[192];
 long reported = -1;
+var options = new EpisodeRecorderOptions();
 for (long step = 0; ; step++)
 {
+    // Back-pressure instead of outrunning the writer: under load a full frame pool would drop a frame (a counted
+    // gap), and the test asserts every step is complete. Losing nothing after kill -9 is what it measures.
+    while (recorder.FramesInFlight >= options.MaxFramesInFlight - 2 || recorder.PendingRecords >= options.QueueCapacity - 16) Thread.Sleep(1);
     StepContent.Fill(frame, latent, chunk, costs, step);
     recorder.RecordFrame(step, frame);
     recorder.RecordLatent(step, LatentKind.Observed, latent, [1, 192]);
