@@ -52,7 +52,7 @@ public class ControlLoopAllocationTests
         // Never true, but does the work of eval's check every cycle.
         var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance)
         {
-            ExternalSuccess = () => task.ErrorMetres(workcell.Snapshot(), episode) < 0,
+            ExternalSuccess = _ => task.ErrorMetres(workcell.Snapshot(), episode) < 0,
         };
         components.Streamer.Start();
 

@@ -175,4 +175,28 @@ public class SimTaskTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => SimTask.Get("reach").Sample(0, -1));
         Assert.Contains("expected >= 0", e.Message);
     }
+
+    [Fact]
+    public void Push_sub_goal_is_the_pre_push_pose_behind_the_block()
+    {
+        var task = SimTask.Get("push");
+        var placed = 0;
+        for (var i = 0; i < 300; i++)
+        {
+            var ep = task.Sample(5, i);
+            if (task.SubGoal(ep) is not { } g) continue;
+            placed++;
+            // The block is where it starts; the effector touches nothing and stands opposite the push direction.
+            Assert.Equal((ep.Scene.BlockX!.Value, ep.Scene.BlockY!.Value, ep.Scene.BlockYaw!.Value), (g.BlockX, g.BlockY, g.BlockYaw));
+            Assert.True(Gap(g.EeX, g.EeY, g.BlockX, g.BlockY, g.BlockYaw) >= 0, $"episode {i}: the pre-push pose overlaps the block");
+            double ux = ep.TargetX - g.BlockX, uy = ep.TargetY - g.BlockY;
+            Assert.True((g.EeX - g.BlockX) * ux + (g.EeY - g.BlockY) * uy < 0, $"episode {i}: the pre-push pose is not behind the block");
+            new SimWorkcell(ep.Scene).Restore(g);
+            Assert.True(task.IsSubGoalReached(g, ep));
+            Assert.False(task.IsSubGoalReached(g with { EeX = g.EeX + 0.021 }, ep));
+        }
+        Assert.True(placed > 250, $"only {placed} of 300 push episodes have a pre-push pose");
+        var reach = SimTask.Get("reach");
+        Assert.Null(reach.SubGoal(reach.Sample(5, 0)));
+    }
 }

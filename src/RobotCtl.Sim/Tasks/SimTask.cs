@@ -92,6 +92,24 @@ public abstract class SimTask
     /// </summary>
     public virtual double? YawErrorRadians(in SimSnapshot state, SimTaskEpisode episode) => null;
 
+    /// <summary>
+    /// An intermediate goal state that splits the episode into two easier legs, or null when the task has none (reach)
+    /// or this episode's cannot be placed. Push: the pre-push pose, the block untouched and the effector behind it
+    /// opposite the push direction, where the straight push to the target starts.
+    /// </summary>
+    public virtual SimSnapshot? SubGoal(SimTaskEpisode episode) => null;
+
+    /// <summary>True when <paramref name="state"/> has reached <see cref="SubGoal"/> (effector xy within <see cref="SubGoalRadius"/>).</summary>
+    public bool IsSubGoalReached(in SimSnapshot state, SimTaskEpisode episode)
+    {
+        if (SubGoal(episode) is not { } g) return false;
+        double dx = state.EeX - g.EeX, dy = state.EeY - g.EeY;
+        return Math.Sqrt(dx * dx + dy * dy) <= SubGoalRadius;
+    }
+
+    /// <summary>How close the effector must come to a sub-goal's pose before the next goal takes over, metres.</summary>
+    public const double SubGoalRadius = 0.02;
+
     /// <summary>A start or goal snapshot of the default pose conventions: effector at <see cref="EffectorHeight"/>, yaw 0, gripper open.</summary>
     protected static SimSnapshot State(double eeX, double eeY, double blockX, double blockY, double blockYaw) =>
         new(eeX, eeY, EffectorHeight, 0, 0, blockX, blockY, blockYaw, 0);
@@ -225,6 +243,22 @@ public abstract class SimTask
             Math.Sqrt((state.BlockX - episode.TargetX) * (state.BlockX - episode.TargetX) + (state.BlockY - episode.TargetY) * (state.BlockY - episode.TargetY));
 
         public override bool IsSuccess(in SimSnapshot state, SimTaskEpisode episode) => ErrorMetres(state, episode) <= SuccessRadius;
+
+        public override SimSnapshot? SubGoal(SimTaskEpisode episode)
+        {
+            var sc = BaseScene;
+            double bx = episode.Scene.BlockX!.Value, by = episode.Scene.BlockY!.Value, yaw = episode.Scene.BlockYaw!.Value;
+            double ux = episode.TargetX - bx, uy = episode.TargetY - by;
+            var length = Math.Sqrt(ux * ux + uy * uy);
+            ux /= length; uy /= length;
+            var back = HalfExtentAlong(yaw, ux, uy) + sc.EffectorRadius + GoalEffectorGap;
+            var (lx, ly, _) = sc.EffectorMin;
+            var (hx, hy, _) = sc.EffectorMax;
+            var px = Math.Clamp(bx - ux * back, lx, hx);
+            var py = Math.Clamp(by - uy * back, ly, hy);
+            // Against a wall the pre-push pose may not fit behind the block: no sub-goal then.
+            return Gap(px, py, bx, by, yaw) < SimWorkcell.ContactTolerance ? null : State(px, py, bx, by, yaw);
+        }
 
         public override double? YawErrorRadians(in SimSnapshot state, SimTaskEpisode episode)
         {

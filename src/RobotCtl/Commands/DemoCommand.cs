@@ -3,6 +3,7 @@ using RobotCtl.Core.Vision;
 using RobotCtl.Host.Composition;
 using RobotCtl.Host.Runtime;
 using RobotCtl.Sim;
+using RobotCtl.Sim.Tasks;
 using RobotCtl.Vision.Imaging;
 
 namespace RobotCtl.Host.Commands;
@@ -10,12 +11,17 @@ namespace RobotCtl.Host.Commands;
 /// <summary>
 /// `robotctl demo`: the whole loop in one command, on the simulated workcell. It photographs the scene as it should
 /// end up (the effector moved to a target), then runs the closed loop toward that goal image and records the episode.
+/// With the simulated rig and its own goal, success is judged as the `reach` task judges it: on the simulator's true
+/// state, the effector within the task's radius of where the goal image shows it.
 /// </summary>
 internal static class DemoCommand
 {
-    /// <summary>The demo's start and goal scenes: the same table and block, the effector somewhere else.</summary>
-    public const string StartScene = "seed=7,ee=-0.12:-0.12:0.03";
-    public const string GoalScene = "seed=7,ee=0.1:0.08:0.03";
+    /// <summary>The demo's start and goal scenes: the same block (placed explicitly: a drawn block would avoid the effector differently in each), the effector elsewhere, both at the tasks' working height.</summary>
+    public const string StartScene = "seed=7,block=0.15:-0.12:0.3,ee=-0.12:-0.12:0.02";
+    public const string GoalScene = "seed=7,block=0.15:-0.12:0.3,ee=0.1:0.08:0.02";
+
+    /// <summary>Cycles the demo allows by default: the reach task's budget of 80 commands at 5 per cycle.</summary>
+    private const int DefaultMaxSteps = 16;
 
     public static Command Create()
     {
@@ -45,19 +51,45 @@ internal static class DemoCommand
                     return CliErrors.Fail("demo", e);
                 }
             }
+            var simRig = request.Camera is null && request.Arm is null;
+            var ownGoal = request.Goals.Count == 0;
+            var startScene = request.SimScene ?? StartScene;
+            SimWorkcell? workcell = null;
+            Func<int, bool>? reached = null;
+            var radius = SimTask.Get("reach").SuccessRadius;
+            if (simRig && ownGoal)
+            {
+                try
+                {
+                    workcell = new SimWorkcell(SimSceneOptions.Parse(startScene));
+                    var target = SimSceneOptions.Parse(r.GetValue(goalScene)!);
+                    var cell = workcell;
+                    reached = _ =>
+                    {
+                        var s = cell.CurrentState;
+                        return Math.Sqrt((s.X - target.EeX) * (s.X - target.EeX) + (s.Y - target.EeY) * (s.Y - target.EeY)) <= radius;
+                    };
+                }
+                catch (Exception e) when (e is FormatException or ArgumentException)
+                {
+                    return CliErrors.Fail("demo", e);
+                }
+            }
             var exit = await RunCommand.RunAsync(request with
             {
                 Goals = goals,
-                Sim = request.Camera is null && request.Arm is null,
-                SimScene = request.SimScene ?? StartScene,
-                MaxSteps = request.MaxSteps ?? 12,
-            }, ct);
-            // The demo shows the loop working: a run that used its step budget without a fault is a working demo
-            // (the random-weight example model is not expected to reach the goal).
-            if (exit == (int)RunOutcome.StepBudgetExhausted)
+                Sim = simRig,
+                SimScene = startScene,
+                MaxSteps = request.MaxSteps ?? DefaultMaxSteps,
+            }, ct, workcell, reached);
+            if (reached is not null)
             {
-                Console.WriteLine("robotctl demo: the loop ran every step; the example model has random weights, so reaching the goal is not expected (see models/README.md)");
-                return 0;
+                var s = workcell!.CurrentState;
+                var target = SimSceneOptions.Parse(r.GetValue(goalScene)!);
+                var error = Math.Sqrt((s.X - target.EeX) * (s.X - target.EeX) + (s.Y - target.EeY) * (s.Y - target.EeY));
+                Console.WriteLine(exit == (int)RunOutcome.Success
+                    ? $"robotctl demo: goal reached: the effector is {error * 100:F1} cm from where the goal image shows it (success radius {radius * 100:F1} cm)"
+                    : $"robotctl demo: goal not reached: the effector ended {error * 100:F1} cm from where the goal image shows it (success radius {radius * 100:F1} cm)");
             }
             return exit;
         });

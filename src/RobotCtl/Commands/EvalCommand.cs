@@ -40,6 +40,7 @@ internal static class EvalCommand
         public int? Horizon { get; init; }
         public string? Solver { get; init; }
         public string? CostShape { get; init; }
+        public bool SubGoals { get; init; }
         public string? Record { get; init; }
         public bool Json { get; init; }
         public double? RateHz { get; init; }
@@ -63,6 +64,11 @@ internal static class EvalCommand
         var json = new Option<bool>("--json") { Description = "Print exactly one JSON object on stdout (progress stays on stderr)" };
         var rate = new Option<double?>("--rate-hz") { Description = "Command rate (default: the calibration's maxRateHz, 50 Hz for calibration/default); every command still passes the governor" };
         var set = new Option<string[]>("--set") { Description = "Any setting, Section:Key=Value (repeatable), e.g. --set Runtime:ExecuteBlocks=2" };
+        var subGoals = new Option<bool>("--subgoals")
+        {
+            Description = "Give the loop a goal chain where the task has a sub-goal (push: first the pre-push pose behind the block, " +
+                          "then the final goal); the next goal takes over when the sim's true state reaches the sub-goal",
+        };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Runtime log lines on stderr" };
         var command = new Command("eval",
             "Measure closed-loop success on a simulated task: for each episode, set the workcell to the task's start, render " +
@@ -73,13 +79,14 @@ internal static class EvalCommand
             "(no deadline) and turns the surprise monitor off (its stops and pauses would end episodes early). " +
             "Exit codes: 0 evaluated, 2 bad input, 130 interrupted.")
         {
-            task, episodes, seed, model, planner, samples, iterations, horizon, solver, costShape, record, json, rate, set, verbose,
+            task, episodes, seed, model, planner, samples, iterations, horizon, solver, costShape, subGoals, record, json, rate, set, verbose,
         };
         command.SetAction((r, ct) => RunAsync(new Arguments
         {
             Task = r.GetValue(task), Episodes = r.GetValue(episodes), Seed = r.GetValue(seed), Model = r.GetValue(model),
             Planner = r.GetValue(planner) ?? "model", Samples = r.GetValue(samples), Iterations = r.GetValue(iterations),
-            Horizon = r.GetValue(horizon), Solver = r.GetValue(solver), CostShape = r.GetValue(costShape), Record = r.GetValue(record),
+            Horizon = r.GetValue(horizon), Solver = r.GetValue(solver), CostShape = r.GetValue(costShape), SubGoals = r.GetValue(subGoals),
+            Record = r.GetValue(record),
             Json = r.GetValue(json), RateHz = r.GetValue(rate), Sets = r.GetValue(set) ?? [], Verbose = r.GetValue(verbose),
         }, Console.Out, Console.Error, ct));
         return command;
@@ -243,10 +250,22 @@ internal static class EvalCommand
         var settings = RunSettings.From(configuration);
 
         // The goal image: the episode's goal state through the same renderer and view as the loop's sim camera.
-        var goalPath = Path.Combine(plan.GoalDirectory, $"{task.Name}-s{a.Seed}-e{index:D4}.png");
+        var renderer = new SimRenderer(new SimRenderOptions { Width = settings.Sim.Width, Height = settings.Sim.Height });
         var goalFrame = new Frame(settings.Sim.Width, settings.Sim.Height);
-        new SimRenderer(new SimRenderOptions { Width = settings.Sim.Width, Height = settings.Sim.Height }).Render(episode.Scene, episode.Goal, goalFrame);
+        var goalPaths = new List<string>(2);
+        // With --subgoals, the task's sub-goal (if this episode has one) is the first goal of the chain.
+        if (a.SubGoals && task.SubGoal(episode) is { } subGoal)
+        {
+            var subPath = Path.Combine(plan.GoalDirectory, $"{task.Name}-s{a.Seed}-e{index:D4}-sub.png");
+            renderer.Render(episode.Scene, subGoal, goalFrame);
+            ImageIo.SavePng(subPath, goalFrame);
+            goalPaths.Add(subPath);
+        }
+        var goalPath = Path.Combine(plan.GoalDirectory, $"{task.Name}-s{a.Seed}-e{index:D4}.png");
+        renderer.Render(episode.Scene, episode.Goal, goalFrame);
         ImageIo.SavePng(goalPath, goalFrame);
+        goalPaths.Add(goalPath);
+        var lastGoal = goalPaths.Count - 1;
 
         PlannerChoice? choice = a.Planner switch
         {
@@ -254,16 +273,17 @@ internal static class EvalCommand
             "random" => new PlannerChoice("random", c => EvalPlanners.Random(c.Model.Spec, c.Options, c.Bounds)),
             _ => null,
         };
-        var components = await RuntimeBuilder.BuildAsync(settings, [goalPath], loggers, ConfigurationJson.Of(configuration), ct, workcell, choice);
+        var components = await RuntimeBuilder.BuildAsync(settings, goalPaths, loggers, ConfigurationJson.Of(configuration), ct, workcell, choice);
         await using (components)
         {
             var o = components.Planner.Options;
             var setup = new EvalSetup(task.Name, a.Seed, a.Planner, o.Solver.ToString().ToLowerInvariant(), components.Model.Spec.Name, plan.ModelDirectory,
                 o.Samples, o.TopK, o.Iterations, o.Horizon, o.CostShape.ToString(), plan.RateHz, plan.CommandsPerCycle, task.StepBudget,
-                plan.MaxCycles, task.SuccessRadius);
+                plan.MaxCycles, task.SuccessRadius, a.SubGoals);
             var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, loggers.CreateLogger<ControlLoop>())
             {
-                ExternalSuccess = () => task.IsSuccess(workcell.Snapshot(), episode),
+                // A sub-goal counts as reached also when the task is already done (the next cycle then ends the run).
+                ExternalSuccess = goal => task.IsSuccess(workcell.Snapshot(), episode) || (goal < lastGoal && task.IsSubGoalReached(workcell.Snapshot(), episode)),
             };
             var planMs = new List<double>(plan.MaxCycles);
             loop.CycleCompleted += r => planMs.Add(r.PlanMs);

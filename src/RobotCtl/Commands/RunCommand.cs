@@ -25,7 +25,9 @@ internal static class RunCommand
     }
 
     /// <param name="workcell">A simulated workcell the run's sim camera observes (tests serving it over a real transport).</param>
-    internal static async Task<int> RunAsync(RunRequest request, CancellationToken cancellationToken, Sim.SimWorkcell? workcell = null)
+    /// <param name="externalSuccess">Judges success instead of the latent-distance threshold (the demo: the sim's true state).</param>
+    internal static async Task<int> RunAsync(RunRequest request, CancellationToken cancellationToken, Sim.SimWorkcell? workcell = null,
+        Func<int, bool>? externalSuccess = null)
     {
         IConfigurationRoot configuration;
         RunSettings settings;
@@ -56,7 +58,7 @@ internal static class RunCommand
 
         await using (components)
         {
-            var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, loggers.CreateLogger<ControlLoop>());
+            var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, loggers.CreateLogger<ControlLoop>()) { ExternalSuccess = externalSuccess };
             var progress = new ConsoleProgress(Console.Out, request.Quiet);
             loop.CycleCompleted += progress.Report;
             progress.Header(components, settings, loop);

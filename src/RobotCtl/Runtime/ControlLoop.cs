@@ -63,11 +63,13 @@ public sealed class ControlLoop
     public int BlocksPerCycle => _blocksPerCycle;
 
     /// <summary>
-    /// An outside judge of success, checked every cycle right after the frame is captured (eval: the task's test on
-    /// the simulator's true state); true ends the run with <see cref="RunOutcome.Success"/>. When set, it replaces the
-    /// latent-distance check against <see cref="RuntimeOptions.SuccessThreshold"/>. Must not allocate.
+    /// An outside judge of the current goal (its index in the goal chain), checked every cycle right after the frame
+    /// is captured (eval and the demo: the task's test on the simulator's true state). True for the last goal ends the
+    /// run with <see cref="RunOutcome.Success"/>; for an earlier one (a sub-goal) the planner moves on to the next goal.
+    /// When set, it replaces the latent-distance check against <see cref="RuntimeOptions.SuccessThreshold"/>. Must not
+    /// allocate.
     /// </summary>
-    public Func<bool>? ExternalSuccess { get; init; }
+    public Func<int, bool>? ExternalSuccess { get; init; }
 
     /// <summary>Raised after every cycle (console progress).</summary>
     public event Action<CycleReport>? CycleCompleted;
@@ -120,11 +122,19 @@ public sealed class ControlLoop
             }
             consecutiveFrameFailures = 0;
             lastSequence = _frame.Sequence;
-            if (ExternalSuccess is { } judge && judge())
+            if (ExternalSuccess is { } judge && judge(goalIndex))
             {
-                _c.Chunks.Clear();
-                _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Note, "goal reached (external success check)");
-                return Finish(RunOutcome.Success, $"goal reached at step {Step} (external success check)");
+                if (goalIndex + 1 >= goals.Count)
+                {
+                    _c.Chunks.Clear();
+                    _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Note, "goal reached (external success check)");
+                    return Finish(RunOutcome.Success, $"goal reached at step {Step} (external success check)");
+                }
+                // A sub-goal reached: plan toward the next goal of the chain from this frame on.
+                _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Note, $"goal {goalIndex + 1}/{goals.Count} reached (external check)");
+                goalIndex++;
+                _c.Planner.SetGoal(goals.Latent(goalIndex));
+                _c.Planner.ResetWarmStart();
             }
 
             _timer.Start();
