@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace RobotCtl.Host.Tests;
+
+/// <summary>
+/// The training pipeline end to end at toy size, through the real parts: `scripts/train-workcell --toy` collects
+/// episodes with the robotctl CLI, exports them to HDF5, trains with Debian's PyTorch, exports ONNX (parity checked
+/// with ONNX Runtime), runs `model check`; then `robotctl eval` drives the new model in the closed loop.
+/// </summary>
+[Trait("Category", "Slow")]
+public sealed class TrainingPipelineTests
+{
+    private static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "robotctl.dll");
+
+    private static (int Code, string Out, string Err) Run(string file, IEnumerable<string> args, IDictionary<string, string>? env = null,
+        int timeoutSeconds = 600)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["ROBOTCTL_HOME"] = TestHome.Root;
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutSeconds} s; stderr so far:\n{stderr.Result}");
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void Toy_pipeline_trains_exports_checks_and_evaluates_a_model()
+    {
+        using var dir = new TestHome.TempDir();
+        var model = dir.File("toy-model");
+        var (code, _, err) = Run("bash", [Path.Combine(TestHome.Root, "scripts", "train-workcell"), "--toy", "--out", model, "--work", dir.File("work")],
+            new Dictionary<string, string> { ["ROBOTCTL_BIN"] = $"dotnet {Cli}", ["ROBOTCTL_SKIP_SETUP"] = "1" });
+        Assert.True(code == 0, $"train-workcell --toy exited {code}:\n{err}");
+        foreach (var f in new[] { "model.json", "encoder.onnx", "predictor.onnx", "training/loss.jsonl", "training/report.json", "training/training.log" })
+            Assert.True(File.Exists(Path.Combine(model, f)), $"{f} missing from the exported model");
+        Assert.Contains("ONNX Runtime parity checked", err);
+        Assert.Contains("result     usable", err);
+
+        var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "training", "report.json"))).RootElement;
+        Assert.Equal(4, report.GetProperty("steps").GetInt32());
+        Assert.Equal(3, report.GetProperty("heldout_open_loop_mse").GetArrayLength());
+        var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "model.json"))).RootElement;
+        Assert.Equal("sum", manifest.GetProperty("planner").GetProperty("cost_shape").GetString());
+
+        var (evalCode, json, evalErr) = Run("dotnet", [Cli, "eval", "--task", "reach", "--episodes", "2", "--model", model, "--json",
+            "--samples", "16", "--iterations", "2"]);
+        Assert.True(evalCode == 0, $"eval exited {evalCode}:\n{evalErr}");
+        var result = JsonDocument.Parse(json).RootElement;
+        Assert.Equal("reach", result.GetProperty("task").GetString());
+        Assert.Equal(2, result.GetProperty("episodes").GetInt32());
+        Assert.Equal(2, result.GetProperty("per_episode").GetArrayLength());
+        var rate = result.GetProperty("success_rate").GetDouble();
+        Assert.InRange(rate, 0, 1);
+        Assert.Equal(2, result.GetProperty("ci95").GetArrayLength());
+        Assert.True(double.IsFinite(result.GetProperty("final_error_cm_mean").GetDouble()));
+    }
+}
