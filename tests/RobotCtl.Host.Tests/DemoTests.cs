@@ -7,7 +7,7 @@ namespace RobotCtl.Host.Tests;
 public class DemoTests
 {
     [Fact]
-    public void The_demo_reaches_its_goal_with_the_shipped_model()
+    public async Task The_demo_reaches_its_goal_with_the_shipped_model()
     {
         using var dir = new TestHome.TempDir();
         // Rendering on read and no planner deadline make the run a pure function of the seed (as eval runs it), so the
@@ -18,10 +18,12 @@ public class DemoTests
             psi.ArgumentList.Add(a);
         psi.Environment["ROBOTCTL_HOME"] = TestHome.Root;
         using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(5)), "demo did not finish in 5 minutes");
-        Assert.True(p.ExitCode == 0, $"demo exited {p.ExitCode}:\n{stdout.Result}\n{stderr.Result}");
-        Assert.Contains("robotctl demo: goal reached: the effector is", stdout.Result);
+        var stdoutTask = p.StandardOutput.ReadToEndAsync();
+        var stderrTask = p.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await p.WaitForExitAsync(timeout.Token);
+        var (stdout, stderr) = (await stdoutTask, await stderrTask);
+        Assert.True(p.ExitCode == 0, $"demo exited {p.ExitCode}:\n{stdout}\n{stderr}");
+        Assert.Contains("robotctl demo: goal reached: the effector is", stdout);
     }
 }
