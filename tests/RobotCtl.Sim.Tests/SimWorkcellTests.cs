@@ -52,6 +52,7 @@ public class SimWorkcellTests
             v[0] * 1e-4f, v[1] * 1e-4f, v[2] * 1e-5f, v[3] * 1e-3f, v[4] * 1e-3f, v[5] * 1e-3f, v[6] * 1e-3f));
         var episode = Gen.Zip(Gen.Choose(0, 1000), command.ArrayOf()).ToArbitrary();
         var pushes = 0;
+        // A fixed replay seed: the contact count asserted below depends on the generated cases, so they must not vary by run.
         Prop.ForAll(episode, e =>
         {
             var (seed, commands) = e;
@@ -77,7 +78,7 @@ public class SimWorkcellTests
                 Assert.InRange(b.Y, scene.YMin + ext - 1e-12, scene.YMax - ext + 1e-12);
                 Assert.True(SimWorkcell.Overlap(scene, s.X, s.Y, s.Z, b.X, b.Y, b.Yaw) <= SimWorkcell.ContactTolerance);
             }
-        }).QuickCheckThrowOnFailure();
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(150).WithReplay(20261128UL, 7UL));
         Assert.True(pushes > 50, $"only {pushes} commands pushed the block: the property barely exercised contact");
     }
 
