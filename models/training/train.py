@@ -171,16 +171,16 @@ def diagnostics(encoder, predictor, data: Episodes, held: np.ndarray, cfg, seed:
     encoder.eval(); predictor.eval()
     rng = np.random.default_rng(seed + 1)
     rows = held[rng.choice(len(held), size=min(512, len(held)), replace=False), 1]
-    errors = []
+    errors, latents = [], []
     for chunk in np.array_split(rows, max(1, len(rows) // 128)):
         pixels, actions = data.batch(chunk)
         b, f = pixels.shape[:2]
         z = encoder(pixels.flatten(0, 1)).view(b, f, -1)
         roll = rollout(predictor, z[:, 0], actions, cfg.history)
         errors.append(((roll - z[:, 1:]) ** 2).mean(dim=(0, 2)).numpy())
-        var = z.var(dim=(0, 1)).mean().item()
+        latents.append(z.flatten(0, 1))
     report = {"heldout_open_loop_mse": [float(x) for x in np.mean(errors, axis=0)],
-              "latent_mean_variance": var}
+              "latent_mean_variance": torch.cat(latents).var(dim=0).mean().item()}
     if data.sim_state is None or not np.isfinite(data.sim_state).all():
         report["probe"] = "no sim_state in the data"
         return report

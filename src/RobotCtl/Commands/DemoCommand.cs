@@ -52,23 +52,22 @@ internal static class DemoCommand
                 }
             }
             var simRig = request.Camera is null && request.Arm is null;
-            var ownGoal = request.Goals.Count == 0;
             var startScene = request.SimScene ?? StartScene;
             SimWorkcell? workcell = null;
-            Func<int, bool>? reached = null;
+            Func<double>? error = null;
             var radius = SimTask.Get("reach").SuccessRadius;
-            if (simRig && ownGoal)
+            if (simRig && request.Goals.Count == 0)
             {
                 try
                 {
-                    workcell = new SimWorkcell(SimSceneOptions.Parse(startScene));
+                    var cell = new SimWorkcell(SimSceneOptions.Parse(startScene));
                     var target = SimSceneOptions.Parse(r.GetValue(goalScene)!);
-                    var cell = workcell;
-                    reached = _ =>
+                    error = () =>
                     {
                         var s = cell.CurrentState;
-                        return Math.Sqrt((s.X - target.EeX) * (s.X - target.EeX) + (s.Y - target.EeY) * (s.Y - target.EeY)) <= radius;
+                        return Math.Sqrt((s.X - target.EeX) * (s.X - target.EeX) + (s.Y - target.EeY) * (s.Y - target.EeY));
                     };
+                    workcell = cell;
                 }
                 catch (Exception e) when (e is FormatException or ArgumentException)
                 {
@@ -81,15 +80,13 @@ internal static class DemoCommand
                 Sim = simRig,
                 SimScene = startScene,
                 MaxSteps = request.MaxSteps ?? DefaultMaxSteps,
-            }, ct, workcell, reached);
-            if (reached is not null)
+            }, ct, workcell, error is null ? null : _ => error() <= radius);
+            if (error is not null)
             {
-                var s = workcell!.CurrentState;
-                var target = SimSceneOptions.Parse(r.GetValue(goalScene)!);
-                var error = Math.Sqrt((s.X - target.EeX) * (s.X - target.EeX) + (s.Y - target.EeY) * (s.Y - target.EeY));
+                var cm = error() * 100;
                 Console.WriteLine(exit == (int)RunOutcome.Success
-                    ? $"robotctl demo: goal reached: the effector is {error * 100:F1} cm from where the goal image shows it (success radius {radius * 100:F1} cm)"
-                    : $"robotctl demo: goal not reached: the effector ended {error * 100:F1} cm from where the goal image shows it (success radius {radius * 100:F1} cm)");
+                    ? $"robotctl demo: goal reached: the effector is {cm:F1} cm from where the goal image shows it (success radius {radius * 100:F1} cm)"
+                    : $"robotctl demo: goal not reached: the effector ended {cm:F1} cm from where the goal image shows it (success radius {radius * 100:F1} cm)");
             }
             return exit;
         });

@@ -283,7 +283,11 @@ internal static class EvalCommand
             var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, loggers.CreateLogger<ControlLoop>())
             {
                 // A sub-goal counts as reached also when the task is already done (the next cycle then ends the run).
-                ExternalSuccess = goal => task.IsSuccess(workcell.Snapshot(), episode) || (goal < lastGoal && task.IsSubGoalReached(workcell.Snapshot(), episode)),
+                ExternalSuccess = goal =>
+                {
+                    var state = workcell.Snapshot();
+                    return task.IsSuccess(state, episode) || (goal < lastGoal && task.IsSubGoalReached(state, episode));
+                },
             };
             var planMs = new List<double>(plan.MaxCycles);
             loop.CycleCompleted += r => planMs.Add(r.PlanMs);
