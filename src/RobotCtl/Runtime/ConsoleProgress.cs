@@ -37,7 +37,7 @@ public sealed class ConsoleProgress(TextWriter output, bool quiet)
         output.WriteLine($"  commands: {c.Streamer.Ticks} ticks at {1000 / c.Streamer.Period.TotalMilliseconds:0.#} Hz, {c.Streamer.Holds} holds, " +
             $"{c.Streamer.Overruns} overruns, {c.Streamer.Undelivered} refused by the link, jitter p99 {c.Streamer.JitterPercentile(99):F2} ms; governor: " +
             (c.Governor.Counts().Where(kv => kv.Value > 0).Select(kv => $"{kv.Key} {kv.Value}").DefaultIfEmpty("no clamps or refusals").Aggregate((a, b) => $"{a}, {b}")));
-        output.WriteLine($"  managed allocations on the control loop after {ControlLoop.WarmupCycles} warm-up cycles: {loop.SteadyAllocatedBytes} B (max {loop.MaxCycleAllocatedBytes} B in one cycle)");
+        output.WriteLine($"  managed allocations on the control loop: {loop.AllocationReport()}");
         output.WriteLine($"  frame-to-command latency: p50 {c.Streamer.FrameToCommandPercentile(50):F1} ms, p99 {c.Streamer.FrameToCommandPercentile(99):F1} ms");
         if (c.Recorder is not null) output.WriteLine($"  episode {c.Recorder.Id}: {c.Recorder.Path} (replay: ./robotctl replay {c.Recorder.Id})");
     }

@@ -98,6 +98,8 @@ public sealed class ControlLoop
         var blocksExecuted = 0;
         var lastSequence = -1L;
         var consecutiveFrameFailures = 0;
+        // A token's wait handle is created on first use: create it now, not in the first cycle that waits on it.
+        _ = cancellationToken.WaitHandle;
 
         for (Step = 0; Step < _options.MaxSteps; Step++)
         {
@@ -105,6 +107,7 @@ public sealed class ControlLoop
             var cycleStart = MonotonicClock.Now;
             var allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
             _timer.BeginCycle();
+            _timer.CountAllocations = Step >= WarmupCycles;
 
             // Capture: a frame newer than the last one used, no older than MaxFrameAge.
             _timer.Start();
@@ -278,6 +281,25 @@ public sealed class ControlLoop
         }
         _c.Chunks.Clear();
         return Finish(RunOutcome.StepBudgetExhausted, $"goal not reached within {_options.MaxSteps} steps");
+    }
+
+    /// <summary>
+    /// The steady-state allocations in words: the total, where they happened (by section; "between sections" is the
+    /// success check, surprise and the wait for execution) and the largest single cycle.
+    /// </summary>
+    public string AllocationReport()
+    {
+        var parts = new List<string>();
+        long inSections = 0;
+        foreach (var section in Enum.GetValues<Section>())
+        {
+            var bytes = _timer.AllocatedBytes(section);
+            inSections += bytes;
+            if (bytes != 0) parts.Add($"{section.ToString().ToLowerInvariant()} {bytes} B");
+        }
+        if (SteadyAllocatedBytes - inSections != 0) parts.Add($"between sections {SteadyAllocatedBytes - inSections} B");
+        var where = parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
+        return $"{SteadyAllocatedBytes} B after {WarmupCycles} warm-up cycles{where}; max {MaxCycleAllocatedBytes} B in one cycle";
     }
 
     /// <summary>Why the last run ended, in words.</summary>

@@ -7,7 +7,8 @@ public enum Section { Capture, Preprocess, Encode, Plan, Send, Record }
 
 /// <summary>
 /// Times the sections of each control cycle and keeps a fixed-size history of every section for percentiles,
-/// without allocating per cycle (ring buffers sized once).
+/// without allocating per cycle (ring buffers sized once). It also attributes the managed bytes the calling thread
+/// allocates to each section, so a cycle that allocates says where.
 /// </summary>
 public sealed class SectionTimer
 {
@@ -16,8 +17,10 @@ public sealed class SectionTimer
     private readonly double[][] _history;
     private readonly double[] _current = new double[SectionCount];
     private readonly double[] _scratch;
+    private readonly long[] _allocated = new long[SectionCount];
     private int _count;
     private long _started;
+    private long _allocatedAtStart;
 
     public SectionTimer(int historyLength = 4096)
     {
@@ -33,15 +36,26 @@ public sealed class SectionTimer
 
     public void BeginCycle() => Array.Clear(_current);
 
-    public void Start() => _started = Stopwatch.GetTimestamp();
+    public void Start()
+    {
+        _allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
+        _started = Stopwatch.GetTimestamp();
+    }
 
     /// <summary>Ends the section started by the last <see cref="Start"/> and adds its time (ms) to the current cycle.</summary>
     public double Stop(Section section)
     {
         var ms = Stopwatch.GetElapsedTime(_started).TotalMilliseconds;
         _current[(int)section] += ms;
+        if (CountAllocations) _allocated[(int)section] += GC.GetAllocatedBytesForCurrentThread() - _allocatedAtStart;
         return ms;
     }
+
+    /// <summary>Whether <see cref="Stop"/> adds the section's managed allocations to <see cref="AllocatedBytes"/> (off during warm-up).</summary>
+    public bool CountAllocations { get; set; }
+
+    /// <summary>Managed bytes the timing thread allocated inside <paramref name="section"/> while <see cref="CountAllocations"/> was on.</summary>
+    public long AllocatedBytes(Section section) => _allocated[(int)section];
 
     /// <summary>Commits the current cycle into the history.</summary>
     public void EndCycle()
