@@ -1,4 +1,4 @@
-using RobotCtl.Host.Runtime;
+using RobotCtl.Runtime;
 
 namespace RobotCtl.Host.Tests;
 

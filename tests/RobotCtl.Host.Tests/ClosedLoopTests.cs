@@ -1,6 +1,6 @@
 using RobotCtl.Episodes;
 using RobotCtl.Host.Commands;
-using RobotCtl.Host.Runtime;
+using RobotCtl.Runtime;
 
 namespace RobotCtl.Host.Tests;
 

@@ -1,5 +1,5 @@
-using RobotCtl.Host.Composition;
-using RobotCtl.Host.Runtime;
+using RobotCtl.Runtime.Composition;
+using RobotCtl.Runtime;
 
 namespace RobotCtl.Host.Tests;
 
@@ -63,7 +63,7 @@ public class PlannerSettingsTests
         var spec = Inference.WorldModel.ModelManifest.Load(TestHome.SmallModel).Spec;
         var settings = new Runtime.PlannerSettings { Samples = 64, TopK = 8, MeanMomentum = 0.2f, GripperDeadband = 0.25f, DeadlineMs = 500 };
 
-        var options = RobotCtl.Host.Composition.RuntimeBuilder.PlannerOptionsFrom(settings, spec, seed: 9);
+        var options = RobotCtl.Runtime.Composition.RuntimeBuilder.PlannerOptionsFrom(settings, spec, seed: 9);
 
         Assert.Equal((64, 8, 0.2f, 0.25f, 9UL), (options.Samples, options.TopK, options.MeanMomentum, options.GripperDeadband, options.Seed));
         Assert.Equal(TimeSpan.FromMilliseconds(500), options.Deadline);
@@ -78,7 +78,7 @@ public class PlannerSettingsTests
     public void The_cost_shape_setting_reaches_the_planner_options(string? shape, int horizon, string expected)
     {
         var spec = Inference.WorldModel.ModelManifest.Load(TestHome.SmallModel).Spec;
-        var options = RobotCtl.Host.Composition.RuntimeBuilder.PlannerOptionsFrom(new Runtime.PlannerSettings { CostShape = shape, Horizon = horizon }, spec, 0);
+        var options = RobotCtl.Runtime.Composition.RuntimeBuilder.PlannerOptionsFrom(new Runtime.PlannerSettings { CostShape = shape, Horizon = horizon }, spec, 0);
         Assert.Equal(expected, options.CostShape.ToString());
         Assert.Equal(horizon, options.StepWeights().Length);
     }
@@ -88,7 +88,7 @@ public class PlannerSettingsTests
     {
         var spec = Inference.WorldModel.ModelManifest.Load(TestHome.SmallModel).Spec;
         var e = Assert.Throws<ConfigurationValueException>(() =>
-            RobotCtl.Host.Composition.RuntimeBuilder.PlannerOptionsFrom(new Runtime.PlannerSettings { CostShape = "1,2", Horizon = 3 }, spec, 0));
+            RobotCtl.Runtime.Composition.RuntimeBuilder.PlannerOptionsFrom(new Runtime.PlannerSettings { CostShape = "1,2", Horizon = 3 }, spec, 0));
         Assert.Contains("Planner:CostShape", e.Message);
         Assert.Contains("3 weights", e.Message);
     }
@@ -97,7 +97,7 @@ public class PlannerSettingsTests
     public void The_solver_setting_switches_to_mppi_with_its_std_clamp()
     {
         var spec = Inference.WorldModel.ModelManifest.Load(TestHome.SmallModel).Spec;
-        var options = RobotCtl.Host.Composition.RuntimeBuilder.PlannerOptionsFrom(new Runtime.PlannerSettings { Solver = "mppi" }, spec, 0);
+        var options = RobotCtl.Runtime.Composition.RuntimeBuilder.PlannerOptionsFrom(new Runtime.PlannerSettings { Solver = "mppi" }, spec, 0);
         Assert.Equal(Planning.SolverKind.Mppi, options.Solver);
         Assert.True(options.MinStd > 0);
     }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using RobotCtl.Host.Composition;
-using RobotCtl.Host.Runtime;
+using RobotCtl.Runtime.Composition;
+using RobotCtl.Runtime;
 
 namespace RobotCtl.Host.Tests;
 

@@ -3,7 +3,7 @@ using RobotCtl.Hardware.Links;
 using RobotCtl.Hardware.Servers;
 using RobotCtl.Hardware.Tests;
 using RobotCtl.Host.Commands;
-using RobotCtl.Host.Runtime;
+using RobotCtl.Runtime;
 using RobotCtl.Sim;
 
 namespace RobotCtl.Host.Tests;

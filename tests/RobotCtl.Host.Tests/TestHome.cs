@@ -1,5 +1,5 @@
 using RobotCtl.Core.Vision;
-using RobotCtl.Host.Composition;
+using RobotCtl.Runtime.Composition;
 using RobotCtl.Sim;
 using RobotCtl.Vision.Imaging;
 

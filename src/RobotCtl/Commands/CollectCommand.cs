@@ -5,8 +5,8 @@ using System.Text.Json;
 using RobotCtl.Core.Timing;
 using RobotCtl.Core.Vision;
 using RobotCtl.Episodes;
-using RobotCtl.Host.Composition;
-using RobotCtl.Host.Runtime;
+using RobotCtl.Runtime.Composition;
+using RobotCtl.Runtime;
 using RobotCtl.Sim;
 using RobotCtl.Sim.Tasks;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using RobotCtl.Core.Vision;
-using RobotCtl.Host.Composition;
-using RobotCtl.Host.Runtime;
+using RobotCtl.Runtime.Composition;
+using RobotCtl.Runtime;
 using RobotCtl.Sim;
 using RobotCtl.Sim.Tasks;
 using RobotCtl.Vision.Imaging;

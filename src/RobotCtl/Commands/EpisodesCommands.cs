@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using RobotCtl.Episodes;
 using RobotCtl.Episodes.Mcap;
-using RobotCtl.Host.Composition;
+using RobotCtl.Runtime.Composition;
 
 namespace RobotCtl.Host.Commands;
 

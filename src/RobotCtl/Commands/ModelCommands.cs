@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using RobotCtl.Core.WorldModel;
-using RobotCtl.Host.Composition;
+using RobotCtl.Runtime.Composition;
 using RobotCtl.Inference;
 using RobotCtl.Inference.WorldModel;
 

@@ -5,8 +5,8 @@ using Microsoft.Extensions.Logging;
 using RobotCtl.Episodes;
 using RobotCtl.Hardware;
 using RobotCtl.Hardware.Safety;
-using RobotCtl.Host.Composition;
-using RobotCtl.Host.Runtime;
+using RobotCtl.Runtime.Composition;
+using RobotCtl.Runtime;
 
 namespace RobotCtl.Host.Commands;
 
@@ -125,17 +125,4 @@ internal static class ReplayCommand
     }
 
     private static double? Finite(double v) => double.IsFinite(v) ? v : null;
-
-    /// <summary>The recorded configuration JSON (section -> key -> value) back into an IConfiguration.</summary>
-    internal static IConfiguration RecordedConfiguration(string? json)
-    {
-        var values = new List<KeyValuePair<string, string?>>();
-        if (!string.IsNullOrEmpty(json))
-        {
-            var sections = JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, string?>>>(json) ?? [];
-            foreach (var (section, keys) in sections)
-                foreach (var (key, value) in keys) values.Add(new($"{section}:{key}", value));
-        }
-        return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-    }
 }

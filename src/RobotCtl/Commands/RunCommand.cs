@@ -3,8 +3,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using RobotCtl.Host.Composition;
-using RobotCtl.Host.Runtime;
+using RobotCtl.Runtime.Composition;
+using RobotCtl.Runtime;
 
 namespace RobotCtl.Host.Commands;
 

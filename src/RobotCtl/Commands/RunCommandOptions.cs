@@ -1,5 +1,5 @@
 using System.CommandLine;
-using RobotCtl.Host.Runtime;
+using RobotCtl.Runtime;
 
 namespace RobotCtl.Host.Commands;
 
@@ -46,7 +46,7 @@ internal sealed record RunRequest
         Set("Sim:Scene", SimScene);
         if (Record is not null) { Set("Recording:Directory", Record); Set("Recording:Enabled", true); }
         if (NoRecord) Set("Recording:Enabled", false);
-        o.AddRange(Composition.AppConfiguration.ParseSets(Sets));
+        o.AddRange(Runtime.Composition.AppConfiguration.ParseSets(Sets));
         return o;
     }
 }

@@ -1,4 +1,4 @@
-namespace RobotCtl.Host.Runtime;
+namespace RobotCtl.Runtime;
 
 public enum ReplanMode { Blocking, Overlapped }
 

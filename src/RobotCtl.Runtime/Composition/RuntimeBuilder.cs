@@ -7,7 +7,7 @@ using RobotCtl.Core.WorldModel;
 using RobotCtl.Episodes;
 using RobotCtl.Hardware;
 using RobotCtl.Hardware.Safety;
-using RobotCtl.Host.Runtime;
+using RobotCtl.Runtime;
 using RobotCtl.Inference;
 using RobotCtl.Inference.WorldModel;
 using RobotCtl.Planning;
@@ -16,7 +16,7 @@ using RobotCtl.Vision.Calibration;
 using RobotCtl.Vision.Cameras;
 using RobotCtl.Vision.Imaging;
 
-namespace RobotCtl.Host.Composition;
+namespace RobotCtl.Runtime.Composition;
 
 /// <summary>Every validated settings section of a run.</summary>
 public sealed record RunSettings(

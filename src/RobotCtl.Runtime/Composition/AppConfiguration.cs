@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 
-namespace RobotCtl.Host.Composition;
+namespace RobotCtl.Runtime.Composition;
 
 /// <summary>
 /// Builds robotctl's configuration: appsettings.json in the home, then ROBOTCTL_-prefixed environment variables

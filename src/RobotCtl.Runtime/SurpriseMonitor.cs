@@ -1,4 +1,4 @@
-namespace RobotCtl.Host.Runtime;
+namespace RobotCtl.Runtime;
 
 /// <summary>What the runtime does about a surprise.</summary>
 public enum SurpriseAction { None, Replan, Pause, Stop }

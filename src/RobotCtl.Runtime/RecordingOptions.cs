@@ -1,4 +1,4 @@
-namespace RobotCtl.Host.Runtime;
+namespace RobotCtl.Runtime;
 
 /// <summary>"Recording" section: where and how episodes are written.</summary>
 public sealed class RecordingOptions

@@ -2,7 +2,7 @@ using RobotCtl.Core.Vision;
 using RobotCtl.Core.WorldModel;
 using RobotCtl.Vision.Imaging;
 
-namespace RobotCtl.Host.Runtime;
+namespace RobotCtl.Runtime;
 
 /// <summary>
 /// The goal images of a run, in order (a chain of sub-goals), each encoded once into its latent with the same

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 
-namespace RobotCtl.Host.Composition;
+namespace RobotCtl.Runtime.Composition;
 
 /// <summary>The effective configuration as JSON (section -> key -> value), stored with each episode.</summary>
 public static class ConfigurationJson
@@ -17,5 +17,18 @@ public static class ConfigurationJson
             sections[name] = values;
         }
         return JsonSerializer.Serialize(sections);
+    }
+
+    /// <summary>A recorded configuration JSON (section -> key -> value) back into an IConfiguration.</summary>
+    public static IConfiguration Read(string? json)
+    {
+        var values = new List<KeyValuePair<string, string?>>();
+        if (!string.IsNullOrEmpty(json))
+        {
+            var sections = JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, string?>>>(json) ?? [];
+            foreach (var (section, keys) in sections)
+                foreach (var (key, value) in keys) values.Add(new($"{section}:{key}", value));
+        }
+        return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
     }
 }

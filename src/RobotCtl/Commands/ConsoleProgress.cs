@@ -1,6 +1,7 @@
-using RobotCtl.Host.Composition;
+using RobotCtl.Runtime;
+using RobotCtl.Runtime.Composition;
 
-namespace RobotCtl.Host.Runtime;
+namespace RobotCtl.Host.Commands;
 
 /// <summary>Progress a person can follow: one line per control cycle, a header before and a summary after.</summary>
 public sealed class ConsoleProgress(TextWriter output, bool quiet)

@@ -4,7 +4,7 @@ using RobotCtl.Core.Timing;
 using RobotCtl.Episodes;
 using RobotCtl.Hardware.Safety;
 
-namespace RobotCtl.Host.Runtime;
+namespace RobotCtl.Runtime;
 
 /// <summary>
 /// Re-sends an episode's recorded commands to an arm (opt-in): first eases the arm from wherever it is to the

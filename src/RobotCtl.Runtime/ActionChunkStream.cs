@@ -1,4 +1,4 @@
-namespace RobotCtl.Host.Runtime;
+namespace RobotCtl.Runtime;
 
 /// <summary>
 /// The hand-over between the planner and the command streamer: the current plan's low-level actions

@@ -1,4 +1,4 @@
-namespace RobotCtl.Host.Composition;
+namespace RobotCtl.Runtime.Composition;
 
 /// <summary>
 /// The robotctl home: the repository root that holds appsettings.json, models/, calibration/ and hardware/.

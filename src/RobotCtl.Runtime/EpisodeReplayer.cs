@@ -1,6 +1,6 @@
 using RobotCtl.Core.Arm;
 using RobotCtl.Hardware;
-using RobotCtl.Host.Composition;
+using RobotCtl.Runtime.Composition;
 using RobotCtl.Inference.WorldModel;
 using RobotCtl.Core.Vision;
 using RobotCtl.Core.WorldModel;
@@ -8,7 +8,7 @@ using RobotCtl.Episodes;
 using RobotCtl.Planning;
 using RobotCtl.Vision.Imaging;
 
-namespace RobotCtl.Host.Runtime;
+namespace RobotCtl.Runtime;
 
 /// <summary>One replayed step: how far the recomputation is from what was recorded (max absolute differences).</summary>
 public sealed record ReplayStep(
@@ -149,7 +149,7 @@ public sealed class ReplaySession : IDisposable
 
     public static ReplaySession Open(EpisodeInfo info, string? modelOverride = null, double tolerance = 1e-5)
     {
-        var settings = RunSettings.From(Commands.ReplayCommand.RecordedConfiguration(info.ConfigurationJson));
+        var settings = RunSettings.From(ConfigurationJson.Read(info.ConfigurationJson));
         var modelDir = RobotCtlHome.Resolve(modelOverride ?? info.Model ?? settings.Runtime.Model);
         var rig = RigCalibration.Load(RobotCtlHome.Resolve(info.Calibration ?? settings.Runtime.Calibration));
         var model = OnnxWorldModel.Load(modelDir, settings.Inference);

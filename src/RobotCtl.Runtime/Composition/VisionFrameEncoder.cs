@@ -2,7 +2,7 @@ using RobotCtl.Core.Vision;
 using RobotCtl.Episodes;
 using RobotCtl.Vision.Imaging;
 
-namespace RobotCtl.Host.Composition;
+namespace RobotCtl.Runtime.Composition;
 
 /// <summary>Episode frame compression through OpenCV: PNG (lossless, the default for the sim) or JPEG.</summary>
 public sealed class VisionFrameEncoder(string format, int jpegQuality) : IFrameEncoder

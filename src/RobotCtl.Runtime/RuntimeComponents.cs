@@ -6,7 +6,7 @@ using RobotCtl.Hardware.Safety;
 using RobotCtl.Planning;
 using RobotCtl.Vision.Imaging;
 
-namespace RobotCtl.Host.Runtime;
+namespace RobotCtl.Runtime;
 
 /// <summary>
 /// Everything one run is made of, composed once by <see cref="Composition.RuntimeBuilder"/> and owned here:

@@ -2,7 +2,7 @@ using RobotCtl.Core.Vision;
 using RobotCtl.Sim;
 using RobotCtl.Vision.Cameras;
 
-namespace RobotCtl.Host.Composition;
+namespace RobotCtl.Runtime.Composition;
 
 /// <summary>
 /// Turns a camera source string into an <see cref="ICamera"/>: "sim" is the simulated workcell's rendered view (over
