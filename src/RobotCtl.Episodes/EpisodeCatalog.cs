@@ -1,8 +1,13 @@
 namespace RobotCtl.Episodes;
 
-/// <summary>One line of `episodes list`: either the episode's summary numbers or why the file could not be read.</summary>
+/// <summary>
+/// One line of `episodes list`: either the episode's summary numbers or why the file could not be read. <see cref="State"/>
+/// is set for a readable episode; <see cref="EmptyInterrupted"/> marks a file whose recorder was stopped while creating it
+/// (<see cref="Error"/> says so; being created by a live process: <see cref="State"/> Recording with that message).
+/// </summary>
 public sealed record EpisodeListing(
-    string Id, string Path, DateTimeOffset? StartTimeUtc, TimeSpan? Duration, long? Steps, bool? Success, string? Model, string? Error);
+    string Id, string Path, DateTimeOffset? StartTimeUtc, TimeSpan? Duration, long? Steps, bool? Success, string? Model, string? Error,
+    EpisodeState? State = null, bool EmptyInterrupted = false);
 
 /// <summary>The episodes in a recording directory, and how a command-line name (path or id) finds one.</summary>
 public static class EpisodeCatalog
@@ -12,7 +17,10 @@ public static class EpisodeCatalog
 
     public const string FileExtension = EpisodeSchema.FileExtension;
 
-    /// <summary>Every *.sqlite file in <paramref name="directory"/>, newest first; unreadable files are listed with their error.</summary>
+    /// <summary>
+    /// Every *.sqlite file in <paramref name="directory"/>, newest first; unreadable files are listed with their error.
+    /// Opening folds a crashed episode's WAL into its file (<see cref="EpisodeReader.Open"/>).
+    /// </summary>
     public static IReadOnlyList<EpisodeListing> List(string directory)
     {
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"episode directory not found: {directory}");
@@ -27,7 +35,12 @@ public static class EpisodeCatalog
                 var endTicks = info.EndTicks ?? reader.LastTicks() ?? info.StartTicks;
                 listings.Add(new EpisodeListing(id, path, info.StartTimeUtc,
                     TimeSpan.FromMilliseconds(Math.Max(0, info.TicksToMs(endTicks - info.StartTicks))),
-                    reader.Count("timings"), info.Success, info.Model, null));
+                    reader.Count("timings"), info.Success, info.Model, null, reader.State));
+            }
+            catch (EmptyEpisodeException e)
+            {
+                listings.Add(new EpisodeListing(id, path, null, null, null, null, null, e.Message,
+                    e.BeingCreated ? EpisodeState.Recording : null, EmptyInterrupted: !e.BeingCreated));
             }
             catch (EpisodeFormatException e)
             {

@@ -7,11 +7,35 @@ using RobotCtl.Core.Arm;
 namespace RobotCtl.Episodes;
 
 /// <summary>A file that is not a readable robotctl episode. The message names the file and what is wrong.</summary>
-public sealed class EpisodeFormatException(string message, Exception? inner = null) : Exception(message, inner);
+public class EpisodeFormatException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
-/// Reads one episode file (finished, or left behind by a killed process: every committed row is readable).
-/// Enumerations stream rows in recording order; wrap them in a using/foreach, one at a time or several at once.
+/// An episode file with nothing in it: its recorder was stopped while creating it, before the schema and metadata
+/// were written (a zero-byte file, or one with the episode's application id and no tables). The message starts
+/// "empty interrupted episode: PATH:", or "episode being created: PATH:" when <see cref="BeingCreated"/>.
+/// </summary>
+public sealed class EmptyEpisodeException(string message, bool beingCreated) : EpisodeFormatException(message)
+{
+    /// <summary>True when the creating process is alive (holds the lock): the file is new, not interrupted.</summary>
+    public bool BeingCreated { get; } = beingCreated;
+}
+
+/// <summary>How an episode stands: finished, still being recorded by a live process, or ended without its end marker.</summary>
+public enum EpisodeState
+{
+    /// <summary>The recorder completed: the end marker (end time, outcome) is in the file.</summary>
+    Finished,
+
+    /// <summary>No end marker, and a live process holds the episode's lock: it is being recorded now.</summary>
+    Recording,
+
+    /// <summary>No end marker and nobody holds the lock: the recorder was killed, crashed or its writer failed.</summary>
+    Crashed,
+}
+
+/// <summary>
+/// Reads one episode file (finished, being recorded, or left behind by a killed process: every committed row is
+/// readable). Enumerations stream rows in recording order; wrap them in a using/foreach, one at a time or several at once.
 /// </summary>
 public sealed class EpisodeReader : IDisposable
 {
@@ -19,28 +43,51 @@ public sealed class EpisodeReader : IDisposable
 
     private readonly HashSet<string> _tables;
 
-    private EpisodeReader(string path, SqliteConnection connection, EpisodeInfo info, HashSet<string> tables)
+    private EpisodeReader(string path, SqliteConnection connection, EpisodeInfo info, HashSet<string> tables, EpisodeState state, FoldResult fold)
     {
         Path = path;
         _connection = connection;
         Info = info;
         _tables = tables;
+        State = state;
+        Fold = fold;
     }
 
     public string Path { get; }
     public EpisodeInfo Info { get; }
 
+    /// <summary>Finished, still recording (a live process holds the lock) or crashed, as of <see cref="Open"/>.</summary>
+    public EpisodeState State { get; }
+
+    /// <summary>What <see cref="Open"/> did to a crashed file's write-ahead log.</summary>
+    internal FoldResult Fold { get; }
+
     /// <summary>
-    /// Opens an episode read-only. Throws <see cref="EpisodeFormatException"/> ("not a robotctl episode: PATH: WHAT")
-    /// for a missing file, a file that is not SQLite, a corrupt one, or one with another schema.
+    /// Opens an episode for reading. Throws <see cref="EpisodeFormatException"/> ("not a robotctl episode: PATH: WHAT")
+    /// for a missing file, a file that is not SQLite, a corrupt one, or one with another schema, and its subclass
+    /// <see cref="EmptyEpisodeException"/> for a file whose recorder was stopped before it wrote anything.
+    /// When nobody is recording the episode and it was left in WAL mode (its recorder was killed), the WAL is first
+    /// folded into the .sqlite file (checkpoint, journal_mode=DELETE, stale lock removed) so the file is self-contained;
+    /// if that cannot be done (read-only directory, another reader has it open) the file is read as it is.
     /// </summary>
     public static EpisodeReader Open(string path)
     {
         string Fail(string what) => $"not a robotctl episode: {path}: {what}";
         if (Directory.Exists(path)) throw new EpisodeFormatException(Fail("is a directory"));
         if (!File.Exists(path)) throw new EpisodeFormatException(Fail("file not found"));
-        var length = new FileInfo(path).Length;
-        if (length < 100) throw new EpisodeFormatException(Fail($"not an SQLite database ({length} bytes, smaller than an SQLite header)"));
+
+        // Probe before reading: a recorder writes its end marker before it lets go of the lock, so "lock free, then no
+        // end marker" can only mean it died; the other order could call a recording that just finished crashed.
+        FoldResult fold;
+        LockState lockState;
+        byte[] header;
+        using (var shared = EpisodeLock.Probe(path, out lockState))
+        {
+            header = ReadHeader(path);
+            if (header.Length == 0) throw Empty(path, "0 bytes", lockState);
+            if (header.Length < 100) throw new EpisodeFormatException(Fail($"not an SQLite database ({header.Length} bytes, smaller than an SQLite header)"));
+            fold = lockState == LockState.Held ? FoldResult.None : TryFold(path, header, lockState);
+        }
 
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
@@ -50,6 +97,10 @@ public sealed class EpisodeReader : IDisposable
         {
             connection.Open();
             var appId = Scalar<long>(connection, "PRAGMA application_id");
+            // An episode's id and no tables yet: killed while being created. Id 0 too if the file is in WAL mode with no
+            // tables at all: what older recorders (journal mode first) left; nothing in it either way.
+            if ((appId == EpisodeSchema.ApplicationId || (appId == 0 && IsWal(header))) && Scalar<long>(connection, "SELECT count(*) FROM sqlite_master") == 0)
+                throw Empty(path, appId == 0 ? "an empty SQLite database" : "no tables", lockState);
             if (appId != EpisodeSchema.ApplicationId)
                 throw new EpisodeFormatException(Fail($"an SQLite database, but not an episode (application_id 0x{appId:x8}, expected 0x{EpisodeSchema.ApplicationId:x8})"));
             var version = (int)Scalar<long>(connection, "PRAGMA user_version");
@@ -64,8 +115,13 @@ public sealed class EpisodeReader : IDisposable
             }
             var missing = EpisodeSchema.Tables.Where(t => !tables.Contains(t)).ToArray();
             if (missing.Length > 0) throw new EpisodeFormatException(Fail($"missing table(s) {string.Join(", ", missing)}"));
+            // Older recorders committed the schema before the metadata: tables and no metadata is the same empty file.
+            if (Scalar<long>(connection, "SELECT count(*) FROM metadata") == 0 &&
+                tables.Where(t => t != "metadata").All(t => Scalar<long>(connection, $"SELECT count(*) FROM (SELECT 1 FROM \"{t}\" LIMIT 1)") == 0))
+                throw Empty(path, "tables but no metadata", lockState);
             var info = ReadInfo(connection, path, version);
-            return new EpisodeReader(path, connection, info, tables);
+            var state = info.EndTicks is not null ? EpisodeState.Finished : lockState == LockState.Held ? EpisodeState.Recording : EpisodeState.Crashed;
+            return new EpisodeReader(path, connection, info, tables, state, fold);
         }
         catch (SqliteException e)
         {
@@ -83,6 +139,78 @@ public sealed class EpisodeReader : IDisposable
             throw;
         }
     }
+
+    private static EmptyEpisodeException Empty(string path, string what, LockState lockState) => lockState == LockState.Held
+        ? new($"episode being created: {path}: its recorder has not written the schema yet ({what})", beingCreated: true)
+        : new($"empty interrupted episode: {path}: the recording process stopped while creating it, before the schema and metadata " +
+              $"were written ({what}); nothing was recorded (episodes repair deletes it)", beingCreated: false);
+
+    /// <summary>The first 100 bytes (the SQLite header), fewer for a shorter file.</summary>
+    private static byte[] ReadHeader(string path)
+    {
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var header = new byte[Math.Min(100, f.Length)];
+        f.ReadExactly(header);
+        return header;
+    }
+
+    /// <summary>Header bytes 18-19 (file format read/write versions) are 2 in WAL mode.</summary>
+    private static bool IsWal(byte[] header) => header.Length >= 100 && header[18] == 2 && header[19] == 2;
+
+    /// <summary>What <see cref="TryFold"/> did.</summary>
+    internal readonly record struct FoldResult(bool Folded, bool LockRemoved, string? Error)
+    {
+        public static readonly FoldResult None = new(false, false, null);
+    }
+
+    /// <summary>
+    /// Makes an episode nobody is recording self-contained: copies its WAL into the .sqlite file and switches it to
+    /// journal_mode=DELETE (SQLite removes the -wal and -shm), then removes a stale lock file. Only for files whose own
+    /// header says episode and WAL, so a foreign database is never modified. SQLite's locks keep this safe even if a
+    /// writer were alive after all: leaving WAL mode needs every other connection closed, else it fails (busy) and the
+    /// file is left as it was. The caller holds the lock file shared (if there is one), so no recorder can take it.
+    /// </summary>
+    internal static FoldResult TryFold(string path, byte[] header, LockState lockState)
+    {
+        var lockRemoved = lockState == LockState.Stale && EpisodeLock.RemoveStale(path);
+        // Header bytes 68-71: the application id, big-endian.
+        var ours = header.Length >= 100 && System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(68)) == EpisodeSchema.ApplicationId;
+        if (!IsWal(header) || !ours) return new FoldResult(false, lockRemoved, null);
+        try
+        {
+            using var c = new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = path, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 1,
+            }.ToString());
+            c.Open();
+            using var cmd = c.CreateCommand();
+            // Opening ran SQLite's WAL recovery; copy every frame, then leave WAL mode (which removes the WAL).
+            cmd.CommandText = "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;";
+            string? mode = null;
+            using (var r = cmd.ExecuteReader())
+            {
+                do { while (r.Read()) mode = r.GetValue(0)?.ToString(); } while (r.NextResult());
+            }
+            return mode == "delete"
+                ? new FoldResult(true, lockRemoved, null)
+                : new FoldResult(false, lockRemoved, $"the file stayed in journal mode {mode}");
+        }
+        catch (SqliteException e)
+        {
+            return new FoldResult(false, lockRemoved, Describe(e));
+        }
+    }
+
+    /// <summary>PRAGMA quick_check: "ok", or the problems SQLite found (one per line).</summary>
+    internal string QuickCheck() => Wrap(() =>
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "PRAGMA quick_check";
+        using var r = cmd.ExecuteReader();
+        var lines = new List<string>();
+        while (r.Read()) lines.Add(r.GetString(0));
+        return string.Join("\n", lines);
+    });
 
     private static string Describe(SqliteException e) => e.SqliteErrorCode switch
     {

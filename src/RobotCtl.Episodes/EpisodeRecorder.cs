@@ -22,11 +22,20 @@ public sealed record EpisodeRecorderOptions
     /// <summary>PRAGMA synchronous=FULL (survives power loss) instead of NORMAL (survives a killed process).</summary>
     public bool SyncEveryCommit { get; init; }
 
+    /// <summary>
+    /// How often the writer copies committed rows from the -wal file into the .sqlite file (a PASSIVE checkpoint, on the
+    /// writer task), so that the .sqlite file alone stays a valid episode at most this far behind; also done this long
+    /// after the last commit when the queue runs idle. <see cref="TimeSpan.Zero"/> turns it off (SQLite then checkpoints
+    /// only when the WAL reaches ~4 MB).
+    /// </summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     public void Validate()
     {
         if (QueueCapacity < 1) throw new ArgumentException($"QueueCapacity: expected >= 1, found {QueueCapacity}");
         if (MaxFramesInFlight < 1) throw new ArgumentException($"MaxFramesInFlight: expected >= 1, found {MaxFramesInFlight}");
         if (MaxRowsPerCommit < 1) throw new ArgumentException($"MaxRowsPerCommit: expected >= 1, found {MaxRowsPerCommit}");
+        if (CheckpointInterval < TimeSpan.Zero) throw new ArgumentException($"CheckpointInterval: expected >= 0, found {CheckpointInterval}");
     }
 }
 
@@ -46,18 +55,25 @@ public sealed class EpisodeRecorder : IAsyncDisposable
     private readonly ArrayPool<float> _floats;
     private readonly int _maxRowsPerCommit;
     private readonly Task _consumer;
+    private readonly FileStream _lock;
+    private readonly long _checkpointTicks;
     private byte[] _encoded = [];
-    private long _droppedPending, _droppedTotal, _lastDroppedStep, _committedStep = -1, _committedRows;
+    private long _droppedPending, _droppedTotal, _lastDroppedStep, _committedStep = -1, _committedRows, _checkpointedStep = -1;
+    private long _lastCheckpoint;
+    private bool _uncheckpointed;
     private Exception? _fault;
     private int _completed;
 
     private const int MaxPooledFloats = 1 << 24;
 
-    private EpisodeRecorder(string path, string id, EpisodeStore store, IFrameEncoder encoder, EpisodeRecorderOptions options)
+    private EpisodeRecorder(string path, string id, EpisodeStore store, FileStream fileLock, IFrameEncoder encoder, EpisodeRecorderOptions options)
     {
         Path = path;
         Id = id;
         _store = store;
+        _lock = fileLock;
+        _checkpointTicks = (long)(options.CheckpointInterval.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        _lastCheckpoint = MonotonicClock.Now;
         _encoder = encoder;
         _frames = new FramePool(options.MaxFramesInFlight);
         // The recorder's own pool, deep enough for a full queue: the shared pool keeps only a few arrays per size,
@@ -79,8 +95,9 @@ public sealed class EpisodeRecorder : IAsyncDisposable
     /// <summary>
     /// Creates <c>&lt;directory&gt;/&lt;id&gt;.sqlite</c> (id = <see cref="NewEpisodeId"/> unless <paramref name="id"/> is given)
     /// with the metadata, and starts the writer task. Throws IOException/SqliteException when the file cannot be created,
-    /// IOException when a given id's file already exists, ArgumentException for an id that is not a plain file name
-    /// (letters, digits, '-', '_', '.').
+    /// IOException when a given id's file already exists (or another process is creating it), ArgumentException for an
+    /// id that is not a plain file name (letters, digits, '-', '_', '.'). Holds <c>&lt;id&gt;.sqlite.lock</c> until completed
+    /// (see <see cref="EpisodeReader.State"/>).
     /// </summary>
     public static EpisodeRecorder Create(string directory, EpisodeMetadata metadata, IFrameEncoder encoder, EpisodeRecorderOptions? options = null,
         string? id = null)
@@ -93,22 +110,48 @@ public sealed class EpisodeRecorder : IAsyncDisposable
             throw new ArgumentException($"episode id '{id}': expected a plain file name of letters, digits, '-', '_' and '.'", nameof(id));
         Directory.CreateDirectory(directory);
         string path;
+        FileStream? fileLock;
         if (id is not null)
         {
             path = System.IO.Path.Combine(directory, id + EpisodeSchema.FileExtension);
             // Opening an existing file would append to another episode: refuse.
             if (File.Exists(path)) throw new IOException($"episode file {path} already exists");
+            fileLock = EpisodeLock.TryAcquire(path, out var error) ?? throw new IOException($"episode file {path} is being created by another process", error);
+            if (File.Exists(path))
+            {
+                fileLock.Dispose();
+                throw new IOException($"episode file {path} already exists");
+            }
         }
         else
         {
-            do
+            for (var attempt = 1; ; attempt++)
             {
                 id = NewEpisodeId(metadata.StartTimeUtc, metadata.Source);
                 path = System.IO.Path.Combine(directory, id + EpisodeSchema.FileExtension);
-            } while (File.Exists(path)); // two runs started in the same second: another random suffix
+                if (File.Exists(path)) continue; // two runs started in the same second: another random suffix
+                fileLock = EpisodeLock.TryAcquire(path, out var error);
+                if (fileLock is null)
+                {
+                    // Another process creating the same name is one retry; every attempt failing is an I/O error.
+                    if (attempt >= 20) throw new IOException($"cannot create the lock file {EpisodeLock.PathFor(path)}: {error!.Message}", error);
+                    continue;
+                }
+                if (!File.Exists(path)) break;
+                fileLock.Dispose();
+            }
         }
-        var store = EpisodeStore.Create(path, metadata, options.SyncEveryCommit);
-        return new EpisodeRecorder(path, id, store, encoder, options);
+        // The lock is taken before the file exists, so a reader never sees the file of a live recorder unlocked.
+        try
+        {
+            var store = EpisodeStore.Create(path, metadata, options.SyncEveryCommit);
+            return new EpisodeRecorder(path, id, store, fileLock, encoder, options);
+        }
+        catch
+        {
+            fileLock.Dispose();
+            throw;
+        }
     }
 
     /// <summary>"yyyyMMdd-HHmmss-source-xxxx" (UTC start, source, 4 random hex digits), e.g. 20261121-120301-sim-ab12.</summary>
@@ -133,6 +176,12 @@ public sealed class EpisodeRecorder : IAsyncDisposable
 
     /// <summary>The step of the last committed timings row (timings close a step), or -1.</summary>
     public long LastCommittedStep => Interlocked.Read(ref _committedStep);
+
+    /// <summary>
+    /// The step of the last timings row known to be in the .sqlite file itself (not only in its -wal), or -1: what a
+    /// copy of the .sqlite file alone keeps (<see cref="EpisodeRecorderOptions.CheckpointInterval"/>).
+    /// </summary>
+    public long LastCheckpointedStep => Interlocked.Read(ref _checkpointedStep);
 
     /// <summary>Set when the writer failed (disk full, file removed); later records are dropped and counted.</summary>
     public Exception? Fault => Volatile.Read(ref _fault);
@@ -255,7 +304,7 @@ public sealed class EpisodeRecorder : IAsyncDisposable
     private async Task ConsumeAsync()
     {
         var reader = _channel.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (await WaitForRecordsAsync(reader).ConfigureAwait(false))
         {
             if (Fault is not null)
             {
@@ -278,11 +327,47 @@ public sealed class EpisodeRecorder : IAsyncDisposable
                 _store.Commit();
                 Interlocked.Add(ref _committedRows, rows);
                 if (lastStep is { } step) Interlocked.Exchange(ref _committedStep, step);
+                _uncheckpointed = true;
+                if (_checkpointTicks > 0 && MonotonicClock.Now - _lastCheckpoint >= _checkpointTicks) Checkpoint();
             }
             catch (Exception e)
             {
                 Volatile.Write(ref _fault, e);
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits for records. When the queue is idle with commits that are only in the WAL, checkpoints once the interval
+    /// is up, so the last rows before a pause (or before a kill during one) are in the .sqlite file too.
+    /// </summary>
+    private async ValueTask<bool> WaitForRecordsAsync(ChannelReader<PendingRecord> reader)
+    {
+        var ready = reader.WaitToReadAsync();
+        if (ready.IsCompleted || !_uncheckpointed || _checkpointTicks == 0 || Fault is not null) return await ready.ConfigureAwait(false);
+        var wait = ready.AsTask();
+        var dueTicks = _lastCheckpoint + _checkpointTicks - MonotonicClock.Now;
+        if (dueTicks > 0)
+            await Task.WhenAny(wait, Task.Delay(TimeSpan.FromSeconds((double)dueTicks / System.Diagnostics.Stopwatch.Frequency))).ConfigureAwait(false);
+        if (!wait.IsCompleted) Checkpoint();
+        return await wait.ConfigureAwait(false);
+    }
+
+    /// <summary>Writer task only, between transactions.</summary>
+    private void Checkpoint()
+    {
+        var step = Interlocked.Read(ref _committedStep); // everything committed so far is in the WAL this checkpoint copies
+        _lastCheckpoint = MonotonicClock.Now;
+        try
+        {
+            if (!_store.Checkpoint()) return; // a reader holds part of the WAL back: the next interval tries again
+            _uncheckpointed = false;
+            Interlocked.Exchange(ref _checkpointedStep, step);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            // Not a lost row: the commits are safe in the WAL and the next interval tries again. A disk that stays
+            // broken fails the next commit, which is reported (Fault).
         }
     }
 
@@ -393,6 +478,7 @@ public sealed class EpisodeRecorder : IAsyncDisposable
         finally
         {
             _store.Dispose();
+            _lock.Dispose(); // after the end marker: a reader that takes the lock and sees no marker knows the recorder died
         }
         if (Fault is { } fault)
             throw new EpisodeRecordingException($"episode {Path}: the recorder failed: {fault.Message}; rows committed before the failure are readable", fault);

@@ -54,16 +54,13 @@ internal static class EpisodeSchema
             ee_x REAL, ee_y REAL, ee_z REAL, block_x REAL, block_y REAL, block_yaw REAL);
         """;
 
-    public static void Create(SqliteConnection connection)
+    /// <summary>Creates the tables and sets the version inside the caller's transaction (committed with the metadata).</summary>
+    public static void Create(SqliteConnection connection, SqliteTransaction transaction)
     {
-        using var tx = connection.BeginTransaction();
-        using (var cmd = connection.CreateCommand())
-        {
-            cmd.Transaction = tx;
-            cmd.CommandText = Ddl + $"\nPRAGMA application_id = {ApplicationId};\nPRAGMA user_version = {Version};";
-            cmd.ExecuteNonQuery();
-        }
-        tx.Commit();
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = Ddl + $"\nPRAGMA application_id = {ApplicationId};\nPRAGMA user_version = {Version};";
+        cmd.ExecuteNonQuery();
     }
 
     public static string KindName(LatentKind kind) => kind switch
@@ -76,7 +73,7 @@ internal static class EpisodeSchema
     {
         EpisodeEventKind.EStop => "estop", EpisodeEventKind.Fault => "fault", EpisodeEventKind.Disconnect => "disconnect",
         EpisodeEventKind.Reconnect => "reconnect", EpisodeEventKind.Gap => "gap", EpisodeEventKind.Overrun => "overrun",
-        EpisodeEventKind.Note => "note",
+        EpisodeEventKind.Note => "note", EpisodeEventKind.GoalReached => "goal_reached", EpisodeEventKind.WarmStartReset => "warm_start_reset",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -90,7 +87,7 @@ internal static class EpisodeSchema
     {
         "estop" => EpisodeEventKind.EStop, "fault" => EpisodeEventKind.Fault, "disconnect" => EpisodeEventKind.Disconnect,
         "reconnect" => EpisodeEventKind.Reconnect, "gap" => EpisodeEventKind.Gap, "overrun" => EpisodeEventKind.Overrun,
-        "note" => EpisodeEventKind.Note,
+        "note" => EpisodeEventKind.Note, "goal_reached" => EpisodeEventKind.GoalReached, "warm_start_reset" => EpisodeEventKind.WarmStartReset,
         _ => throw new FormatException($"unknown event kind '{s}'"),
     };
 }

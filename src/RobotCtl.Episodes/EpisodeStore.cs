@@ -14,7 +14,7 @@ namespace RobotCtl.Episodes;
 internal sealed class EpisodeStore : IDisposable
 {
     private readonly SqliteConnection _connection;
-    private readonly SqliteCommand _frame, _goal, _latent, _plan, _command, _state, _surprise, _timing, _event, _meta, _simState;
+    private readonly SqliteCommand _frame, _goal, _latent, _plan, _command, _state, _surprise, _timing, _event, _meta, _simState, _checkpoint;
     private SqliteTransaction? _tx;
 
     private EpisodeStore(SqliteConnection connection)
@@ -33,7 +33,11 @@ internal sealed class EpisodeStore : IDisposable
         _event = Prepare("INSERT INTO events(step,t_ticks,kind,message,count) VALUES($a,$b,$c,$d,$e)", 5);
         _meta = Prepare("INSERT OR REPLACE INTO metadata(key,value) VALUES($a,$b)", 2);
         _simState = Prepare("INSERT INTO sim_states(step,t_ticks,ee_x,ee_y,ee_z,block_x,block_y,block_yaw) VALUES($a,$b,$c,$d,$e,$f,$g,$h)", 8);
+        _checkpoint = Prepare("PRAGMA wal_checkpoint(PASSIVE)", 0);
     }
+
+    /// <summary>Test hook: called with (stage, path) at each step of <see cref="Create"/> ("opened", "application_id", "schema").</summary>
+    internal static Action<string, string>? CreationStage;
 
     public static EpisodeStore Create(string path, EpisodeMetadata metadata, bool fullSync)
     {
@@ -44,14 +48,23 @@ internal sealed class EpisodeStore : IDisposable
         try
         {
             connection.Open();
+            CreationStage?.Invoke("opened", path);
+            // The application id goes in first, on its own (rollback journal, atomic): from its first page the file says it
+            // is an episode, so one killed before its schema is known as an empty interrupted episode, not a foreign database.
+            Execute(connection, $"PRAGMA application_id = {EpisodeSchema.ApplicationId};");
+            CreationStage?.Invoke("application_id", path);
             // WAL: a commit is one append to the -wal file, and a killed process leaves every committed
             // transaction readable. NORMAL sync survives a process crash; FULL also survives power loss.
             Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(fullSync ? "FULL" : "NORMAL")};");
-            EpisodeSchema.Create(connection);
             var store = new EpisodeStore(connection);
+            // Schema and metadata in one transaction: a file never has tables without its metadata.
             store.Begin();
+            EpisodeSchema.Create(connection, store._tx!);
             store.WriteMetadata(metadata);
             store.Commit();
+            CreationStage?.Invoke("schema", path);
+            // Into the main file at once, so the .sqlite alone is a valid (empty) episode even if the process dies now.
+            Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
             return store;
         }
         catch
@@ -169,11 +182,33 @@ internal sealed class EpisodeStore : IDisposable
         Run(_event);
     }
 
+    /// <summary>
+    /// Copies the committed WAL frames into the main file without waiting for anyone (PASSIVE), so that the .sqlite
+    /// file alone holds them. True when every frame made it (a reader on an older snapshot can hold some back).
+    /// </summary>
+    public bool Checkpoint()
+    {
+        using var r = _checkpoint.ExecuteReader();
+        // (busy, frames in the log, frames checkpointed); -1, -1 when not in WAL mode.
+        return r.Read() && r.GetInt64(0) == 0 && r.GetInt64(1) == r.GetInt64(2);
+    }
+
     /// <summary>Leaves a finished episode as one self-contained file (no -wal/-shm beside it).</summary>
     public void FinishFile()
     {
         Commit();
-        Execute(_connection, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
+        try
+        {
+            using var cmd = _connection.CreateCommand();
+            cmd.CommandText = "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;";
+            cmd.CommandTimeout = 2; // retried while busy: a reader's query usually ends well within this
+            cmd.ExecuteNonQuery();
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6)
+        {
+            // Busy: a reader (episodes show) has the file open. The end marker is committed and the file is valid;
+            // the next reader that finds nobody recording folds the WAL in (EpisodeReader.Open).
+        }
     }
 
     private void Run(SqliteCommand cmd)
@@ -225,7 +260,7 @@ internal sealed class EpisodeStore : IDisposable
     public void Dispose()
     {
         _tx?.Dispose();
-        foreach (var c in new[] { _frame, _goal, _latent, _plan, _command, _state, _surprise, _timing, _event, _meta, _simState }) c.Dispose();
+        foreach (var c in new[] { _frame, _goal, _latent, _plan, _command, _state, _surprise, _timing, _event, _meta, _simState, _checkpoint }) c.Dispose();
         _connection.Dispose();
     }
 }

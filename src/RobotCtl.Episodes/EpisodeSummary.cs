@@ -9,8 +9,20 @@ public sealed record EpisodeSummary
     public required EpisodeInfo Info { get; init; }
     public required TimeSpan Duration { get; init; }
 
-    /// <summary>True when the recorder was completed; false for an episode cut short (killed process).</summary>
+    /// <summary>True when the recorder was completed; false for an episode being recorded or cut short (killed process).</summary>
     public required bool Finished { get; init; }
+
+    /// <summary>Finished, still recording (its process is alive) or crashed (no end marker and nobody writing).</summary>
+    public required EpisodeState State { get; init; }
+
+    /// <summary>One line on <see cref="State"/> for people: "finished", "still recording (...)", "crashed (...)".</summary>
+    public string Status => State switch
+    {
+        EpisodeState.Finished => "finished",
+        EpisodeState.Recording => "still recording (the recording process is alive and holds the episode's lock)",
+        _ => "crashed (ended without its end marker and no process is writing it: killed, crashed, or the writer failed; " +
+             "every committed row is kept)",
+    };
 
     public required long Steps { get; init; }
     public required long Frames { get; init; }
@@ -18,7 +30,11 @@ public sealed record EpisodeSummary
     public required long Commands { get; init; }
     public required long ClampedCommands { get; init; }
     public required long Faults { get; init; }
+    /// <summary>E-stop latches (a release is a note).</summary>
     public required long EStops { get; init; }
+    /// <summary>Times the arm link was lost, and regained, during the run.</summary>
+    public required long Disconnects { get; init; }
+    public required long Reconnects { get; init; }
     public required long Overruns { get; init; }
     public required long Gaps { get; init; }
     public required long DroppedRecords { get; init; }
@@ -40,13 +56,15 @@ public sealed record EpisodeSummary
         }
         long commands = 0, clamped = 0;
         foreach (var c in reader.Commands()) { commands++; if (c.WasClamped) clamped++; }
-        long faults = 0, estops = 0, overruns = 0, gaps = 0, dropped = 0;
+        long faults = 0, estops = 0, disconnects = 0, reconnects = 0, overruns = 0, gaps = 0, dropped = 0;
         foreach (var e in reader.Events())
         {
             switch (e.Kind)
             {
                 case EpisodeEventKind.Fault: faults++; break;
                 case EpisodeEventKind.EStop: estops++; break;
+                case EpisodeEventKind.Disconnect: disconnects++; break;
+                case EpisodeEventKind.Reconnect: reconnects++; break;
                 case EpisodeEventKind.Overrun: overruns++; break;
                 case EpisodeEventKind.Gap: gaps++; dropped += e.Count; break;
             }
@@ -58,6 +76,7 @@ public sealed record EpisodeSummary
             Info = info,
             Duration = TimeSpan.FromMilliseconds(Math.Max(0, info.TicksToMs(endTicks - info.StartTicks))),
             Finished = info.EndTicks is not null,
+            State = reader.State,
             Steps = steps,
             Frames = reader.Count("frames"),
             Plans = reader.Count("plans"),
@@ -65,6 +84,8 @@ public sealed record EpisodeSummary
             ClampedCommands = clamped,
             Faults = faults,
             EStops = estops,
+            Disconnects = disconnects,
+            Reconnects = reconnects,
             Overruns = overruns,
             Gaps = gaps,
             DroppedRecords = Math.Max(dropped, info.DroppedRecords ?? 0),

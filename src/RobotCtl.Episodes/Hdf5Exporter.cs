@@ -39,10 +39,16 @@ public static class Hdf5Exporter
     /// <paramref name="size"/> ("WxH") downsamples every frame by area averaging; <paramref name="progress"/> receives the
     /// script's progress lines (rows done / total) as they come. A directory among the paths stands for its *.sqlite
     /// files sorted by name. Nothing is left at <paramref name="outputPath"/> (nor a .partial file) when the export fails.
+    /// An output path that is a directory, or whose directory does not exist, is an <see cref="ArgumentException"/>.
     /// </summary>
     public static string Export(IReadOnlyList<string> episodePaths, string outputPath, string? scriptPath = null, string python = DefaultPython,
         TimeSpan? timeout = null, string? size = null, Action<string>? progress = null)
     {
+        // The script would write FILE.partial and fail only when renaming it: refuse a bad output path first.
+        var fullOutput = Path.GetFullPath(outputPath);
+        if (Directory.Exists(fullOutput)) throw new ArgumentException($"--out {outputPath}: is a directory, expected a file path");
+        if (Path.GetDirectoryName(fullOutput) is { } parent && !Directory.Exists(parent))
+            throw new ArgumentException($"--out {outputPath}: directory {parent} does not exist");
         scriptPath ??= FindScript() ?? throw new Hdf5ExportException(
             $"HDF5 export needs {ScriptRelativePath}: not found under $ROBOTCTL_HOME or above {AppContext.BaseDirectory}");
         if (!File.Exists(python))
@@ -83,6 +89,8 @@ public static class Hdf5Exporter
         errorsDone.Task.Wait(TimeSpan.FromSeconds(5));
         string error;
         lock (errors) error = string.Join("\n", errors).Trim();
+        // The script removes its partial file on failure; this covers a crash it could not catch.
+        if (process.ExitCode != 0) { try { File.Delete(outputPath + ".partial"); } catch (IOException) { } catch (UnauthorizedAccessException) { } }
         return process.ExitCode switch
         {
             0 => stdout.Result.Trim(),

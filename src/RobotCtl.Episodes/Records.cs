@@ -43,6 +43,10 @@ public enum EpisodeEventKind
     Overrun,
     /// <summary>Anything else worth a line in the log.</summary>
     Note,
+    /// <summary>The loop judged a goal of the chain reached at this step and moved to the next (a decision replay repeats).</summary>
+    GoalReached,
+    /// <summary>The loop dropped the planner's warm start at this step (surprise: replan or pause; a decision replay repeats).</summary>
+    WarmStartReset,
 }
 
 /// <summary>

@@ -3,7 +3,7 @@ namespace RobotCtl.Inference;
 /// <summary>Where a session runs.</summary>
 public enum ExecutionProvider
 {
-    /// <summary>CUDA when the loaded library has it, else CPU (with a warning).</summary>
+    /// <summary>CUDA when the loaded library can start it, else CPU (quietly; a warning only when a GPU build cannot start CUDA).</summary>
     Auto,
     Cpu,
     Cuda,

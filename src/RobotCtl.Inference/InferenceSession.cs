@@ -40,8 +40,8 @@ public sealed unsafe class InferenceSession : IDisposable
     public IReadOnlyList<TensorMetadata> Outputs { get; }
 
     /// <summary>
-    /// Loads the ONNX graph at <paramref name="modelPath"/>. <paramref name="warn"/> hears about fallbacks (Auto
-    /// without CUDA).
+    /// Loads the ONNX graph at <paramref name="modelPath"/>. <paramref name="warn"/> hears about fallbacks worth a
+    /// warning (Auto with a GPU build that cannot start CUDA; Auto on a CPU build is quiet).
     /// </summary>
     /// <exception cref="InferenceSetupException">library missing, or the requested provider is not in the build.</exception>
     /// <exception cref="OrtException">the file is missing or is not a valid ONNX graph.</exception>
@@ -277,8 +277,9 @@ public sealed unsafe class InferenceSession : IDisposable
         {
             case ExecutionProvider.Cpu:
                 return ExecutionProvider.Cpu;
+            // Auto on a CPU build is the ordinary case, not a problem: it runs on the CPU without a word (the provider in
+            // use is still reported by the session). Only a GPU build whose CUDA fails to start is worth a warning.
             case ExecutionProvider.Auto when !library.ListsCuda:
-                warn?.Invoke($"execution provider Auto: {library} has no CUDA, running on CPU");
                 return ExecutionProvider.Cpu;
             case ExecutionProvider.Auto:
                 try
@@ -288,7 +289,8 @@ public sealed unsafe class InferenceSession : IDisposable
                 }
                 catch (OrtException e)
                 {
-                    warn?.Invoke($"execution provider Auto: {library.Path} lists CUDA but cannot start it ({Brief(e.NativeMessage)}); running on CPU");
+                    if (HasCudaProviderLibrary(library))
+                        warn?.Invoke($"execution provider Auto: {library.Path} is a GPU build but cannot start CUDA ({Brief(e.NativeMessage)}); running on CPU");
                     return ExecutionProvider.Cpu;
                 }
             case ExecutionProvider.Cuda:
@@ -329,6 +331,13 @@ public sealed unsafe class InferenceSession : IDisposable
                 $" runtime are missing, as in the CPU package scripts/setup fetches; {GpuBuildHint}.", e);
         }
     }
+
+    /// <summary>
+    /// Whether the CUDA provider library ships next to the loaded ONNX Runtime: the CPU package lists CUDA among its
+    /// providers but lacks libonnxruntime_providers_cuda.so, so only its presence means a GPU build was chosen.
+    /// </summary>
+    private static bool HasCudaProviderLibrary(OrtLibraryInfo library) =>
+        Path.GetDirectoryName(library.Path) is { } dir && File.Exists(Path.Combine(dir, "libonnxruntime_providers_cuda.so"));
 
     /// <summary>An ONNX Runtime message without its source-location prefix ("/onnxruntime_src/...cc:1988 ... : FAIL : "), on one line.</summary>
     internal static string Brief(string message)

@@ -11,9 +11,10 @@ public readonly record struct StreamedCommand(long Tick, long Ticks, long PlanId
 
 /// <summary>
 /// Sends one low-level command per tick at a fixed rate, on its own thread, paced on absolute deadlines:
-/// the next action of the current chunk (mapped to the robot frame), or hold when the chunk is empty or expired,
-/// always through the safety governor. Ticks that start late are counted as overruns and the schedule
-/// re-anchors instead of bursting to catch up.
+/// the next action of the current chunk (mapped to the robot frame) through the safety governor; a tick with nothing
+/// fresh (chunk empty or expired) drives the governor's watchdog instead (<see cref="SafetyGovernor.Tick(long)"/>),
+/// which sends hold once no command has gone out for the limits' commandWatchdogMs. Ticks that start late are counted
+/// as overruns and the schedule re-anchors instead of bursting to catch up.
 /// </summary>
 public sealed class CommandStreamer : IDisposable
 {
@@ -67,7 +68,7 @@ public sealed class CommandStreamer : IDisposable
         _thread.Join();
         _thread = null;
         _chunks.Clear();
-        SendOne(MonotonicClock.Now, ref _ticks);
+        SendOne(MonotonicClock.Now, ref _ticks, finalHold: true);
     }
 
     /// <summary>Tick-start lateness percentile (ms) over the last ticks: the control-rate jitter.</summary>
@@ -119,7 +120,8 @@ public sealed class CommandStreamer : IDisposable
         }
     }
 
-    private void SendOne(long now, ref long tick)
+    /// <param name="finalHold">The stop's explicit hold, governed like a command (the arm is left still on purpose).</param>
+    private void SendOne(long now, ref long tick, bool finalHold = false)
     {
         EeCommand requested;
         var taken = _chunks.TryTake(now, _action, out var position);
@@ -130,8 +132,17 @@ public sealed class CommandStreamer : IDisposable
             requested = EeCommand.Hold;
             Interlocked.Increment(ref _holds);
         }
-        var hasState = _arm.TryGetLatestState(out var state);
-        var governed = _governor.Govern(requested, hasState, state, now);
+        GovernedCommand governed;
+        if (taken || finalHold)
+        {
+            var hasState = _arm.TryGetLatestState(out var state);
+            governed = _governor.Govern(requested, hasState, state, now);
+        }
+        else
+        {
+            // Nothing fresh: a hold through Govern would count as a command and keep the watchdog from ever firing.
+            governed = _governor.Tick(now);
+        }
         var delivered = false;
         if (governed.Transmit)
         {

@@ -103,6 +103,7 @@ public sealed class ControlLoop
         for (Step = 0; Step < _options.MaxSteps; Step++)
         {
             if (cancellationToken.IsCancellationRequested) return Finish(RunOutcome.Cancelled, "cancelled");
+            if (CheckLinkAndEStop(cancellationToken) is { } ended) return ended; // link loss, e-stop: before the cycle is timed
             var cycleStart = MonotonicClock.Now;
             var allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
             _timer.BeginCycle();
@@ -129,11 +130,11 @@ public sealed class ControlLoop
                 if (goalIndex + 1 >= goals.Count)
                 {
                     _c.Chunks.Clear();
-                    _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Note, "goal reached (external success check)");
+                    _c.Recorder?.RecordEvent(Step, EpisodeEventKind.GoalReached, $"goal {goalIndex + 1}/{goals.Count} reached (external check)");
                     return Finish(RunOutcome.Success, $"goal reached at step {Step} (external success check)");
                 }
                 // A sub-goal reached: plan toward the next goal of the chain from this frame on.
-                _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Note, $"goal {goalIndex + 1}/{goals.Count} reached (external check)");
+                _c.Recorder?.RecordEvent(Step, EpisodeEventKind.GoalReached, $"goal {goalIndex + 1}/{goals.Count} reached (external check)");
                 goalIndex++;
                 _c.Planner.SetGoal(goals.Latent(goalIndex));
                 _c.Planner.ResetWarmStart();
@@ -159,7 +160,9 @@ public sealed class ControlLoop
                 if (surpriseAction != SurpriseAction.None)
                 {
                     _logger.LogWarning("step {Step}: surprise {Surprise:F4} is {Ratio:F1}x the baseline: {Action}", Step, surprise, _surprise.LastRatio, surpriseAction);
-                    _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Note, $"surprise {surprise:F4} ({_surprise.LastRatio:F1}x baseline): {surpriseAction}");
+                    // Replan and pause drop the warm start (a decision replay repeats); stop ends the run.
+                    _c.Recorder?.RecordEvent(Step, surpriseAction == SurpriseAction.Stop ? EpisodeEventKind.Note : EpisodeEventKind.WarmStartReset,
+                        $"surprise {surprise:F4} ({_surprise.LastRatio:F1}x baseline): {surpriseAction}");
                 }
                 if (surpriseAction == SurpriseAction.Stop)
                 {
@@ -183,7 +186,7 @@ public sealed class ControlLoop
             _c.Recorder?.RecordLatent(Step, LatentKind.Observed, _latent, _latentShape);
             if (ExternalSuccess is null && goalDistance <= _options.SuccessThreshold)
             {
-                _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Note, $"goal {goalIndex + 1}/{goals.Count} reached (distance {goalDistance:F4})");
+                _c.Recorder?.RecordEvent(Step, EpisodeEventKind.GoalReached, $"goal {goalIndex + 1}/{goals.Count} reached (distance {goalDistance:F4})");
                 if (++goalIndex >= goals.Count)
                 {
                     _c.Chunks.Clear();
@@ -312,6 +315,42 @@ public sealed class ControlLoop
         _c.Recorder?.RecordEvent(Step, kind, $"run ended: {outcome}: {message}");
         return outcome;
     }
+
+    // ---- link loss and e-stop (issue 11) ----
+
+    /// <summary>
+    /// A silent arm link ends the run as a fault naming the link. A latched e-stop parks the loop (the streamer sends
+    /// only holds) until it is released or the run is cancelled, without spending the step budget; after the release
+    /// it replans from a fresh frame with no warm start. Allocates nothing while neither happens.
+    /// </summary>
+    private RunOutcome? CheckLinkAndEStop(CancellationToken ct)
+    {
+        if (_c.LinkMonitor is { } link && link.IsLost(MonotonicClock.Now)) return LinkLost(link);
+        if (!_c.Governor.IsEStopped) return null;
+        _c.Chunks.Clear();
+        _logger.LogWarning("step {Step}: e-stop latched; holding until robotctl estop --release", Step);
+        while (_c.Governor.IsEStopped)
+        {
+            if (ct.WaitHandle.WaitOne(50)) return Finish(RunOutcome.Cancelled, "cancelled while e-stopped");
+            if (_c.LinkMonitor is { } l && l.IsLost(MonotonicClock.Now)) return LinkLost(l);
+        }
+        _logger.LogInformation("step {Step}: e-stop released; replanning from a fresh frame", Step);
+        // Recorded as a decision, so a replay drops the warm start at the same step.
+        _c.Recorder?.RecordEvent(Step, EpisodeEventKind.WarmStartReset, "e-stop released: warm start dropped");
+        _c.Planner.ResetWarmStart();
+        _hasPrediction = false;
+        return null;
+    }
+
+    private RunOutcome LinkLost(LinkMonitor link)
+    {
+        _c.Chunks.Clear();
+        var message = link.LossMessage(MonotonicClock.Now);
+        _logger.LogError("{Message}", message);
+        return Finish(RunOutcome.Faulted, message);
+    }
+
+    // ---- end link loss and e-stop ----
 
     private FrameReadStatus WaitForFrame(TimeSpan maxAge, long lastSequence, CancellationToken ct)
     {

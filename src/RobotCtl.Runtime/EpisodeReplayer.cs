@@ -1,6 +1,7 @@
+using RobotCtl.Runtime.Composition;
+using Microsoft.Extensions.DependencyInjection;
 using RobotCtl.Core.Arm;
 using RobotCtl.Hardware;
-using RobotCtl.Runtime.Composition;
 using RobotCtl.Inference.WorldModel;
 using RobotCtl.Core.Vision;
 using RobotCtl.Core.WorldModel;
@@ -33,7 +34,8 @@ public sealed class EpisodeReplayer(IWorldModel model, Preprocessor preprocessor
         var frames = episode.Frames().GroupBy(f => f.Step).ToDictionary(g => g.Key, g => g.Last());
         var states = episode.ArmStates().GroupBy(s => s.Step).ToDictionary(g => g.Key, g => g.First().State);
         var commands = episode.Commands().Where(c => !c.Requested.IsHold).GroupBy(c => c.Step).ToDictionary(g => g.Key, g => g.ToList());
-        var events = episode.Events().Where(e => e.Kind == EpisodeEventKind.Note).ToLookup(e => e.Step);
+        // The loop's decisions, recorded as typed events: goal switches and dropped warm starts.
+        var decisions = episode.Events().Where(e => e.Kind is EpisodeEventKind.GoalReached or EpisodeEventKind.WarmStartReset).ToLookup(e => e.Step);
 
         var frame = new Frame(spec.Image.Width, spec.Image.Height);
         var pixels = new float[preprocessor.OutputLength];
@@ -49,15 +51,10 @@ public sealed class EpisodeReplayer(IWorldModel model, Preprocessor preprocessor
         {
             var step = plan.Step;
             // The decisions the live loop took before this plan, as it recorded them.
-            foreach (var e in events[step])
+            foreach (var e in decisions[step])
             {
-                if (e.Message.StartsWith("goal ", StringComparison.Ordinal) && e.Message.Contains(" reached", StringComparison.Ordinal) && goalIndex + 1 < goalLatents.Count)
-                {
-                    planner.SetGoal(goalLatents[++goalIndex]);
-                    planner.ResetWarmStart();
-                }
-                else if (e.Message.StartsWith("surprise ", StringComparison.Ordinal) && (e.Message.EndsWith(": Replan", StringComparison.Ordinal) || e.Message.EndsWith(": Pause", StringComparison.Ordinal)))
-                    planner.ResetWarmStart();
+                if (e.Kind == EpisodeEventKind.GoalReached && goalIndex + 1 < goalLatents.Count) planner.SetGoal(goalLatents[++goalIndex]);
+                planner.ResetWarmStart();
             }
             if (!observed.TryGetValue(step, out var recordedLatent))
                 throw new InvalidDataException($"{episode.Path}: step {step} has a plan but no observed latent");
@@ -126,47 +123,58 @@ public sealed class EpisodeReplayer(IWorldModel model, Preprocessor preprocessor
 }
 
 /// <summary>
-/// Everything a replay needs, rebuilt from the episode itself: the run's recorded settings, its rig calibration, its
-/// model (or another one), and a planner made exactly as the run made it.
+/// Everything a replay needs, rebuilt from the episode itself through the same composition as the run
+/// (<see cref="RuntimeFactory"/>): the run's recorded settings, its rig calibration (action mapping, limits and the
+/// camera calibration the run undistorted with), its model (or another one), and a planner made exactly as the run
+/// made it, except that it has no deadline: it replays the recorded iteration counts, so load cannot change a plan.
 /// </summary>
 public sealed class ReplaySession : IDisposable
 {
+    private readonly ServiceProvider _services;
     private readonly OnnxWorldModel _model;
     private readonly Preprocessor _preprocessor;
     private readonly LatentPlanner _planner;
 
-    private ReplaySession(RunSettings settings, RigCalibration rig, string modelDirectory, OnnxWorldModel model,
-        Preprocessor preprocessor, LatentPlanner planner, EpisodeReplayer replayer)
+    private ReplaySession(ServiceProvider services, string modelDirectory, OnnxWorldModel model, Preprocessor preprocessor,
+        LatentPlanner planner, EpisodeReplayer replayer)
     {
-        Settings = settings; Rig = rig; ModelDirectory = modelDirectory;
+        _services = services; ModelDirectory = modelDirectory;
         _model = model; _preprocessor = preprocessor; _planner = planner; Replayer = replayer;
     }
 
-    public RunSettings Settings { get; }
-    public RigCalibration Rig { get; }
+    /// <summary>The run's settings as recorded.</summary>
+    public RunSettings Settings => _services.Factory().Settings;
+
+    public RigCalibration Rig => _services.Factory().Rig;
+
     public string ModelDirectory { get; }
+
     public EpisodeReplayer Replayer { get; }
 
     public static ReplaySession Open(EpisodeInfo info, string? modelOverride = null, double tolerance = 1e-5)
     {
-        var settings = RunSettings.From(ConfigurationJson.Read(info.ConfigurationJson));
-        var modelDir = RobotCtlHome.Resolve(modelOverride ?? info.Model ?? settings.Runtime.Model);
-        var rig = RigCalibration.Load(RobotCtlHome.Resolve(info.Calibration ?? settings.Runtime.Calibration));
-        var model = OnnxWorldModel.Load(modelDir, settings.Inference);
+        // The calibration the run used, by the path it recorded (the recorded settings may name it relative to another home).
+        KeyValuePair<string, string?>[] overrides = info.Calibration is { } calibration ? [new("Runtime:Calibration", calibration)] : [];
+        var services = RuntimeServices.Create(ConfigurationJson.Read(info.ConfigurationJson, overrides));
+        OnnxWorldModel? model = null;
         Preprocessor? preprocessor = null;
         try
         {
-            preprocessor = new Preprocessor(model.Spec.Image);
-            var options = RuntimeBuilder.PlannerOptionsFrom(settings.Planner, model.Spec, settings.Runtime.Seed);
-            var planner = new LatentPlanner(model, options, ActionBounds.FromLimits(rig.Limits, rig.Mapping));
-            var replayer = new EpisodeReplayer(model, preprocessor, planner, rig.Mapping,
-                settings.Runtime.BlocksPerCycle(model.Spec.Planner.Receding, options.Horizon), tolerance);
-            return new ReplaySession(settings, rig, modelDir, model, preprocessor, planner, replayer);
+            var factory = services.Factory();
+            var modelDir = RobotCtlHome.Resolve(modelOverride ?? info.Model ?? factory.ModelDirectory);
+            model = factory.LoadModel(modelDir);
+            preprocessor = factory.CreatePreprocessor(model.Spec);
+            var options = factory.PlannerOptions(model.Spec) with { Deadline = null };
+            var planner = factory.CreatePlanner(model, options);
+            var replayer = new EpisodeReplayer(model, preprocessor, planner, factory.Rig.Mapping,
+                factory.Settings.Runtime.BlocksPerCycle(model.Spec.Planner.Receding, options.Horizon), tolerance);
+            return new ReplaySession(services, modelDir, model, preprocessor, planner, replayer);
         }
         catch
         {
             preprocessor?.Dispose();
-            model.Dispose();
+            model?.Dispose();
+            services.Dispose();
             throw;
         }
     }
@@ -176,5 +184,6 @@ public sealed class ReplaySession : IDisposable
         _planner.Dispose();
         _preprocessor.Dispose();
         _model.Dispose();
+        _services.Dispose();
     }
 }

@@ -30,11 +30,19 @@ public sealed class RuntimeComponents : IAsyncDisposable
     public TimeSpan? PlannerDeadline { get; init; }
     public EpisodeRecorder? Recorder { get; init; }
 
+    /// <summary>Latches and releases the e-stop (the MQTT estop topic, the local control endpoint); null: no e-stop input.</summary>
+    public EStopController? EStop { get; init; }
+
+    /// <summary>Records link disconnects and reconnects and tells the loop when the arm has gone silent; null: not watched.</summary>
+    public LinkMonitor? LinkMonitor { get; init; }
+
     private bool _closed;
 
     /// <summary>Writes the outcome and flushes the episode (idempotent).</summary>
     public async Task CloseEpisodeAsync(RunOutcome outcome, string message)
     {
+        // Link events after this point would arrive at a closed episode (the link reports its own close).
+        LinkMonitor?.Dispose();
         if (_closed || Recorder is null) return;
         _closed = true;
         Recorder.RecordEvent(-1, EpisodeEventKind.Note, $"governor: {Governor.Governed} governed, {Governor.Transmitted} transmitted, " +
@@ -45,6 +53,7 @@ public sealed class RuntimeComponents : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Streamer.Dispose();
+        LinkMonitor?.Dispose();
         Camera.Dispose();
         await Arm.DisposeAsync().ConfigureAwait(false);
         if (Recorder is not null)

@@ -110,6 +110,19 @@ public sealed class PlannerSettings
     /// </summary>
     public string? CostShape { get; set; }
 
+    /// <summary>
+    /// TopK once the model's defaults are known: an explicit TopK above the samples is refused, naming both (it used to
+    /// be clamped silently); the model's own TopK still shrinks to fit a smaller Samples override.
+    /// </summary>
+    public int TopKFor(int modelSamples, int modelTopK)
+    {
+        var samples = Samples ?? modelSamples;
+        if (TopK is { } k && k > samples)
+            throw new ConfigurationValueException($"{SectionName}:TopK",
+                $"<= {SectionName}:Samples ({samples}{(Samples is null ? ", the model's planner.samples" : "")})", k);
+        return Math.Min(TopK ?? modelTopK, samples);
+    }
+
     public void Validate()
     {
         const string s = SectionName;
@@ -117,7 +130,8 @@ public sealed class PlannerSettings
         if (Samples is <= 0) throw new ConfigurationValueException($"{s}:Samples", "> 0", Samples);
         if (TopK is <= 0) throw new ConfigurationValueException($"{s}:TopK", "> 0", TopK);
         if (Samples is not null && TopK is not null && TopK > Samples) throw new ConfigurationValueException($"{s}:TopK", $"<= Samples ({Samples})", TopK);
-        if (Iterations is < 0) throw new ConfigurationValueException($"{s}:Iterations", ">= 0", Iterations);
+        // Zero iterations scores nothing: the loop would run on the warm start with cost NaN.
+        if (Iterations is < 1) throw new ConfigurationValueException($"{s}:Iterations", ">= 1", Iterations);
         if (Horizon is <= 0) throw new ConfigurationValueException($"{s}:Horizon", "> 0", Horizon);
         if (InitStd is not null && !(InitStd > 0)) throw new ConfigurationValueException($"{s}:InitStd", "> 0", InitStd);
         if (DeadlineMs is not null && !(DeadlineMs >= 0)) throw new ConfigurationValueException($"{s}:DeadlineMs", ">= 0", DeadlineMs);

@@ -8,6 +8,7 @@ var root = new RootCommand(
     "Start with `robotctl demo`.");
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(EStopCommand.Create());
 root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(EpisodesCommands.Create());
 root.Subcommands.Add(PlanCommand.Create());
@@ -17,4 +18,8 @@ root.Subcommands.Add(CalibrateCommands.Create());
 root.Subcommands.Add(SimArmCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(CollectCommand.Create());
-return await root.Parse(args).InvokeAsync();
+var parse = root.Parse(args);
+// Bad input exits 2 with one line naming the option (the help says so); --help still wins over errors.
+if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
+    return CliErrors.ParseFailed(parse);
+return await parse.InvokeAsync();

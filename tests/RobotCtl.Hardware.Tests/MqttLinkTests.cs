@@ -16,7 +16,12 @@ public class MqttLinkTests
     {
         Port = port, RobotId = robot, Qos = qos, KeepAliveSeconds = 5,
         ReconnectInitialDelay = TimeSpan.FromSeconds(1), ReconnectMaxDelay = TimeSpan.FromSeconds(2),
+        ConnectTimeout = TestRig.Generous, // tests that expect a refusal set their own, shorter one
     };
+
+    // Freshness is unit-tested (CommandFreshnessTests, ArmPeerTests); where a test is about delivery, a stall on a
+    // loaded machine between the link's send stamp and the server's read must not make a command "stale".
+    private static readonly ArmServerOptions PatientServer = new() { MaxCommandAge = TimeSpan.FromSeconds(30) };
 
     [Theory]
     [InlineData(0)]
@@ -29,25 +34,26 @@ public class MqttLinkTests
         using var sub = new Subscriber(broker.Port, "robotctl/#");
         var workcell = new SimWorkcell();
         var received = new ConcurrentQueue<ReceivedCommand>();
-        await using var server = new MqttArmServer(workcell, Options(broker.Port, "arm1", qos));
+        await using var server = new MqttArmServer(workcell, Options(broker.Port, "arm1", qos), PatientServer);
         server.CommandReceived += received.Enqueue;
         server.Start();
         await using var link = new MqttArmLink(Options(broker.Port, "arm1", qos));
         await link.ConnectAsync(CancellationToken.None);
-        await TestRig.WaitUntil(() => link.RobotStatus == "online", TimeSpan.FromSeconds(5), "the robot's retained online status");
-        await Task.Delay(200); // let mosquitto_sub subscribe before the commands go out
+        await TestRig.WaitUntil(() => link.RobotStatus == "online", TestRig.Generous, "the robot's retained online status");
+        // mosquitto_sub is subscribed once it has seen the status (retained, or live if it subscribed first).
+        await TestRig.WaitUntil(() => sub.Messages.Any(m => m.Topic == "robotctl/arm1/status"), TestRig.Generous, "mosquitto_sub to see the status, so it is subscribed before the commands go out");
 
         for (var i = 1; i <= 10; i++)
         {
             Assert.True(link.TrySend(new EeCommand(0.001f, 0, 0, 0, 0, 0, i / 10f)));
-            await TestRig.WaitUntil(() => received.Count >= i, TimeSpan.FromSeconds(5), $"command {i}");
+            await TestRig.WaitUntil(() => received.Count >= i, TestRig.Generous, $"command {i}");
         }
         Assert.Equal(Enumerable.Range(1, 10).Select(i => i / 10f), received.Select(r => r.Command.Gripper));
         Assert.All(received, r => Assert.True(r.Applied, r.Outcome));
-        await TestRig.WaitUntil(() => link.TryGetLatestState(out var s) && s.X > 0.0095, TimeSpan.FromSeconds(5), "state back at the link");
+        await TestRig.WaitUntil(() => link.TryGetLatestState(out var s) && s.X > 0.0095, TestRig.Generous, "state back at the link");
 
         // The independent observer saw the same command frames on robotctl/arm1/cmd, and state frames and status.
-        await TestRig.WaitUntil(() => sub.Messages.Count(m => m.Topic == "robotctl/arm1/cmd") >= 10, TimeSpan.FromSeconds(5), "mosquitto_sub to see the commands");
+        await TestRig.WaitUntil(() => sub.Messages.Count(m => m.Topic == "robotctl/arm1/cmd") >= 10, TestRig.Generous, "mosquitto_sub to see the commands");
         var wire = sub.Messages.Where(m => m.Topic == "robotctl/arm1/cmd").Select(m => m.Payload).ToArray();
         var grippers = new List<float>();
         foreach (var payload in wire)
@@ -65,7 +71,7 @@ public class MqttLinkTests
         Assert.Contains(sub.Messages, m => m.Topic == "robotctl/arm1/status" && m.Payload.SequenceEqual("online"u8.ToArray()));
         // "online" is retained: an observer arriving now is told at once.
         using var late = new Subscriber(broker.Port, "robotctl/arm1/status");
-        await TestRig.WaitUntil(() => late.Messages.Any(), TimeSpan.FromSeconds(5), "the retained status");
+        await TestRig.WaitUntil(() => late.Messages.Any(), TestRig.Generous, "the retained status");
         Assert.Equal(("robotctl/arm1/status", true), (late.Messages.First().Topic, late.Messages.First().Retained));
         Assert.Equal("online"u8.ToArray(), late.Messages.First().Payload);
     }
@@ -86,7 +92,7 @@ public class MqttLinkTests
         var events = new ConcurrentQueue<ArmLinkEvent>();
         link.EventRaised += events.Enqueue;
         await link.ConnectAsync(CancellationToken.None);
-        await TestRig.WaitUntil(() => server.IsConnected, TimeSpan.FromSeconds(5), "the server");
+        await TestRig.WaitUntil(() => server.IsConnected, TestRig.Generous, "the server");
 
         // Stream at 50 Hz throughout: before, during and after the outage.
         using var stop = new CancellationTokenSource();
@@ -99,32 +105,31 @@ public class MqttLinkTests
                 await Task.Delay(20);
             }
         });
-        await TestRig.WaitUntil(() => server.CommandsApplied >= 10, TimeSpan.FromSeconds(5), "commands before the outage");
+        await TestRig.WaitUntil(() => server.CommandsApplied >= 10, TestRig.Generous, "commands before the outage");
 
+        var stoppedAtMicros = LinkState.NowMicros(); // the links' send-stamp clock (the monotonic clock in µs)
         broker.Stop();
-        await TestRig.WaitUntil(() => link.Status == ArmLinkStatus.Disconnected, TimeSpan.FromSeconds(10), "the link to report the loss");
+        await TestRig.WaitUntil(() => link.Status == ArmLinkStatus.Disconnected, TestRig.Generous, "the link to report the loss");
         var refusedAtLoss = Interlocked.Read(ref refused);
-        await TestRig.WaitUntil(() => server.IsHolding, TimeSpan.FromSeconds(5), "the arm to hold");
-        await Task.Delay(1500);
-        Assert.True(Interlocked.Read(ref refused) > refusedAtLoss + 20, "commands are refused while the broker is down");
+        await TestRig.WaitUntil(() => server.IsHolding, TestRig.Generous, "the arm to hold");
+        // Commands are refused while the broker is down; ~1.5 s of them at 50 Hz (longer when the machine is slow).
+        await TestRig.WaitUntil(() => Interlocked.Read(ref refused) > refusedAtLoss + 75, TestRig.Generous, "75 commands refused while the broker is down");
         var appliedDuringOutage = server.CommandsApplied;
 
+        var restartTicks = MonotonicClock.Now;
         await broker.StartAsync();
-        await TestRig.WaitUntil(() => link.Status == ArmLinkStatus.Online && server.IsConnected, TimeSpan.FromSeconds(15), "both ends to reconnect");
-        await TestRig.WaitUntil(() => server.CommandsApplied >= appliedDuringOutage + 10, TimeSpan.FromSeconds(5), "commands after the reconnect");
+        await TestRig.WaitUntil(() => link.Status == ArmLinkStatus.Online && server.IsConnected, TestRig.Generous, "both ends to reconnect");
+        await TestRig.WaitUntil(() => server.CommandsApplied >= appliedDuringOutage + 10, TestRig.Generous, "commands after the reconnect");
         stop.Cancel();
         await streamer;
 
         Assert.Contains(events, e => e.Status == ArmLinkStatus.Disconnected);
         Assert.True(link.Reconnects >= 1);
-        // Nothing stale was applied: every applied command reached the arm within MaxCommandAge of being sent
-        // (same machine, same monotonic clock, so sender and receiver times compare directly).
-        var maxAgeMs = new ArmServerOptions().MaxCommandAge.TotalMilliseconds;
-        foreach (var r in received.Where(r => r.Applied))
-        {
-            var ageMs = MonotonicClock.TicksToMs(r.ReceivedTicks) - r.SenderMicros / 1000.0;
-            Assert.True(ageMs < maxAgeMs, $"command {r.Sequence} applied {ageMs:0} ms after it was sent");
-        }
+        // Nothing from before the outage was replayed: a command that arrived through the restarted broker and was
+        // applied was sent after the broker went down (same machine, same monotonic clock, so the stamps compare).
+        // (Not "every age under MaxCommandAge": on a loaded machine ages near the limit are a matter of timing.)
+        foreach (var r in received.Where(r => r.Applied && r.ReceivedTicks > restartTicks))
+            Assert.True(r.SenderMicros > stoppedAtMicros, $"command {r.Sequence}, sent before the outage, was applied after it");
     }
 
     [Fact]
@@ -135,17 +140,17 @@ public class MqttLinkTests
         await broker.StartAsync();
         await using var server = new MqttArmServer(new RecordingBackend(), Options(broker.Port, "arm3"));
         server.Start();
-        await TestRig.WaitUntil(() => server.IsConnected, TimeSpan.FromSeconds(5), "the server");
+        await TestRig.WaitUntil(() => server.IsConnected, TestRig.Generous, "the server");
         await using var link = new MqttArmLink(Options(broker.Port, "arm3"));
         await link.ConnectAsync(CancellationToken.None);
-        await TestRig.WaitUntil(() => link.RobotStatus == "online", TimeSpan.FromSeconds(5), "online");
+        await TestRig.WaitUntil(() => link.RobotStatus == "online", TestRig.Generous, "online");
 
         server.SimulateCrash();
-        await TestRig.WaitUntil(() => link.RobotStatus == "offline", TimeSpan.FromSeconds(10), "the will at the link");
+        await TestRig.WaitUntil(() => link.RobotStatus == "offline", TestRig.Generous, "the will at the link");
 
         // A late observer still gets the retained "offline" from the broker.
         using var sub = new Subscriber(broker.Port, "robotctl/arm3/status");
-        await TestRig.WaitUntil(() => sub.Messages.Any(), TimeSpan.FromSeconds(5), "mosquitto_sub to get the retained status");
+        await TestRig.WaitUntil(() => sub.Messages.Any(), TestRig.Generous, "mosquitto_sub to get the retained status");
         var (topic, retained, payload) = sub.Messages.First();
         Assert.Equal("robotctl/arm3/status", topic);
         Assert.True(retained);
@@ -157,9 +162,11 @@ public class MqttLinkTests
     {
         using var dir = new TempDir();
         using var broker = new Broker(dir.Path);
-        await using var link = new MqttArmLink(Options(broker.Port, "arm4") with { ConnectTimeout = TimeSpan.FromSeconds(15) });
+        await using var link = new MqttArmLink(Options(broker.Port, "arm4"));
         var connecting = link.ConnectAsync(CancellationToken.None);
-        await Task.Delay(300);
+        // Not synchronisation: a window in which a wrong "connected" would show. Nothing listens yet, so no load
+        // can make it complete early.
+        await Task.WhenAny(connecting, Task.Delay(300));
         Assert.False(connecting.IsCompleted);
         await broker.StartAsync();
         await connecting;
@@ -179,7 +186,9 @@ public class MqttLinkTests
         await good.ConnectAsync(CancellationToken.None);
         Assert.Equal(ArmLinkStatus.Online, good.Status);
 
-        await using var bad = new MqttArmLink(Options(broker.Port, "arm5") with { Username = "robot", Password = "wrong", ConnectTimeout = TimeSpan.FromSeconds(2) });
+        await using var bad = new MqttArmLink(Options(broker.Port, "arm5") with { Username = "robot", Password = "wrong", ConnectTimeout = TimeSpan.FromSeconds(10) });
+        // The link keeps retrying until its timeout and then reports the last CONNACK: the bound must leave a loaded
+        // machine time for the first refusal to arrive (2 s did not always), without making the test wait 30 s.
         var e = await Assert.ThrowsAsync<ArmLinkException>(() => bad.ConnectAsync(CancellationToken.None));
         Assert.Contains("not authorised", e.Message);
     }
@@ -193,13 +202,13 @@ public class MqttLinkTests
             p.WaitForExit();
         using var broker = new Broker(dir.Path, $"allow_anonymous true\ncafile {cert}\ncertfile {cert}\nkeyfile {key}\n");
         await broker.StartAsync();
-        await using var server = new MqttArmServer(new RecordingBackend(), Options(broker.Port, "arm6") with { TlsCaFile = cert });
+        await using var server = new MqttArmServer(new RecordingBackend(), Options(broker.Port, "arm6") with { TlsCaFile = cert }, PatientServer);
         server.Start();
         await using var link = new MqttArmLink(Options(broker.Port, "arm6") with { TlsCaFile = cert });
         await link.ConnectAsync(CancellationToken.None);
-        await TestRig.WaitUntil(() => server.IsConnected, TimeSpan.FromSeconds(5), "the TLS server");
+        await TestRig.WaitUntil(() => server.IsConnected, TestRig.Generous, "the TLS server");
         Assert.True(link.TrySend(new EeCommand(0.001f, 0, 0, 0, 0, 0, 0)));
-        await TestRig.WaitUntil(() => server.CommandsApplied == 1, TimeSpan.FromSeconds(5), "a command over TLS");
+        await TestRig.WaitUntil(() => server.CommandsApplied == 1, TestRig.Generous, "a command over TLS");
 
         // Plain MQTT to the TLS listener is refused, not silently accepted.
         await using var plain = new MqttArmLink(Options(broker.Port, "arm6") with { ConnectTimeout = TimeSpan.FromSeconds(1.5) });

@@ -11,7 +11,9 @@ namespace RobotCtl.Hardware.Tests;
 [Trait("Category", "Integration")]
 public class SerialLinkTests
 {
-    private static readonly ArmServerOptions ServerOptions = new() { Watchdog = TimeSpan.FromMilliseconds(300) };
+    // Freshness is unit-tested (CommandFreshnessTests, ArmPeerTests); here a loaded machine's stall between the
+    // link's send stamp and the server's read must not turn a command into a "stale" drop.
+    private static readonly ArmServerOptions ServerOptions = new() { Watchdog = TimeSpan.FromMilliseconds(300), MaxCommandAge = TimeSpan.FromSeconds(30) };
 
     [Fact]
     public async Task Commands_arrive_in_order_and_state_comes_back()
@@ -32,7 +34,7 @@ public class SerialLinkTests
         for (var i = 1; i <= 20; i++)
         {
             Assert.True(link.TrySend(new EeCommand(0.001f, 0, 0, 0, 0, 0, i / 100f)));
-            await TestRig.WaitUntil(() => received.Count >= i, TimeSpan.FromSeconds(5), $"command {i} at the arm");
+            await TestRig.WaitUntil(() => received.Count >= i, TestRig.Generous, $"command {i} at the arm");
         }
 
         var got = received.ToArray();
@@ -41,7 +43,7 @@ public class SerialLinkTests
         Assert.True(got.Zip(got.Skip(1)).All(p => p.Second.Sequence == p.First.Sequence + 1), "sequences increase by one");
         Assert.Equal(start.X + 0.02, workcell.CurrentState.X, 1e-5);
 
-        await TestRig.WaitUntil(() => link.TryGetLatestState(out var s) && Math.Abs(s.X - (start.X + 0.02)) < 1e-5, TimeSpan.FromSeconds(5), "the moved state at the link");
+        await TestRig.WaitUntil(() => link.TryGetLatestState(out var s) && Math.Abs(s.X - (start.X + 0.02)) < 1e-5, TestRig.Generous, "the moved state at the link");
         Assert.Equal(0, link.CrcErrors);
         Assert.Equal(0, server.CrcErrors);
     }
@@ -60,22 +62,26 @@ public class SerialLinkTests
         link.EventRaised += events.Enqueue;
         await link.ConnectAsync(CancellationToken.None);
         Assert.True(link.TrySend(new EeCommand(0.001f, 0, 0, 0, 0, 0, 0)));
-        await TestRig.WaitUntil(() => server.CommandsApplied == 1, TimeSpan.FromSeconds(5), "the first command");
+        await TestRig.WaitUntil(() => server.CommandsApplied == 1, TestRig.Generous, "the first command");
 
         await pty.StopAsync();
-        await TestRig.WaitUntil(() => link.Status == ArmLinkStatus.Disconnected, TimeSpan.FromSeconds(5), "the link to notice");
+        await TestRig.WaitUntil(() => link.Status == ArmLinkStatus.Disconnected, TestRig.Generous, "the link to notice");
         Assert.Contains(events, e => e.Status == ArmLinkStatus.Disconnected && e.Message.Contains("device lost"));
         Assert.False(link.TrySend(new EeCommand(0.001f, 0, 0, 0, 0, 0, 0))); // held: nothing queued for later
-        await TestRig.WaitUntil(() => server.IsHolding, TimeSpan.FromSeconds(5), "the arm side to hold");
+        await TestRig.WaitUntil(() => server.IsHolding, TestRig.Generous, "the arm side to hold");
 
         await pty.StartAsync();
-        await TestRig.WaitUntil(() => link.Status == ArmLinkStatus.Online && server.IsOpen, TimeSpan.FromSeconds(10), "both ends to reopen");
-        Assert.Equal(1, link.Reconnects);
+        await TestRig.WaitUntil(() => link.Status == ArmLinkStatus.Online && server.IsOpen, TestRig.Generous, "both ends to reopen");
+        Assert.True(link.Reconnects >= 1, $"reconnects {link.Reconnects}");
         Assert.True(link.TrySend(new EeCommand(0, 0.002f, 0, 0, 0, 0, 0)));
-        await TestRig.WaitUntil(() => server.CommandsApplied == 2, TimeSpan.FromSeconds(5), "a command after the reconnect");
+        await TestRig.WaitUntil(() => server.CommandsApplied == 2, TestRig.Generous, "a command after the reconnect");
         Assert.Equal([0.001f, 0f], backend.Snapshot().Where(c => !c.IsHold).Select(c => c.Dx));
     }
 
+    /// <summary>
+    /// Over a real pty only the eventual outcome is asserted: the arm ends up held and nothing moved it after the hold.
+    /// How many holds a loaded machine produces between sends is timing; the exact behaviour is in ArmPeerTests.
+    /// </summary>
     [Fact]
     public async Task The_arm_side_watchdog_holds_when_commands_stop()
     {
@@ -87,14 +93,20 @@ public class SerialLinkTests
         server.Start();
         await using var link = new SerialArmLink(new SerialLinkOptions { Device = pty.A });
         await link.ConnectAsync(CancellationToken.None);
-        for (var i = 0; i < 5; i++) { link.TrySend(new EeCommand(0.001f, 0, 0, 0, 0, 0, 0)); await Task.Delay(20); }
-        await TestRig.WaitUntil(() => server.CommandsApplied == 5, TimeSpan.FromSeconds(5), "five commands");
-        Assert.False(server.IsHolding);
-        // Generous bound: a 300 ms watchdog must fire well within 3 s.
-        await TestRig.WaitUntil(() => server.IsHolding, TimeSpan.FromSeconds(3), "the watchdog");
-        Assert.Equal(1, server.WatchdogHolds);
-        Assert.True(backend.Snapshot()[^1].IsHold);
-        await TestRig.WaitUntil(() => link.PeerStatus == Protocol.PeerStatus.Holding, TimeSpan.FromSeconds(3), "the heartbeat to say Holding");
+        // One at a time: the link's mailbox keeps only the newest command, so a second send before the first went
+        // out would replace it.
+        for (var i = 1; i <= 5; i++)
+        {
+            Assert.True(link.TrySend(new EeCommand(0.001f, 0, 0, 0, 0, 0, 0)));
+            await TestRig.WaitUntil(() => server.CommandsApplied >= i, TestRig.Generous, $"command {i} applied at the arm");
+        }
+
+        await TestRig.WaitUntil(() => server.IsHolding, TestRig.Generous, "the watchdog to hold the arm after the commands stopped");
+        Assert.True(server.WatchdogHolds >= 1, $"watchdog holds {server.WatchdogHolds}");
+        var applied = backend.Snapshot();
+        Assert.True(applied[^1].IsHold, "the last thing the arm was given is the watchdog's hold");
+        Assert.Equal(5, applied.Count(c => !c.IsHold)); // every motion is one of ours; holds in between are the watchdog's
+        await TestRig.WaitUntil(() => link.PeerStatus == Protocol.PeerStatus.Holding, TestRig.Generous, "a heartbeat saying Holding at the link");
     }
 
     [Fact]

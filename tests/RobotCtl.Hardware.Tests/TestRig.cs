@@ -42,6 +42,13 @@ internal static class TestRig
         p.Dispose();
     }
 
+    /// <summary>
+    /// The bound for waits on real ptys, brokers and processes: far above what anything takes on an idle machine, so
+    /// a test fails only when the awaited thing never happens, not when a loaded machine is slow.
+    /// </summary>
+    public static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
+
+    /// <summary>Polls until <paramref name="condition"/> holds; past <paramref name="timeout"/> fails naming <paramref name="what"/>.</summary>
     public static async Task WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
     {
         var sw = Stopwatch.StartNew();
@@ -80,7 +87,7 @@ internal sealed class PtyPair : IDisposable
         _socat = TestRig.Start("socat", $"-d -d pty,raw,echo=0,link={A} pty,raw,echo=0,link={B}");
         _socat.ErrorDataReceived += (_, _) => { };
         _socat.BeginErrorReadLine();
-        await TestRig.WaitUntil(() => File.Exists(A) && File.Exists(B), TimeSpan.FromSeconds(10), "socat's pty links");
+        await TestRig.WaitUntil(() => File.Exists(A) && File.Exists(B), TestRig.Generous, "socat's pty links");
     }
 
     /// <summary>
@@ -127,7 +134,7 @@ internal sealed class Broker : IDisposable
         {
             try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, Port); return true; }
             catch (SocketException) { return _process.HasExited ? throw new InvalidOperationException("mosquitto exited: " + string.Join(" | ", Log)) : false; }
-        }, TimeSpan.FromSeconds(10), $"mosquitto on port {Port}");
+        }, TestRig.Generous, $"mosquitto on port {Port}");
     }
 
     public void Stop()

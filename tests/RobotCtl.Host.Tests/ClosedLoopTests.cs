@@ -71,9 +71,14 @@ public class ClosedLoopTests
         using var dir = new TestHome.TempDir();
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var episodes = dir.File("episodes");
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(4));
+        using var cts = new CancellationTokenSource();
+        // Cancel once the loop is into its third step (two have planned and sent commands), not after a fixed time:
+        // on a loaded machine start-up alone can outlast a timer. The success hook is called once per step and never
+        // reports success.
+        var stepsSeen = 0;
+        bool CancelOnThirdStep(int goalIndex) { if (++stepsSeen == 3) cts.Cancel(); return false; }
 
-        var exit = await RunCommand.RunAsync(SmallRun(goal, episodes, steps: 1000), cts.Token);
+        var exit = await RunCommand.RunAsync(SmallRun(goal, episodes, steps: 1000), cts.Token, externalSuccess: CancelOnThirdStep);
 
         Assert.Equal((int)RunOutcome.Cancelled, exit);
         using var reader = EpisodeReader.Open(Assert.Single(EpisodeCatalog.List(episodes)).Path);

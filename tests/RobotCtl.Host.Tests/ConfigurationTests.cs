@@ -37,15 +37,22 @@ public class ConfigurationTests
     [Fact]
     public void A_value_of_the_wrong_type_is_refused_naming_its_key()
     {
-        var e = Assert.ThrowsAny<Exception>(() => With("Runtime:MaxSteps=many"));
-        Assert.Contains("MaxSteps", e.Message);
+        var e = Assert.Throws<ConfigurationValueException>(() => With("Runtime:MaxSteps=many"));
+        Assert.Equal("configuration Runtime:MaxSteps: expected an integer, found \"many\"", e.Message);
+        e = Assert.Throws<ConfigurationValueException>(() => With("Inference:Provider=gpu"));
+        Assert.StartsWith("configuration Inference:Provider: expected one of ", e.Message);
+        e = Assert.Throws<ConfigurationValueException>(() => With("Surprise:PauseMs=soon"));
+        Assert.Equal("configuration Surprise:PauseMs: expected a number, found \"soon\"", e.Message);
     }
 
     [Fact]
-    public void An_unknown_key_is_refused()
+    public void An_unknown_key_is_refused_with_the_known_ones()
     {
-        var e = Assert.ThrowsAny<Exception>(() => With("Runtime:Camra=sim"));
-        Assert.Contains("Camra", e.Message);
+        var e = Assert.Throws<ConfigurationValueException>(() => With("Runtime:Camra=sim"));
+        Assert.Contains("Runtime:Camra", e.Message);
+        Assert.Contains("Camera", e.Message);
+        e = Assert.Throws<ConfigurationValueException>(() => With("Planner:Bogus=3"));
+        Assert.Contains("Planner:Bogus", e.Message);
     }
 
     [Fact]

@@ -16,10 +16,9 @@ public class ControlLoopAllocationTests
         // The surprise monitor runs every cycle, but its thresholds stay out of reach: a surprise event is a rare
         // log line and episode event, allowed to allocate its message (the random model's surprise varies a lot).
         request = request with { Sets = [.. request.Sets, "Surprise:ReplanFactor=1e9", "Surprise:PauseFactor=1e9", "Surprise:StopFactor=1e9"] };
-        var configuration = AppConfiguration.Build(request.Overrides());
-        var settings = RunSettings.From(configuration);
-        await using var components = await RuntimeBuilder.BuildAsync(settings, request.Goals, NullLoggerFactory.Instance,
-            ConfigurationJson.Of(configuration), CancellationToken.None);
+        using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
+        var settings = services.Factory().Settings;
+        await using var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None);
         var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance);
         components.Streamer.Start();
 
@@ -44,11 +43,10 @@ public class ControlLoopAllocationTests
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var request = ClosedLoopTests.SmallRun(goal, dir.File("episodes"), steps: ControlLoop.WarmupCycles + 4) with { Samples = 16, Iterations = 2 };
         request = request with { Sets = [.. request.Sets, "Sim:RenderOnRead=true", "Surprise:Enabled=false"] };
-        var configuration = AppConfiguration.Build(request.Overrides());
-        var settings = RunSettings.From(configuration);
+        using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
+        var settings = services.Factory().Settings;
         var oracle = new PlannerChoice("oracle", c => Evaluation.EvalPlanners.Oracle(c.Model.Spec, c.Options, c.Bounds, c.Mapping, workcell, episode));
-        await using var components = await RuntimeBuilder.BuildAsync(settings, request.Goals, NullLoggerFactory.Instance,
-            ConfigurationJson.Of(configuration), CancellationToken.None, workcell, oracle);
+        await using var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None, workcell, oracle);
         // Never true, but does the work of eval's check every cycle.
         var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance)
         {

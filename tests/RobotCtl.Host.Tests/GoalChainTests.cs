@@ -18,10 +18,9 @@ public class GoalChainTests
         var second = TestHome.GoalImage(dir.File("b"), "seed=7,ee=-0.1:0.1:0.02");
         var request = ClosedLoopTests.SmallRun(first, dir.File("episodes"), steps: 10) with { Goals = [first, second], Samples = 16, Iterations = 2 };
         request = request with { Sets = [.. request.Sets, "Surprise:Enabled=false"] };
-        var configuration = AppConfiguration.Build(request.Overrides());
-        var settings = RunSettings.From(configuration);
-        await using var components = await RuntimeBuilder.BuildAsync(settings, request.Goals, NullLoggerFactory.Instance,
-            ConfigurationJson.Of(configuration), CancellationToken.None);
+        using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
+        var settings = services.Factory().Settings;
+        await using var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None);
         var asked = new List<(int Step, int Goal)>();
         ControlLoop? loop = null;
         // Goal 0 counts as reached from cycle 2 on, goal 1 from cycle 4 on.

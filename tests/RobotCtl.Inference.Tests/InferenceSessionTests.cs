@@ -125,14 +125,15 @@ public class InferenceSessionTests
     }
 
     [CpuOnlyBuildFact]
-    public void Auto_on_a_CPU_build_runs_on_the_CPU_and_warns()
+    public void Auto_on_a_CPU_build_runs_on_the_CPU_quietly()
     {
+        // Nobody asked for CUDA: a CPU machine running on the CPU is not worth a warning on every command.
         var warnings = new List<string>();
 
         using var session = InferenceSession.Open(TestData.MatMul, TestData.Cpu with { Provider = ExecutionProvider.Auto }, warnings.Add);
 
         Assert.Equal(ExecutionProvider.Cpu, session.Provider);
-        Assert.Contains("running on CPU", Assert.Single(warnings));
+        Assert.Empty(warnings);
     }
 
     [GpuBuildFact]

@@ -12,13 +12,13 @@ public class SimCameraTests
     private static Frame NextFrame(SimCamera camera, long after)
     {
         var frame = new Frame(32, 32);
-        var deadline = MonotonicClock.Now + MonotonicClock.FromTimeSpan(TimeSpan.FromSeconds(10));
+        var deadline = MonotonicClock.Now + MonotonicClock.FromTimeSpan(TimeSpan.FromSeconds(30));
         while (MonotonicClock.Now < deadline)
         {
             if (camera.ReadLatest(TimeSpan.FromSeconds(1), frame) == FrameReadStatus.Ok && frame.Sequence > after) return frame;
-            Thread.Sleep(2);
+            Thread.Sleep(2); // poll interval
         }
-        throw new TimeoutException($"no frame after sequence {after} within 10 s");
+        throw new TimeoutException($"no frame after sequence {after} within 30 s (captured {camera.FramesCaptured})");
     }
 
     [Fact]
@@ -62,8 +62,11 @@ public class SimCameraTests
         camera.Start();
         NextFrame(camera, 0);
         camera.Stop();
-        Thread.Sleep(20);
         var frame = new Frame(32, 32);
+        Assert.Equal(FrameReadStatus.Ok, camera.ReadLatest(TimeSpan.FromMinutes(1), frame));
+        // Wait for the condition itself (the last frame older than the max age), bounded, rather than sleeping.
+        var last = frame.CaptureTicks;
+        Assert.True(SpinWait.SpinUntil(() => MonotonicClock.Elapsed(last) > TimeSpan.FromMilliseconds(5), 30_000), "the last frame to age");
         Assert.Equal(FrameReadStatus.Stale, camera.ReadLatest(TimeSpan.FromMilliseconds(1), frame));
         Assert.Equal(FrameReadStatus.Ok, camera.ReadLatest(TimeSpan.FromMinutes(1), frame));
         camera.Dispose();

@@ -21,16 +21,25 @@ public class CaptureCameraFileTests : IDisposable
         return path;
     }
 
-    private static FrameReadStatus WaitFor(CaptureCamera camera, Frame into, TimeSpan maxAge, Func<FrameReadStatus, bool> done, int timeoutMs = 10_000)
+    private const int Generous = 30_000; // ms: a bound for "eventually", far above an idle machine's milliseconds
+
+    /// <summary>Polls the camera until <paramref name="done"/>; past the bound fails saying what it waited for.</summary>
+    private static FrameReadStatus WaitFor(CaptureCamera camera, Frame into, TimeSpan maxAge, Func<FrameReadStatus, bool> done, string what = "the next frame")
     {
         var clock = Stopwatch.StartNew();
         while (true)
         {
             var status = camera.ReadLatest(maxAge, into);
-            if (done(status) || clock.ElapsedMilliseconds > timeoutMs) return status;
-            Thread.Sleep(1);
+            if (done(status)) return status;
+            if (clock.ElapsedMilliseconds > Generous)
+                throw new TimeoutException($"timed out after {Generous / 1000} s waiting for {what} (last read: {status}, camera {camera.State})");
+            Thread.Sleep(1); // poll interval
         }
     }
+
+    /// <summary>Waits (bounded) until a frame captured at <paramref name="captureTicks"/> is older than <paramref name="age"/>.</summary>
+    private static void WaitUntilOlderThan(long captureTicks, TimeSpan age) =>
+        Assert.True(SpinWait.SpinUntil(() => RobotCtl.Core.Timing.MonotonicClock.Elapsed(captureTicks) > age, Generous), $"the last frame to be older than {age.TotalMilliseconds} ms");
 
     [Fact]
     public void Lockstep_playback_delivers_every_frame_in_order_with_increasing_timestamps()
@@ -55,8 +64,7 @@ public class CaptureCameraFileTests : IDisposable
             indices.Add(TestImages.ReadIndex(frame));
         }
         Assert.Equal(Enumerable.Range(0, count), indices);
-        SpinWait.SpinUntil(() => camera.State == CameraState.Ended, 5000);
-        Assert.Equal(CameraState.Ended, camera.State);
+        Assert.True(SpinWait.SpinUntil(() => camera.State == CameraState.Ended, Generous), $"the end of the clip (state {camera.State})");
         Assert.Equal(count, camera.FramesCaptured);
     }
 
@@ -68,7 +76,8 @@ public class CaptureCameraFileTests : IDisposable
         using var camera = new CaptureCamera(CameraSource.Parse(path), new CameraRequest { Pacing = PlaybackPacing.SourceRate });
         var clock = Stopwatch.StartNew();
         camera.Start();
-        Assert.True(SpinWait.SpinUntil(() => camera.State == CameraState.Ended, 10_000));
+        Assert.True(SpinWait.SpinUntil(() => camera.State == CameraState.Ended, Generous), $"the end of the clip (state {camera.State})");
+        // A lower bound only (load makes playback later, never earlier): no upper speed bound.
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.36), $"20 frames at 50 fps ended after {clock.Elapsed.TotalMilliseconds:0} ms");
         Assert.Equal(20, camera.FramesCaptured);
     }
@@ -79,9 +88,11 @@ public class CaptureCameraFileTests : IDisposable
         var path = WriteVideo(3, 30, i => TestImages.WithIndex(Width, Height, i));
         using var camera = new CaptureCamera(CameraSource.Parse(path), new CameraRequest { Pacing = PlaybackPacing.AsFastAsPossible });
         camera.Start();
-        Assert.True(SpinWait.SpinUntil(() => camera.State == CameraState.Ended, 10_000));
+        Assert.True(SpinWait.SpinUntil(() => camera.State == CameraState.Ended, Generous), $"the end of the clip (state {camera.State})");
+        var probe = new Frame(1, 1);
+        Assert.Equal(FrameReadStatus.Ok, camera.ReadLatest(TimeSpan.FromMinutes(1), probe));
+        WaitUntilOlderThan(probe.CaptureTicks, TimeSpan.FromMilliseconds(100)); // the condition itself, not a sleep
         var frame = new Frame(1, 1);
-        Thread.Sleep(100);
         Assert.Equal(FrameReadStatus.Stale, camera.ReadLatest(TimeSpan.FromMilliseconds(50), frame));
         Assert.Equal(1, frame.Width); // nothing copied
         Assert.Equal(FrameReadStatus.Ok, camera.ReadLatest(TimeSpan.FromMinutes(1), frame));
@@ -106,7 +117,7 @@ public class CaptureCameraFileTests : IDisposable
         for (var i = 0; i < 20; i++)
         {
             // In lockstep a frame refused as frozen counts as seen, so playback goes on.
-            Assert.True(SpinWait.SpinUntil(() => camera.FramesCaptured == i + 1, 5000), $"frame {i + 1} not captured");
+            Assert.True(SpinWait.SpinUntil(() => camera.FramesCaptured == i + 1, Generous), $"frame {i + 1} not captured (captured {camera.FramesCaptured})");
             var status = camera.ReadLatest(TimeSpan.FromSeconds(5), frame);
             statuses.Add(status);
         }
@@ -186,7 +197,7 @@ public class CaptureCameraFileTests : IDisposable
             Assert.Equal(4 - i, TestImages.ReadIndex(frame)); // PNG is lossless: exact
             Assert.Equal(Width + 8 * i, frame.Width);
         }
-        Assert.True(SpinWait.SpinUntil(() => camera.State == CameraState.Ended, 5000));
+        Assert.True(SpinWait.SpinUntil(() => camera.State == CameraState.Ended, Generous), $"the end of the images (state {camera.State})");
     }
 
     [Fact]
@@ -202,10 +213,10 @@ public class CaptureCameraFileTests : IDisposable
         var path = WriteVideo(5, 30, i => TestImages.WithIndex(Width, Height, i));
         var camera = new CaptureCamera(CameraSource.Parse(path), new CameraRequest { Pacing = PlaybackPacing.SourceRate, Loop = true });
         camera.Start();
-        Assert.True(SpinWait.SpinUntil(() => camera.FramesCaptured > 0, 5000));
+        Assert.True(SpinWait.SpinUntil(() => camera.FramesCaptured > 0, Generous), "a first frame");
         camera.Dispose();
         var captured = camera.FramesCaptured;
-        Thread.Sleep(100);
+        Thread.Sleep(100); // not synchronisation: a window in which a capture thread still running would show
         Assert.Equal(captured, camera.FramesCaptured);
         Assert.Equal(CameraState.Stopped, camera.State);
         Assert.Equal(FrameReadStatus.Failed, camera.ReadLatest(TimeSpan.FromMinutes(1), new Frame(1, 1)));

@@ -6,11 +6,15 @@ namespace RobotCtl.Vision.Tests;
 /// <summary>The capture thread's reconnection logic, over a scripted grabber (a unit test of logic, not of OpenCV).</summary>
 public class CaptureCameraLogicTests
 {
+    private const int Generous = 30_000; // ms: a bound for "eventually", far above an idle machine's milliseconds
+
     private sealed class ScriptedGrabber : IFrameGrabber
     {
         public int Opens, Closes, FailOpensAfterFirst, FrameValue;
         public volatile bool Broken;
         public readonly List<long> OpenTicks = [];
+        /// <summary>A successful reopen waits for this, so the test can look at the camera while it reconnects.</summary>
+        public readonly ManualResetEventSlim AllowReopen = new(true);
 
         public string Description => "scripted";
         public bool IsRecording => false;
@@ -21,6 +25,7 @@ public class CaptureCameraLogicTests
             lock (OpenTicks) OpenTicks.Add(RobotCtl.Core.Timing.MonotonicClock.Now);
             Opens++;
             if (Opens > 1 && FailOpensAfterFirst-- > 0) throw new CameraException("scripted: device busy");
+            if (!AllowReopen.Wait(TimeSpan.FromSeconds(30))) throw new CameraException("scripted: the test never allowed the reopen");
             Broken = false;
         }
 
@@ -39,7 +44,7 @@ public class CaptureCameraLogicTests
         }
 
         public void Close() => Closes++;
-        public void Dispose() => Close();
+        public void Dispose() { Close(); AllowReopen.Dispose(); }
     }
 
     [Fact]
@@ -52,17 +57,26 @@ public class CaptureCameraLogicTests
         camera.Notice += n => { lock (notices) notices.Add(n); };
         camera.Start();
         var frame = new Frame(1, 1);
-        Assert.True(SpinWait.SpinUntil(() => camera.ReadLatest(TimeSpan.FromSeconds(1), frame) == FrameReadStatus.Ok, 5000));
+        Assert.True(SpinWait.SpinUntil(() => camera.ReadLatest(TimeSpan.FromSeconds(1), frame) == FrameReadStatus.Ok, Generous), "a first frame");
 
+        // The successful reopen is held back until the reads during the reconnect are checked: with only the
+        // backoff (280 ms in all) in between, a stall on a loaded machine could let the camera recover first.
+        grabber.AllowReopen.Reset();
         grabber.Broken = true;
-        Assert.True(SpinWait.SpinUntil(() => camera.State == CameraState.Reconnecting, 5000));
+        Assert.True(SpinWait.SpinUntil(() => camera.State == CameraState.Reconnecting, Generous), "the camera to start reconnecting");
         Assert.Equal(FrameReadStatus.Failed, camera.ReadLatest(TimeSpan.FromSeconds(10), frame));
-        Assert.True(SpinWait.SpinUntil(() => camera.Reconnects == 1, 5000));
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref grabber.Opens) == 4, Generous), "the fourth open (the two failures before it)");
+        Assert.Equal(CameraState.Reconnecting, camera.State);
+        Assert.Equal(FrameReadStatus.Failed, camera.ReadLatest(TimeSpan.FromSeconds(10), frame));
+        grabber.AllowReopen.Set();
+        Assert.True(SpinWait.SpinUntil(() => camera.Reconnects == 1, Generous), "the reconnect");
         var before = camera.FramesCaptured;
-        Assert.True(SpinWait.SpinUntil(() => camera.FramesCaptured > before + 2, 5000));
+        Assert.True(SpinWait.SpinUntil(() => camera.FramesCaptured > before + 2, Generous), "frames after the reconnect");
         Assert.Equal(FrameReadStatus.Ok, camera.ReadLatest(TimeSpan.FromSeconds(1), frame));
 
-        // Open #1 at start; #2 and #3 fail; #4 succeeds. Waits before them: 40, 80, 160 ms (doubling).
+        // Open #1 at start; #2 and #3 fail; #4 succeeds. Waits before them: 40, 80, 160 ms (doubling). Lower bounds
+        // only: a loaded machine makes the gaps longer, never shorter.
+        // (CaptureCamera waits on the wall clock; with a TimeProvider there these could be exact.)
         Assert.Equal(4, grabber.Opens);
         long[] ticks;
         lock (grabber.OpenTicks) ticks = [.. grabber.OpenTicks];

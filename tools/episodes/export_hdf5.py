@@ -188,6 +188,12 @@ def main():
     ap.add_argument("--size", help="downsample every frame to WIDTHxHEIGHT by area averaging")
     args = ap.parse_args()
 
+    # Checked first: a bad output path used to fail only at the final rename, with a traceback and the .partial file left.
+    out_dir = os.path.dirname(os.path.abspath(args.out))
+    if os.path.isdir(args.out):
+        raise BadEpisode(f"--out {args.out}: is a directory, expected a file path")
+    if not os.path.isdir(out_dir):
+        raise BadEpisode(f"--out {args.out}: directory {out_dir} does not exist")
     size = parse_size(args.size) if args.size else None
     dbs = [(p, open_episode(p)) for p in expand(args.episodes)]
     counts = [db.execute("SELECT count(*) FROM frames").fetchone()[0] for _, db in dbs]
@@ -204,11 +210,11 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         out_w, out_h = write(tmp, dbs, counts, total, width, height, size)
+        os.replace(tmp, args.out)  # inside the try: a failed rename must not leave the partial file either
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
-    os.replace(tmp, args.out)
     print(json.dumps({"out": args.out, "rows": total, "episodes": len(dbs), "height": out_h, "width": out_w,
                       "source_height": height, "source_width": width, "resize": "area" if size else "none"}))
 
@@ -282,3 +288,6 @@ if __name__ == "__main__":
     except (sqlite3.DatabaseError, KeyError, ValueError) as e:
         print(f"export_hdf5: episode unreadable: {type(e).__name__}: {e}", file=sys.stderr)
         sys.exit(2)
+    except OSError as e:  # the output cannot be written (permissions, disk full): one line, not a traceback
+        print(f"export_hdf5: cannot write the output: {e.strerror or e}: {e.filename or ''}", file=sys.stderr)
+        sys.exit(1)

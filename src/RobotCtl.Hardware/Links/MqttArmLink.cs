@@ -10,14 +10,16 @@ namespace RobotCtl.Hardware.Links;
 
 /// <summary>
 /// The controller's end of an MQTT arm link (hardware/PROTOCOL.md): publishes command frames to
-/// robotctl/&lt;id&gt;/cmd, e-stop/re-arm frames to /estop, and listens to /state (state, heartbeat and error frames)
-/// and /status ("online"/"offline", retained; "offline" is the arm's last will). Commands are published on the
+/// robotctl/&lt;id&gt;/cmd, e-stop/re-arm frames to /estop, and listens to /state (state, heartbeat and error frames),
+/// /status ("online"/"offline", retained; "offline" is the arm's last will) and /estop: any message there except a
+/// Rearm frame is an e-stop request (<see cref="EStopRequested"/>), so a panic button or
+/// <c>mosquitto_pub -t robotctl/&lt;id&gt;/estop -m stop</c> stops this controller too. Commands are published on the
 /// caller's thread or refused (false) while the broker is unreachable: nothing is queued to burst out after a
 /// reconnect. libmosquitto reconnects with exponential backoff; the link reports each loss and return.
 /// </summary>
-public sealed partial class MqttArmLink : IArmLink, IMqttSink
+public sealed partial class MqttArmLink : IArmLink, IArmEStop, IEStopSource, IMqttSink
 {
-    private const int StateTopic = 0, StatusTopic = 1;
+    private const int StateTopic = 0, StatusTopic = 1, EStopTopic = 2;
 
     private readonly MqttLinkOptions _options;
     private readonly ILogger _logger;
@@ -29,6 +31,9 @@ public sealed partial class MqttArmLink : IArmLink, IMqttSink
     private readonly Lock _sendGate = new();
     private readonly TaskCompletionSource _firstConnect = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile string _robotStatus = "unknown";
+    private readonly Lock _estopGate = new();
+    private Action<string>? _estopHandlers;
+    private string? _pendingEStop;
     private int _started;
 
     public MqttArmLink(MqttLinkOptions options, ILogger<MqttArmLink>? logger = null)
@@ -40,7 +45,9 @@ public sealed partial class MqttArmLink : IArmLink, IMqttSink
         _cmdTopic = MqttConnection.Utf8Z(p + "/cmd");
         _estopTopic = MqttConnection.Utf8Z(p + "/estop");
         _connection = new MqttConnection(options, $"robotctl-ctl-{options.RobotId}-{Environment.ProcessId}-{Random.Shared.Next():x}",
-            [p + "/state", p + "/status"], will: null, this);
+            [p + "/state", p + "/status", p + "/estop"], will: null, this,
+            // An e-stop request must not be lost to QoS 0: subscribe to it at least once, whatever the command QoS.
+            [options.Qos, options.Qos, Math.Max(1, options.Qos)]);
     }
 
     public string Description => $"mqtt {_options.Host}:{_options.Port} robot {_options.RobotId} qos {_options.Qos}";
@@ -50,6 +57,22 @@ public sealed partial class MqttArmLink : IArmLink, IMqttSink
     /// <summary>The robot's retained status: "online", "offline" (its last will) or "unknown".</summary>
     public string RobotStatus => _robotStatus;
     public PeerStatus PeerStatus => _state.PeerStatus;
+
+    public event Action<string>? EStopRequested
+    {
+        add
+        {
+            string? pending;
+            lock (_estopGate)
+            {
+                _estopHandlers += value;
+                pending = _pendingEStop;
+                _pendingEStop = null;
+            }
+            if (pending is not null) value?.Invoke(pending);
+        }
+        remove { lock (_estopGate) _estopHandlers -= value; }
+    }
     public long CommandsSent => _state.CommandsSent;
     public long StatesReceived => _state.StatesReceived;
     public long Reconnects => Math.Max(0, _connection.Connects - 1);
@@ -112,6 +135,11 @@ public sealed partial class MqttArmLink : IArmLink, IMqttSink
 
     void IMqttSink.OnMessage(int topicIndex, ReadOnlySpan<byte> payload, bool retained)
     {
+        if (topicIndex == EStopTopic)
+        {
+            OnEStopMessage(payload, retained);
+            return;
+        }
         if (topicIndex == StatusTopic)
         {
             var status = Encoding.UTF8.GetString(payload);
@@ -127,6 +155,31 @@ public sealed partial class MqttArmLink : IArmLink, IMqttSink
         while (_decoder.TryDecode(out var frame)) _state.OnPeerFrame(frame, now);
     }
 
+    /// <summary>
+    /// Our own EStop frames come back here too (harmless: the latch is idempotent). A Rearm frame, ours or anyone's,
+    /// is ignored: only an explicit local release (robotctl estop --release) re-arms this controller.
+    /// </summary>
+    private void OnEStopMessage(ReadOnlySpan<byte> payload, bool retained)
+    {
+        _decoder.Reset();
+        _decoder.Feed(payload);
+        var what = $"{payload.Length}-byte message";
+        if (_decoder.TryDecode(out var frame))
+        {
+            if (frame.Type == MessageType.Rearm) return;
+            what = frame.Type == MessageType.EStop ? "EStop frame" : $"{frame.Type} frame";
+        }
+        var reason = $"{what} on {_options.TopicPrefix}/estop{(retained ? " (retained)" : "")} via {_connection.Endpoint}";
+        Action<string>? handlers;
+        lock (_estopGate)
+        {
+            handlers = _estopHandlers;
+            if (handlers is null) _pendingEStop ??= reason;
+        }
+        LogEStopRequest(_logger, reason);
+        handlers?.Invoke(reason);
+    }
+
     public ValueTask DisposeAsync()
     {
         _connection.Dispose();
@@ -136,6 +189,9 @@ public sealed partial class MqttArmLink : IArmLink, IMqttSink
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Link}: connected")]
     private static partial void LogConnected(ILogger logger, string link);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "e-stop requested: {Reason}")]
+    private static partial void LogEStopRequest(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Link}: {Reason}; holding and reconnecting")]
     private static partial void LogLost(ILogger logger, string link, string reason);

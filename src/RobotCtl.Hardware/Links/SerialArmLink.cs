@@ -13,7 +13,7 @@ namespace RobotCtl.Hardware.Links;
 /// device disappears the link reports Disconnected, refuses commands (the peer's watchdog holds the arm) and polls
 /// for the device with backoff; on its return it reports Online again.
 /// </summary>
-public sealed partial class SerialArmLink : IArmLink, ISerialFrameSink
+public sealed partial class SerialArmLink : IArmLink, IArmEStop, ISerialFrameSink
 {
     private readonly SerialLinkOptions _options;
     private readonly ILogger _logger;

@@ -28,6 +28,7 @@ internal sealed unsafe class MqttConnection : IDisposable
     private readonly MqttLinkOptions _options;
     private readonly IMqttSink _sink;
     private readonly byte[][] _subscriptions;
+    private readonly int[] _subscriptionQos;
     private readonly SafeMosquittoHandle _handle = new();
     private readonly CancellationTokenSource _stop = new();
     private Thread? _starter;
@@ -37,12 +38,16 @@ internal sealed unsafe class MqttConnection : IDisposable
     private volatile string _lastError = "not connected yet";
     private long _connects;
 
-    public MqttConnection(MqttLinkOptions options, string clientId, IReadOnlyList<string> subscriptions, (string Topic, string Payload)? will, IMqttSink sink)
+    /// <param name="subscriptionQos">QoS per subscription (same order); null: the options' QoS for every one.</param>
+    public MqttConnection(MqttLinkOptions options, string clientId, IReadOnlyList<string> subscriptions, (string Topic, string Payload)? will, IMqttSink sink,
+        IReadOnlyList<int>? subscriptionQos = null)
     {
         options.Validate();
         _options = options;
         _sink = sink;
         _subscriptions = subscriptions.Select(Utf8Z).ToArray();
+        _subscriptionQos = subscriptionQos?.ToArray() ?? Enumerable.Repeat(options.Qos, _subscriptions.Length).ToArray();
+        if (_subscriptionQos.Length != _subscriptions.Length) throw new ArgumentException("one QoS per subscription", nameof(subscriptionQos));
         Mosquitto.EnsureInitialised();
         _self = GCHandle.Alloc(this);
         fixed (byte* id = Utf8Z(clientId))
@@ -176,9 +181,9 @@ internal sealed unsafe class MqttConnection : IDisposable
             }
             self._refused = false;
             Volatile.Write(ref self._outstanding, 0);
-            foreach (var topic in self._subscriptions)
-                fixed (byte* t = topic)
-                    Mosquitto.Subscribe(mosq, null, t, self._options.Qos);
+            for (var i = 0; i < self._subscriptions.Length; i++)
+                fixed (byte* t = self._subscriptions[i])
+                    Mosquitto.Subscribe(mosq, null, t, self._subscriptionQos[i]);
             self._connected = true;
             Interlocked.Increment(ref self._connects);
             self._sink.OnConnected();

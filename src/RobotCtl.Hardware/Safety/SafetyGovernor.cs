@@ -430,7 +430,9 @@ public sealed partial class SafetyGovernor
     [LoggerMessage(Level = LogLevel.Debug, Message = "Safety governor: {Flags} ({Reason}): {Proposed} -> {Sent}")]
     private static partial void LogDecision(ILogger logger, GovernorFlags flags, string reason, EeCommand proposed, EeCommand sent);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Safety governor: command watchdog fired after {WatchdogMs} ms without a command: holding")]
+    // Debug: the streamer drives the watchdog, and in blocking replanning it fires on every plan longer than the watchdog
+    // (expected; counted in the summary), which at Warning would be a line per cycle.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Safety governor: command watchdog fired after {WatchdogMs} ms without a command: holding")]
     private static partial void LogWatchdog(ILogger logger, double watchdogMs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Safety governor: E-STOP latched ({Reason}); only an explicit re-arm clears it")]

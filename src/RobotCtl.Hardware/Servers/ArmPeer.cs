@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using RobotCtl.Core.Arm;
-using RobotCtl.Core.Timing;
 using RobotCtl.Hardware.Links;
 using RobotCtl.Hardware.Protocol;
 
@@ -18,6 +17,8 @@ internal interface IPeerOutput
 /// The arm side of the protocol, independent of the transport: applies fresh commands to the backend, drops stale,
 /// duplicate and non-finite ones (with an error frame for the latter), latches e-stop until re-arm, holds when the
 /// controller falls silent (watchdog), publishes state after each command and periodically, and heartbeats.
+/// Every age and deadline is read from the injected <see cref="TimeProvider"/> (received ticks included), so the
+/// watchdog can be unit-tested by advancing a manual clock and calling <see cref="Tick"/>.
 /// </summary>
 internal sealed partial class ArmPeer : IDisposable
 {
@@ -30,18 +31,28 @@ internal sealed partial class ArmPeer : IDisposable
     private readonly ILogger _logger;
     private readonly IPeerOutput _output;
     private readonly CommandFreshness _freshness;
+    private readonly TimeProvider _time;
+    private readonly long _stateEvery, _beatEvery, _watchdog;
     private readonly Lock _gate = new();
     private readonly Thread _ticker;
     private readonly CancellationTokenSource _stop = new();
     private long _lastCommandTicks;
     private bool _holding = true, _estopped;
     private uint _lastApplied;
+    private long _lastStateTicks, _lastBeatTicks;
+    private bool _tickedOnce;
     private long _applied, _stale, _duplicates, _rejected, _watchdogHolds;
 
-    public ArmPeer(IArmBackend backend, ArmServerOptions options, ILogger logger, IPeerOutput output, string name)
+    /// <param name="time">The clock for the watchdog, publish periods and freshness; received ticks passed to
+    /// <see cref="OnFrame"/> must be its timestamps. Default: <see cref="TimeProvider.System"/> (the monotonic clock).</param>
+    public ArmPeer(IArmBackend backend, ArmServerOptions options, ILogger logger, IPeerOutput output, string name, TimeProvider? time = null)
     {
         options.Validate();
         _backend = backend; _options = options; _logger = logger; _output = output;
+        _time = time ?? TimeProvider.System;
+        _stateEvery = ToTimestamp(options.StateInterval);
+        _beatEvery = ToTimestamp(options.HeartbeatInterval);
+        _watchdog = ToTimestamp(options.Watchdog);
         _freshness = new CommandFreshness((long)options.MaxCommandAge.TotalMicroseconds);
         _ticker = new Thread(TickLoop) { IsBackground = true, Name = name + "-ticker" };
     }
@@ -58,7 +69,15 @@ internal sealed partial class ArmPeer : IDisposable
 
     public PeerStatus Status { get { lock (_gate) return _estopped ? PeerStatus.EStopped : _holding ? PeerStatus.Holding : PeerStatus.Ok; } }
 
+    /// <summary>The peer's clock, for transports that stamp received frames.</summary>
+    public TimeProvider Time => _time;
+
     public void Start() => _ticker.Start();
+
+    private long ToTimestamp(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+
+    // Double, not integer, arithmetic: timestamps times 1e6 overflow a long after a few hours of uptime.
+    private long ToMicros(long timestamp) => (long)(timestamp * (1e6 / _time.TimestampFrequency));
 
     public void OnFrame(in DecodedFrame frame, long receivedTicks)
     {
@@ -68,7 +87,8 @@ internal sealed partial class ArmPeer : IDisposable
                 OnCommand(frame, receivedTicks);
                 break;
             case MessageType.EStop:
-                lock (_gate) { _estopped = true; _backend.Apply(EeCommand.Hold); }
+                // Holding too, so the watchdog does not count (and announce as Holding) a hold the e-stop already made.
+                lock (_gate) { _estopped = true; _holding = true; _backend.Apply(EeCommand.Hold); }
                 LogEStop(_logger);
                 _output.SendHeartbeat(PeerStatus.EStopped);
                 break;
@@ -97,7 +117,7 @@ internal sealed partial class ArmPeer : IDisposable
             else if (!command.IsFinite) outcome = "rejected: non-finite";
             else
             {
-                outcome = _freshness.Check(frame.Sequence, frame.TimestampMicros, (long)(MonotonicClock.TicksToMs(receivedTicks) * 1000));
+                outcome = _freshness.Check(frame.Sequence, frame.TimestampMicros, ToMicros(receivedTicks));
                 if (ReferenceEquals(outcome, CommandFreshness.Fresh))
                 {
                     state = _backend.Apply(command);
@@ -125,44 +145,49 @@ internal sealed partial class ArmPeer : IDisposable
     private void TickLoop()
     {
         var token = _stop.Token;
-        long lastState = 0, lastBeat = 0;
-        var stateEvery = MonotonicClock.FromTimeSpan(_options.StateInterval);
-        var beatEvery = MonotonicClock.FromTimeSpan(_options.HeartbeatInterval);
-        var watchdog = MonotonicClock.FromTimeSpan(_options.Watchdog);
         var period = TimeSpan.FromMilliseconds(Math.Clamp(_options.StateInterval.TotalMilliseconds / 2, 1, 20));
         while (!token.WaitHandle.WaitOne(period))
         {
-            try
-            {
-                var now = MonotonicClock.Now;
-                var fired = false;
-                ArmState state;
-                uint applied;
-                lock (_gate)
-                {
-                    if (!_holding && now - _lastCommandTicks > watchdog)
-                    {
-                        _holding = true;
-                        _backend.Apply(EeCommand.Hold); // zero motion: for a velocity-style arm this is the stop
-                        fired = true;
-                    }
-                    state = _backend.CurrentState;
-                    applied = _lastApplied;
-                }
-                if (fired)
-                {
-                    Interlocked.Increment(ref _watchdogHolds);
-                    LogWatchdog(_logger, _options.Watchdog.TotalMilliseconds);
-                    _output.SendHeartbeat(PeerStatus.Holding);
-                }
-                if (now - lastState >= stateEvery) { _output.SendState(state, applied); lastState = now; }
-                if (now - lastBeat >= beatEvery) { _output.SendHeartbeat(Status); lastBeat = now; }
-            }
+            try { Tick(); }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 LogTickFailed(_logger, e.Message);
             }
         }
+    }
+
+    /// <summary>
+    /// One pass of the periodic work at the clock's current time: the watchdog (hold once when no command came for
+    /// longer than <see cref="ArmServerOptions.Watchdog"/>), then state and heartbeat when their periods are due.
+    /// The ticker thread calls it every few milliseconds; unit tests call it after advancing a manual clock.
+    /// </summary>
+    internal void Tick()
+    {
+        var now = _time.GetTimestamp();
+        var fired = false;
+        ArmState state;
+        uint applied;
+        lock (_gate)
+        {
+            if (!_holding && now - _lastCommandTicks > _watchdog)
+            {
+                _holding = true;
+                _backend.Apply(EeCommand.Hold); // zero motion: for a velocity-style arm this is the stop
+                fired = true;
+            }
+            state = _backend.CurrentState;
+            applied = _lastApplied;
+        }
+        if (fired)
+        {
+            Interlocked.Increment(ref _watchdogHolds);
+            LogWatchdog(_logger, _options.Watchdog.TotalMilliseconds);
+            _output.SendHeartbeat(Status);
+        }
+        var first = !_tickedOnce;
+        _tickedOnce = true;
+        if (first || now - _lastStateTicks >= _stateEvery) { _output.SendState(state, applied); _lastStateTicks = now; }
+        if (first || now - _lastBeatTicks >= _beatEvery) { _output.SendHeartbeat(Status); _lastBeatTicks = now; }
     }
 
     public void Dispose()

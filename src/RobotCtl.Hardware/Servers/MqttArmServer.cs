@@ -2,7 +2,6 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RobotCtl.Core.Arm;
-using RobotCtl.Core.Timing;
 using RobotCtl.Hardware.Links;
 using RobotCtl.Hardware.Mqtt;
 using RobotCtl.Hardware.Protocol;
@@ -28,7 +27,9 @@ public sealed partial class MqttArmServer : IAsyncDisposable, IMqttSink, IPeerOu
     private readonly Lock _publishGate = new();
     private uint _sequence;
 
-    public MqttArmServer(IArmBackend backend, MqttLinkOptions mqtt, ArmServerOptions? options = null, ILogger<MqttArmServer>? logger = null)
+    /// <param name="time">The arm side's clock (watchdog, publish periods, command freshness); default the system's.</param>
+    public MqttArmServer(IArmBackend backend, MqttLinkOptions mqtt, ArmServerOptions? options = null, ILogger<MqttArmServer>? logger = null,
+        TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(mqtt);
@@ -39,7 +40,7 @@ public sealed partial class MqttArmServer : IAsyncDisposable, IMqttSink, IPeerOu
         _statusTopic = MqttConnection.Utf8Z(p + "/status");
         _connection = new MqttConnection(mqtt, $"robotctl-arm-{mqtt.RobotId}-{Environment.ProcessId}",
             [p + "/cmd", p + "/estop"], will: (p + "/status", "offline"), this);
-        _peer = new ArmPeer(backend, options ?? new ArmServerOptions(), _logger, this, "mqtt-arm-server");
+        _peer = new ArmPeer(backend, options ?? new ArmServerOptions(), _logger, this, "mqtt-arm-server", time);
     }
 
     public event Action<ReceivedCommand>? CommandReceived { add => _peer.CommandReceived += value; remove => _peer.CommandReceived -= value; }
@@ -75,7 +76,7 @@ public sealed partial class MqttArmServer : IAsyncDisposable, IMqttSink, IPeerOu
     void IMqttSink.OnMessage(int topicIndex, ReadOnlySpan<byte> payload, bool retained)
     {
         if (retained) return; // a retained command is by definition old
-        var now = MonotonicClock.Now;
+        var now = _peer.Time.GetTimestamp();
         _decoder.Reset();
         _decoder.Feed(payload);
         while (_decoder.TryDecode(out var frame))

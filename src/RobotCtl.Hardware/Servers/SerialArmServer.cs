@@ -21,14 +21,16 @@ public sealed partial class SerialArmServer : IAsyncDisposable, ISerialFrameSink
     private readonly byte[] _frame = new byte[Frame.MaxFrameSize];
     private uint _sequence;
 
-    public SerialArmServer(IArmBackend backend, SerialLinkOptions serial, ArmServerOptions? options = null, ILogger<SerialArmServer>? logger = null)
+    /// <param name="time">The arm side's clock (watchdog, publish periods, command freshness); default the system's.</param>
+    public SerialArmServer(IArmBackend backend, SerialLinkOptions serial, ArmServerOptions? options = null, ILogger<SerialArmServer>? logger = null,
+        TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(serial);
         _serial = serial;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _transport = new SerialTransport(serial, this, "serial-arm-server");
-        _peer = new ArmPeer(backend, options ?? new ArmServerOptions(), _logger, this, "serial-arm-server");
+        _peer = new ArmPeer(backend, options ?? new ArmServerOptions(), _logger, this, "serial-arm-server", time);
     }
 
     /// <summary>Every command frame that arrived, with what was done with it (on the reader thread).</summary>
@@ -52,7 +54,10 @@ public sealed partial class SerialArmServer : IAsyncDisposable, ISerialFrameSink
         _peer.Start();
     }
 
-    void ISerialFrameSink.OnFrame(in DecodedFrame frame, long receivedTicks) => _peer.OnFrame(frame, receivedTicks);
+    // The transport stamps frames on the monotonic clock (the system provider's timestamps); under another clock the
+    // peer's own time of arrival is used so the watchdog and freshness never mix two time bases.
+    void ISerialFrameSink.OnFrame(in DecodedFrame frame, long receivedTicks) =>
+        _peer.OnFrame(frame, ReferenceEquals(_peer.Time, TimeProvider.System) ? receivedTicks : _peer.Time.GetTimestamp());
     void ISerialFrameSink.OnConnected(string device) => LogOpen(_logger, device, _serial.Baud);
     void ISerialFrameSink.OnDisconnected(string device, string reason) => LogLost(_logger, device, reason);
 

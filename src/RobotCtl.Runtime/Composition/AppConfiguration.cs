@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.Reflection;
 using Microsoft.Extensions.Configuration;
 
 namespace RobotCtl.Runtime.Composition;
@@ -45,9 +47,10 @@ public static class AppConfiguration
         }
     }
 
-    /// <summary>Binds a section onto a new options object; a value of the wrong type is refused with its key.</summary>
+    /// <summary>Binds a section onto a new options object; an unknown key or a value of the wrong type is refused with its key.</summary>
     public static T Bind<T>(IConfiguration configuration, string section) where T : new()
     {
+        Check<T>(configuration, section);
         var value = new T();
         try
         {
@@ -59,4 +62,44 @@ public static class AppConfiguration
         }
         return value;
     }
+
+    /// <summary>
+    /// Checks every key of a section against <typeparamref name="T"/>'s settable properties before binding, so a typo
+    /// or a wrong type is reported as "configuration Section:Key: expected ..., found ..." rather than in the
+    /// binder's words.
+    /// </summary>
+    public static void Check<T>(IConfiguration configuration, string section)
+    {
+        var properties = typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.SetMethod is { IsPublic: true })
+            .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+        foreach (var child in configuration.GetSection(section).GetChildren())
+        {
+            var key = $"{section}:{child.Key}";
+            if (!properties.TryGetValue(child.Key, out var property))
+                throw new ConfigurationValueException($"{key}: unknown setting; the {section} settings are {string.Join(", ", properties.Keys.Order(StringComparer.Ordinal))}");
+            if (child.Value is not { } text) continue;
+            var nullable = Nullable.GetUnderlyingType(property.PropertyType);
+            var type = nullable ?? property.PropertyType;
+            if (text.Length == 0 && (nullable is not null || !type.IsValueType)) continue;
+            if (type == typeof(string)) continue;
+            bool ok;
+            try
+            {
+                ok = TypeDescriptor.GetConverter(type).ConvertFromInvariantString(text) is not null;
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or NotSupportedException || e.InnerException is FormatException or OverflowException)
+            {
+                ok = false;
+            }
+            if (!ok) throw new ConfigurationValueException(key, Expected(type), text);
+        }
+    }
+
+    private static string Expected(Type type) =>
+        type.IsEnum ? $"one of {string.Join(", ", Enum.GetNames(type))}"
+        : type == typeof(bool) ? "true or false"
+        : type == typeof(int) || type == typeof(long) ? "an integer"
+        : type == typeof(double) || type == typeof(float) ? "a number"
+        : $"a {type.Name}";
 }

@@ -19,8 +19,8 @@ public static class ConfigurationJson
         return JsonSerializer.Serialize(sections);
     }
 
-    /// <summary>A recorded configuration JSON (section -> key -> value) back into an IConfiguration.</summary>
-    public static IConfiguration Read(string? json)
+    /// <summary>A recorded configuration JSON (section -> key -> value) back into an IConfiguration; <paramref name="overrides"/> win.</summary>
+    public static IConfiguration Read(string? json, params KeyValuePair<string, string?>[] overrides)
     {
         var values = new List<KeyValuePair<string, string?>>();
         if (!string.IsNullOrEmpty(json))
@@ -29,6 +29,6 @@ public static class ConfigurationJson
             foreach (var (section, keys) in sections)
                 foreach (var (key, value) in keys) values.Add(new($"{section}:{key}", value));
         }
-        return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        return new ConfigurationBuilder().AddInMemoryCollection(values).AddInMemoryCollection(overrides).Build();
     }
 }

@@ -23,14 +23,19 @@ public sealed record RunSettings(
     RuntimeOptions Runtime, PlannerSettings Planner, SurpriseOptions Surprise, RecordingOptions Recording,
     SimOptions Sim, InferenceOptions Inference)
 {
+    /// <summary>Link loss, the camera/arm check and the control endpoint ("Safety" section).</summary>
+    public SafetyOptions Safety { get; init; } = new();
+
     /// <summary>Binds and validates every section; a bad value throws naming its key.</summary>
     public static RunSettings From(IConfiguration configuration)
     {
         var runtime = AppConfiguration.Bind<RuntimeOptions>(configuration, RuntimeOptions.SectionName);
         var planner = AppConfiguration.Bind<PlannerSettings>(configuration, PlannerSettings.SectionName);
+        AppConfiguration.Check<SurpriseOptions>(configuration, "Surprise");
         var surprise = configuration.GetSection("Surprise").Get<SurpriseOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? new SurpriseOptions();
         var recording = AppConfiguration.Bind<RecordingOptions>(configuration, RecordingOptions.SectionName);
         var sim = AppConfiguration.Bind<SimOptions>(configuration, SimOptions.SectionName);
+        AppConfiguration.Check<InferenceOptions>(configuration, "Inference");
         var inference = configuration.GetSection("Inference").Get<InferenceOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? InferenceOptions.Default;
         runtime.Validate();
         planner.Validate();
@@ -38,7 +43,9 @@ public sealed record RunSettings(
         recording.Validate();
         sim.Validate();
         if (inference.IntraOpThreads < 0) throw new ConfigurationValueException("Inference:IntraOpThreads", ">= 0", inference.IntraOpThreads);
-        return new RunSettings(runtime, planner, surprise, recording, sim, inference);
+        var safety = AppConfiguration.Bind<SafetyOptions>(configuration, SafetyOptions.SectionName);
+        safety.Validate();
+        return new RunSettings(runtime, planner, surprise, recording, sim, inference) { Safety = safety };
     }
 }
 
@@ -49,31 +56,34 @@ public sealed record PlannerContext(Core.WorldModel.IWorldModel Model, PlannerOp
 public sealed record PlannerChoice(string Name, Func<PlannerContext, IPlanner> Create);
 
 /// <summary>
-/// The composition root of a run: turns validated settings into <see cref="RuntimeComponents"/>, in an order that
-/// refuses bad input (model, calibration, goal images, camera, arm) before anything moves.
+/// Builds a run for <see cref="RuntimeFactory.BuildRunAsync"/> (the one composition path): turns validated settings
+/// into <see cref="RuntimeComponents"/>, in an order that refuses bad input (model, calibration, goal images, camera,
+/// arm) before anything moves.
 /// </summary>
-public static class RuntimeBuilder
+internal static class RuntimeBuilder
 {
-    /// <param name="workcell">A simulated workcell to use instead of a new one (tests that serve it over a real transport; eval's episodes).</param>
-    /// <param name="planner">A planner instead of the world model's <see cref="LatentPlanner"/> (eval's baselines); null = the model's.</param>
-    public static async Task<RuntimeComponents> BuildAsync(RunSettings settings, IReadOnlyList<string> goalPaths,
-        ILoggerFactory loggers, string configurationJson, CancellationToken cancellationToken, SimWorkcell? workcell = null,
-        PlannerChoice? planner = null)
+    public static async Task<RuntimeComponents> BuildAsync(RuntimeFactory factory, IReadOnlyList<string> goalPaths,
+        CancellationToken cancellationToken, SimWorkcell? workcell, PlannerChoice? planner)
     {
+        var settings = factory.Settings;
+        var loggers = factory.Loggers;
+        var configurationJson = ConfigurationJson.Of(factory.Configuration);
         var log = loggers.CreateLogger("robotctl.runtime");
         var o = settings.Runtime;
         var disposables = new Stack<object>();
+        // A sim camera watching a workcell the arm does not move: refused before anything is loaded.
+        settings.Safety.CheckCameraMatchesArm(o, sharedWorkcell: workcell is not null, armIsSimulated: factory.ArmIsSimulated);
         try
         {
             // 1. Calibration: action mapping and safety limits (the governor's and the planner's one source of limits).
-            var calibrationDir = RobotCtlHome.Resolve(o.Calibration);
-            var rig = RigCalibration.Load(calibrationDir);
-            var cameraCalibrationPath = Path.Combine(calibrationDir, "camera.json");
-            var cameraCalibration = o.Camera != "sim" && File.Exists(cameraCalibrationPath) ? CameraCalibration.Load(cameraCalibrationPath) : null;
+            var calibrationDir = factory.CalibrationDirectory;
+            var rig = factory.Rig;
+            var cameraCalibrationPath = factory.CameraCalibrationPath;
+            var cameraCalibration = factory.CameraCalibration();
 
             // 2. The world model: every contract check and a dry run happen in Load.
-            var modelDir = RobotCtlHome.Resolve(o.Model);
-            var model = OnnxWorldModel.Load(modelDir, settings.Inference, w => log.LogWarning("{Warning}", w));
+            var modelDir = factory.ModelDirectory;
+            var model = factory.LoadModel(modelDir);
             disposables.Push(model);
             log.LogInformation("model {Name} ({Family}) from {Dir} on {Provider}; {Library}", model.Spec.Name, model.Spec.Family, modelDir, model.Provider, model.Library);
             var preprocessor = new Preprocessor(model.Spec.Image, cameraCalibration);
@@ -83,13 +93,13 @@ public static class RuntimeBuilder
             var goals = GoalSet.Load(goalPaths.Select(RobotCtlHome.Resolve).ToList(), model, preprocessor);
 
             // 4. The world: a shared simulated workcell when the camera or the arm is simulated (a planner may observe it).
-            if (workcell is null && (o.Camera == "sim" || o.Arm == "sim")) workcell = new SimWorkcell(SimSceneOptions.Parse(settings.Sim.Scene));
+            if (workcell is null && (o.Camera == "sim" || factory.ArmIsSimulated)) workcell = new SimWorkcell(SimSceneOptions.Parse(settings.Sim.Scene));
 
             // 5. Planner, bounded by the rig's per-step limits in the model's action frame.
-            var plannerOptions = PlannerOptionsFrom(settings.Planner, model.Spec, o.Seed);
-            var bounds = ActionBounds.FromLimits(rig.Limits, rig.Mapping);
+            var plannerOptions = factory.PlannerOptions(model.Spec);
+            var bounds = factory.Bounds;
             IPlanner plannerInstance = planner is null
-                ? new LatentPlanner(model, plannerOptions, bounds)
+                ? factory.CreatePlanner(model, plannerOptions)
                 : planner.Create(new PlannerContext(model, plannerOptions, bounds, rig.Mapping));
             disposables.Push(plannerInstance);
             var plannerName = planner?.Name ?? plannerOptions.Solver.ToString().ToLowerInvariant();
@@ -105,9 +115,10 @@ public static class RuntimeBuilder
             disposables.Push(camera);
             camera.Start();
             if (cameraCalibration is not null) CheckCalibrationFits(camera, cameraCalibration, cameraCalibrationPath, TimeSpan.FromMilliseconds(o.FrameWaitMs));
-            IArmLink arm = o.Arm == "sim"
-                ? new SimArmLink(workcell!)
-                : ArmLinkFactory.Create(ArmProfile.Load(ResolveProfile(o.Arm)), loggers);
+            var simWorkcell = workcell;
+            IArmLink arm = factory.ArmProfile is { } profile
+                ? ArmLinkFactory.Create(profile, loggers, () => new SimArmLink(simWorkcell!))
+                : new SimArmLink(workcell!);
             disposables.Push(arm);
             arm.EventRaised += e => log.LogInformation("arm {Status}: {Message}", e.Status, e.Message);
             await arm.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -120,7 +131,7 @@ public static class RuntimeBuilder
                 Directory.CreateDirectory(dir);
                 recorder = EpisodeRecorder.Create(dir, new EpisodeMetadata
                 {
-                    Source = o.Camera == "sim" && o.Arm == "sim" ? "sim" : o.Arm,
+                    Source = o.Camera == "sim" && factory.ArmIsSimulated ? "sim" : o.Arm,
                     Model = modelDir,
                     Calibration = calibrationDir,
                     ConfigurationJson = configurationJson,
@@ -144,18 +155,25 @@ public static class RuntimeBuilder
             // 8. Governor and streamer: the only way a command reaches the arm.
             // The in-process sim arm applies a command inside TrySend and stamps its state when read: no command is ever
             // in flight behind a state, so the governor need not distrust recent ones (a remote link keeps the default).
-            var governorOptions = o.Arm == "sim" ? new SafetyGovernorOptions { StateLatency = TimeSpan.Zero } : SafetyGovernorOptions.Default;
+            var governorOptions = factory.ArmIsSimulated ? new SafetyGovernorOptions { StateLatency = TimeSpan.Zero } : SafetyGovernorOptions.Default;
             var governor = new SafetyGovernor(rig.Limits, governorOptions, loggers.CreateLogger<SafetyGovernor>());
             var chunks = new ActionChunkStream(plannerOptions.Horizon * model.Spec.ActionBlock, model.Spec.ActionDim);
             var recorderRef = recorder;
-            var streamer = new CommandStreamer(chunks, governor, arm, rig.Mapping, o.CommandRateHz,
+            var streamer = new CommandStreamer(chunks, governor, arm, rig.Mapping, factory.CommandRateHz,
                 loggers.CreateLogger<CommandStreamer>(), recorderRef is null ? null : c => RecordCommand(recorderRef, c));
+
+            // 9. E-stop (the MQTT estop topic here; the local endpoint is the host's) and the link watch.
+            var estop = new EStopController(governor, arm, chunks, recorder, loggers.CreateLogger<EStopController>());
+            if (arm is Hardware.Links.IEStopSource estopSource) estopSource.EStopRequested += reason => estop.Latch(reason);
+            var linkMonitor = new LinkMonitor(arm, TimeSpan.FromMilliseconds(settings.Safety.LinkLossMs), recorder,
+                loggers.CreateLogger<LinkMonitor>(), Core.Timing.MonotonicClock.Now);
 
             return new RuntimeComponents
             {
                 Model = model, Preprocessor = preprocessor, Camera = camera, Arm = arm,
                 Governor = governor, Mapping = rig.Mapping, Planner = plannerInstance, Chunks = chunks, Streamer = streamer,
                 Goals = goals, SurpriseOptions = settings.Surprise, Recorder = recorder,
+                EStop = estop, LinkMonitor = linkMonitor,
                 PlannerName = plannerName,
                 PlannerSettingsJson = JsonSerializer.Serialize(new
                 {
@@ -189,7 +207,7 @@ public static class RuntimeBuilder
         options = options with
         {
             Samples = s.Samples ?? options.Samples,
-            TopK = Math.Min(s.TopK ?? options.TopK, s.Samples ?? options.Samples),
+            TopK = s.TopKFor(options.Samples, options.TopK),
             Iterations = s.Iterations ?? options.Iterations,
             Horizon = s.Horizon ?? options.Horizon,
             InitStd = s.InitStd ?? options.InitStd,
@@ -237,14 +255,6 @@ public static class RuntimeBuilder
         if (frame.Width != calibration.ImageWidth || frame.Height != calibration.ImageHeight)
             throw new ConfigurationValueException($"{path}: calibrated for {calibration.ImageWidth}x{calibration.ImageHeight} images, " +
                 $"but camera {camera.Description} delivers {frame.Width}x{frame.Height}; recalibrate or request that resolution");
-    }
-
-    private static string ResolveProfile(string arm)
-    {
-        if (File.Exists(arm)) return Path.GetFullPath(arm);
-        var named = Path.Combine(RobotCtlHome.Path, "hardware", "profiles", arm.EndsWith(".json", StringComparison.Ordinal) ? arm : arm + ".json");
-        if (File.Exists(named)) return named;
-        throw new ConfigurationValueException("Runtime:Arm", "\"sim\", a profile name under hardware/profiles/ or a profile file", arm);
     }
 
     /// <summary>

@@ -30,8 +30,25 @@ internal static class CalibrateCommands
         {
             try
             {
-                var spec = CheckerboardSpec.Parse(r.GetValue(board)!, r.GetValue(square));
-                var report = CameraCalibrator.CalibrateDirectory(r.GetValue(images)!, spec, r.GetValue(minBoards));
+                // Bad input is refused before the (slow) corner search, naming the option; the output is checked up front
+                // so that a directory given as --out is not found out only after the calibration ("Access denied").
+                var imageDir = r.GetValue(images)!;
+                if (File.Exists(imageDir)) throw new ArgumentException($"--images {imageDir}: is a file, expected a directory of checkerboard photos");
+                if (!Directory.Exists(imageDir)) throw new ArgumentException($"--images {imageDir}: directory not found");
+                if (r.GetValue(minBoards) is var min and < 1) throw new ArgumentException($"--min-boards: expected an integer >= 1, found {min}");
+                CliErrors.RequireWritableFile("--out", r.GetValue(output)!, createParent: true);
+                CheckerboardSpec spec;
+                try
+                {
+                    spec = CheckerboardSpec.Parse(r.GetValue(board)!, r.GetValue(square));
+                }
+                catch (FormatException e)
+                {
+                    // The spec names its fields "board" and "square size": say which option they came from.
+                    var option = e.Message.StartsWith("square", StringComparison.Ordinal) ? "--square-mm" : "--board";
+                    throw new ArgumentException($"{option}: {e.Message[(e.Message.IndexOf(':') + 1)..].Trim()}", e);
+                }
+                var report = CameraCalibrator.CalibrateDirectory(imageDir, spec, r.GetValue(minBoards));
                 Print(report);
                 var path = Path.GetFullPath(r.GetValue(output)!);
                 report.Calibration.Save(path);

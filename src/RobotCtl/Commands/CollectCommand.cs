@@ -169,6 +169,8 @@ internal static class CollectCommand
     private static string PrepareOutput(Arguments a)
     {
         var dir = Path.GetFullPath(a.Out);
+        // CreateDirectory on an existing file says "already exists", which reads as if the directory were the problem.
+        if (File.Exists(dir)) throw new ArgumentException($"--out {a.Out}: is a file, expected a directory for the episode files");
         try
         {
             Directory.CreateDirectory(dir);

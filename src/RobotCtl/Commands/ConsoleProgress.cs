@@ -10,7 +10,7 @@ public sealed class ConsoleProgress(TextWriter output, bool quiet)
     {
         var spec = c.Model.Spec;
         output.WriteLine($"robotctl run: model {spec.Name} ({spec.Family}, latent [{string.Join("x", spec.LatentShape)}], {spec.ActionBlock}x{spec.ActionDim} actions per block)");
-        output.WriteLine($"  camera {c.Camera.Description}; arm {c.Arm.Description}; commands at {s.Runtime.CommandRateHz:0.#} Hz; " +
+        output.WriteLine($"  camera {c.Camera.Description}; arm {c.Arm.Description}; commands at {1.0 / c.Streamer.Period.TotalSeconds:0.#} Hz; " +
             $"{loop.BlocksPerCycle} of {c.Planner.Options.Horizon} blocks executed per plan ({s.Runtime.ReplanMode.ToString().ToLowerInvariant()})");
         output.WriteLine($"  {c.Goals.Count} goal(s): {string.Join(", ", c.Goals.Paths.Select(Path.GetFileName))}; success below distance {s.Runtime.SuccessThreshold}; at most {s.Runtime.MaxSteps} steps");
         if (c.Recorder is not null) output.WriteLine($"  recording {c.Recorder.Path}");

@@ -8,9 +8,9 @@ using RobotCtl.Runtime.Composition;
 namespace RobotCtl.Host.Commands;
 
 /// <summary>
-/// `robotctl episodes list|show|export`: the recorded episodes (one SQLite file each) in the recording directory
+/// `robotctl episodes list|show|export|repair`: the recorded episodes (one SQLite file each) in the recording directory
 /// (--dir, else Recording:Directory, else ./episodes). An episode is named by its file path or its id (file name stem).
-/// Exit 0 ok, 1 the export failed, 2 bad input (one line on stderr).
+/// Exit 0 ok, 1 the export failed or repair found the file damaged, 2 bad input (one line on stderr).
 /// </summary>
 internal static class EpisodesCommands
 {
@@ -20,6 +20,7 @@ internal static class EpisodesCommands
         command.Subcommands.Add(ListCommand());
         command.Subcommands.Add(ShowCommand());
         command.Subcommands.Add(ExportCommand());
+        command.Subcommands.Add(RepairCommand());
         return command;
     }
 
@@ -41,6 +42,10 @@ internal static class EpisodesCommands
             try
             {
                 var directory = Directory(r.GetValue(dir));
+                // Name the option (or the setting) that pointed at a directory that is not there.
+                var source = r.GetValue(dir) is { } given ? $"--dir {given}" : "Recording:Directory";
+                if (File.Exists(directory)) throw new ArgumentException($"{source}: {directory} is a file, expected the episode directory");
+                if (!System.IO.Directory.Exists(directory)) throw new ArgumentException($"{source}: directory {directory} does not exist");
                 var list = EpisodeCatalog.List(directory);
                 if (list.Count == 0)
                 {
@@ -48,20 +53,22 @@ internal static class EpisodesCommands
                     return 0;
                 }
                 var idWidth = Math.Max(2, list.Max(l => l.Id.Length));
-                Console.WriteLine($"{"ID".PadRight(idWidth)}  {"START (UTC)",-19}  {"DURATION",9}  {"STEPS",6}  {"SUCCESS",-7}  MODEL");
+                Console.WriteLine($"{"ID".PadRight(idWidth)}  {"START (UTC)",-19}  {"DURATION",9}  {"STEPS",6}  {"SUCCESS",-9}  MODEL");
                 foreach (var l in list)
                 {
                     if (l.Error is not null)
                     {
-                        Console.WriteLine($"{l.Id.PadRight(idWidth)}  unreadable: {l.Error}");
+                        var what = l.EmptyInterrupted ? "empty, interrupted (killed while being created, nothing recorded; episodes repair deletes it)"
+                            : l.State == EpisodeState.Recording ? "being created" : $"unreadable: {l.Error}";
+                        Console.WriteLine($"{l.Id.PadRight(idWidth)}  {what}");
                         continue;
                     }
                     Console.WriteLine($"{l.Id.PadRight(idWidth)}  {l.StartTimeUtc!.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss}  {Duration(l.Duration!.Value),9}  " +
-                                      $"{l.Steps,6}  {Success(l.Success),-7}  {l.Model ?? "-"}");
+                                      $"{l.Steps,6}  {Status(l),-9}  {l.Model ?? "-"}");
                 }
                 return 0;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
             {
                 return CliErrors.Fail("episodes list", e);
             }
@@ -76,7 +83,7 @@ internal static class EpisodesCommands
         var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object" };
         var command = new Command("show",
             "Summarise an episode: metadata, duration, steps, outcome, timing percentiles (p50/p90/p99/max) per section, " +
-            "clamped commands, faults, e-stops, overruns, gaps and dropped records.") { episode, dir, json };
+            "clamped commands, faults, e-stops, link losses, overruns, gaps and dropped records.") { episode, dir, json };
         command.SetAction(r =>
         {
             try
@@ -124,6 +131,8 @@ internal static class EpisodesCommands
             var outPath = Path.GetFullPath(r.GetValue(output)!);
             try
             {
+                // Refuse an output that cannot be written before any work (an existing directory used to fail at the very end).
+                CliErrors.RequireWritableFile("--out", r.GetValue(output)!);
                 var paths = ResolveMany(r.GetValue(episodes)!, Directory(r.GetValue(dir)));
                 var sizeText = r.GetValue(size);
                 if (r.GetValue(format) == "mcap")
@@ -157,6 +166,44 @@ internal static class EpisodesCommands
             catch (Exception e) when (e is EpisodeFormatException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
             {
                 return CliErrors.Fail("episodes export", e);
+            }
+        });
+        return command;
+    }
+
+    private static Command RepairCommand()
+    {
+        var episode = EpisodeArgument();
+        var dir = DirOption();
+        var command = new Command("repair",
+            "Make an episode left behind by a killed recorder one self-contained file: fold its write-ahead log (-wal) into the .sqlite " +
+            "file and remove its stale lock, then report rows per table, whether it finished, and SQLite's quick_check (exit 1 if damaged). " +
+            "An empty interrupted episode (killed while being created: nothing recorded) is deleted. An episode still being recorded is refused.")
+        {
+            episode, dir,
+        };
+        command.SetAction(r =>
+        {
+            try
+            {
+                var report = EpisodeRepair.Repair(EpisodeCatalog.Resolve(r.GetValue(episode)!, Directory(r.GetValue(dir))));
+                if (report.DeletedEmpty)
+                {
+                    Console.WriteLine($"deleted {report.Path}: an empty interrupted episode (its recorder was stopped before it wrote the schema and metadata; nothing was recorded)");
+                    return 0;
+                }
+                var done = new List<string>();
+                if (report.FoldedWal) done.Add("folded the write-ahead log into the file");
+                if (report.RemovedLock) done.Add("removed the stale lock file");
+                Console.WriteLine($"{report.Path}: {(report.State == EpisodeState.Finished ? "finished" : "crashed (no end marker)")}; " +
+                                  (done.Count == 0 ? "already self-contained, nothing to do" : string.Join(", ", done)));
+                Console.WriteLine($"rows      {string.Join("   ", report.Rows.Select(kv => $"{kv.Key} {kv.Value}"))}");
+                Console.WriteLine($"integrity {report.Integrity?.ReplaceLineEndings("; ")}");
+                return report.Integrity == "ok" ? 0 : 1;
+            }
+            catch (Exception e) when (e is EpisodeFormatException or IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                return CliErrors.Fail("episodes repair", e);
             }
         });
         return command;
@@ -214,8 +261,9 @@ internal static class EpisodesCommands
         Console.WriteLine($"model     {i.Model ?? "-"}   calibration {i.Calibration ?? "-"}   seed {i.Seed?.ToString(CultureInfo.InvariantCulture) ?? "-"}");
         if (i.Goals.Count > 0) Console.WriteLine($"goals     {string.Join(", ", i.Goals)}");
         Console.WriteLine($"duration  {Duration(s.Duration)}   steps {s.Steps}   frames {s.Frames}   plans {s.Plans}   commands {s.Commands}");
-        Console.WriteLine($"outcome   {(s.Finished ? $"{Success(i.Success)}{(i.Outcome is null ? "" : $" ({i.Outcome})")}" : "not finished (recorder stopped without completing: crash or kill)")}");
-        Console.WriteLine($"clamped   {s.ClampedCommands} of {s.Commands} commands   faults {s.Faults}   e-stops {s.EStops}   overruns {s.Overruns}   " +
+        Console.WriteLine($"outcome   {(s.Finished ? $"{Success(i.Success)}{(i.Outcome is null ? "" : $" ({i.Outcome})")}" : s.Status)}");
+        Console.WriteLine($"clamped   {s.ClampedCommands} of {s.Commands} commands   faults {s.Faults}   e-stops {s.EStops}   " +
+                          $"link lost {s.Disconnects} / regained {s.Reconnects}   overruns {s.Overruns}   " +
                           $"gaps {s.Gaps} ({s.DroppedRecords} records dropped)   max surprise {(s.MaxSurprise is { } m ? m.ToString("F4", CultureInfo.InvariantCulture) : "-")}");
         if (s.Timings.Count == 0) return;
         Console.WriteLine();
@@ -245,6 +293,7 @@ internal static class EpisodesCommands
             w.WriteEndArray();
             w.WriteNumber("duration_s", s.Duration.TotalSeconds);
             w.WriteBoolean("finished", s.Finished);
+            w.WriteString("state", s.State switch { EpisodeState.Finished => "finished", EpisodeState.Recording => "recording", _ => "crashed" });
             if (i.Success is { } ok) w.WriteBoolean("success", ok); else w.WriteNull("success");
             w.WriteString("outcome", i.Outcome);
             w.WriteNumber("steps", s.Steps);
@@ -254,6 +303,8 @@ internal static class EpisodesCommands
             w.WriteNumber("clamped_commands", s.ClampedCommands);
             w.WriteNumber("faults", s.Faults);
             w.WriteNumber("estops", s.EStops);
+            w.WriteNumber("disconnects", s.Disconnects);
+            w.WriteNumber("reconnects", s.Reconnects);
             w.WriteNumber("overruns", s.Overruns);
             w.WriteNumber("gaps", s.Gaps);
             w.WriteNumber("dropped_records", s.DroppedRecords);
@@ -276,6 +327,14 @@ internal static class EpisodesCommands
 
     private static string Duration(TimeSpan d) =>
         d.TotalHours >= 1 ? d.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : d.ToString(@"m\:ss\.f", CultureInfo.InvariantCulture);
+
+    /// <summary>The SUCCESS column: yes/no/- for a finished episode, else recording or crashed.</summary>
+    private static string Status(EpisodeListing l) => l.State switch
+    {
+        EpisodeState.Recording => "recording",
+        EpisodeState.Crashed => "crashed",
+        _ => Success(l.Success),
+    };
 
     private static string Success(bool? success) => success switch { true => "yes", false => "no", null => "-" };
 }

@@ -4,7 +4,6 @@ using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using RobotCtl.Core.Arm;
 using RobotCtl.Core.Vision;
 using RobotCtl.Core.WorldModel;
@@ -114,8 +113,7 @@ internal static class EvalCommand
         // Logs go to stderr only: stdout carries the report (with --json, exactly one JSON object).
         using var loggers = LoggerFactory.Create(b =>
         {
-            b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
-            b.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            b.AddStderrConsole();
             b.AddFilter((_, level) => level >= (a.Verbose ? LogLevel.Information : LogLevel.Warning));
         });
         var progress = new Progress(stderr, ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected, plan.Episodes);
@@ -179,6 +177,12 @@ internal static class EvalCommand
         if (!EvalPlanners.Names.Contains(a.Planner)) throw new ArgumentException($"--planner: expected {string.Join(", ", EvalPlanners.Names)}, found '{a.Planner}'");
         if (a.Solver is not null and not ("cem" or "mppi")) throw new ArgumentException($"--solver: expected cem or mppi, found '{a.Solver}'");
         if (a.CostShape is not null) _ = ParseOption("--cost-shape", a.CostShape);
+        if (a.Samples is < 1) throw new ArgumentException($"--samples: expected an integer >= 1, found {a.Samples}");
+        if (a.Iterations is < 1) throw new ArgumentException($"--iterations: expected an integer >= 1, found {a.Iterations}");
+        if (a.Horizon is < 1) throw new ArgumentException($"--horizon: expected an integer >= 1, found {a.Horizon}");
+        if (a.Record is not null && File.Exists(a.Record)) throw new ArgumentException($"--record {a.Record}: is a file, expected a directory");
+        if (a.Model is not null && RobotCtlHome.Resolve(a.Model) is var modelPath && !Directory.Exists(modelPath))
+            throw new ArgumentException(File.Exists(modelPath) ? $"--model {a.Model}: is a file, expected a model directory" : $"--model {a.Model}: directory not found ({modelPath})");
 
         // Fixed for reproducibility first, then the user's --set, then eval's own options (later wins).
         var overrides = new List<KeyValuePair<string, string?>>
@@ -199,10 +203,12 @@ internal static class EvalCommand
         Set("Planner:Horizon", a.Horizon);
         Set("Planner:Solver", a.Solver);
         Set("Planner:CostShape", a.CostShape);
-        var settings = RunSettings.From(AppConfiguration.Build(overrides));
+        using var services = RuntimeServices.Create(AppConfiguration.Build(overrides));
+        var factory = services.Factory();
+        var settings = factory.Settings;
 
         // The model must drive this workcell: 7-D end-effector actions, and a view the preprocessor can use unstretched.
-        var modelDir = RobotCtlHome.Resolve(settings.Runtime.Model);
+        var modelDir = factory.ModelDirectory;
         var spec = ModelManifest.Load(modelDir).Spec;
         if (spec.ActionDim != EeCommand.Dim)
             throw new ArgumentException($"model '{spec.Name}' ({modelDir}): action.dim is {spec.ActionDim}, but the workcell takes {EeCommand.Dim}-D end-effector commands (dx dy dz droll dpitch dyaw gripper)");
@@ -210,9 +216,9 @@ internal static class EvalCommand
         if ((long)spec.Image.Width * simH != (long)spec.Image.Height * simW)
             throw new ArgumentException($"model '{spec.Name}' ({modelDir}): image {spec.Image.Width}x{spec.Image.Height} has another aspect ratio than the sim camera's " +
                 $"{simW}x{simH}, and the preprocessor resizes without cropping, so the model would see a stretched view; set Sim:Width and Sim:Height to the model's aspect (--set)");
-        var options = RuntimeBuilder.PlannerOptionsFrom(settings.Planner, spec, settings.Runtime.Seed); // refuses a cost shape that does not fit
+        var options = factory.PlannerOptions(spec); // refuses a cost shape that does not fit
 
-        var maxRate = RigCalibration.Load(RobotCtlHome.Resolve(settings.Runtime.Calibration)).Limits.MaxRateHz;
+        var maxRate = factory.Rig.Limits.MaxRateHz;
         var rate = a.RateHz ?? maxRate;
         if (!(rate > 0) || rate > maxRate)
             throw new ArgumentException($"--rate-hz: expected a rate in (0, {maxRate.ToString(CultureInfo.InvariantCulture)}] Hz (the calibration's maxRateHz), found {rate.ToString(CultureInfo.InvariantCulture)}");
@@ -246,8 +252,10 @@ internal static class EvalCommand
         var task = plan.Task;
         var episode = task.Sample(a.Seed, index);
         var workcell = new SimWorkcell(episode.Scene);
-        var configuration = AppConfiguration.Build([.. plan.Overrides, new("Runtime:Seed", EpisodeSeed(a.Seed, index).ToString(CultureInfo.InvariantCulture))]);
-        var settings = RunSettings.From(configuration);
+        using var services = RuntimeServices.Create(
+            AppConfiguration.Build([.. plan.Overrides, new("Runtime:Seed", EpisodeSeed(a.Seed, index).ToString(CultureInfo.InvariantCulture))]), loggers);
+        var factory = services.Factory();
+        var settings = factory.Settings;
 
         // The goal image: the episode's goal state through the same renderer and view as the loop's sim camera.
         var renderer = new SimRenderer(new SimRenderOptions { Width = settings.Sim.Width, Height = settings.Sim.Height });
@@ -273,7 +281,7 @@ internal static class EvalCommand
             "random" => new PlannerChoice("random", c => EvalPlanners.Random(c.Model.Spec, c.Options, c.Bounds)),
             _ => null,
         };
-        var components = await RuntimeBuilder.BuildAsync(settings, goalPaths, loggers, ConfigurationJson.Of(configuration), ct, workcell, choice);
+        var components = await factory.BuildRunAsync(goalPaths, ct, workcell, choice);
         await using (components)
         {
             var o = components.Planner.Options;

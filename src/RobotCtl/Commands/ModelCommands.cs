@@ -131,13 +131,22 @@ internal static class ModelCommands
 
     internal static int Check(string directory, InferenceOptions options, bool json, TextWriter stdout, TextWriter stderr)
     {
-        var report = ModelCheck.Run(RobotCtlHome.Resolve(directory), options);
+        var report = ModelCheck.Run(RequireDirectory(directory), options);
         if (json) stdout.WriteLine(report.ToJson());
         else Print(report, stdout);
         foreach (var warning in report.Warnings) stderr.WriteLine($"robotctl model check: warning: {OneLine(warning)}");
         if (report.Usable) return 0;
         stderr.WriteLine($"robotctl model check: {report.Directory} is not usable: {OneLine(string.Join("; ", report.Problems))}");
         return 1;
+    }
+
+    /// <summary>A path that is no directory at all is bad input (exit 2), not an unusable model (exit 1).</summary>
+    private static string RequireDirectory(string directory)
+    {
+        var path = RobotCtlHome.Resolve(directory);
+        if (File.Exists(path)) throw new ArgumentException($"<dir> {directory}: is a file, expected a model directory (model.json, encoder.onnx, predictor.onnx)");
+        if (!Directory.Exists(path)) throw new ArgumentException($"<dir> {directory}: directory not found ({path})");
+        return path;
     }
 
     private static void Print(ModelCheckReport report, TextWriter o)
@@ -183,7 +192,7 @@ internal static class ModelCommands
     {
         if (batch < 1) throw new ArgumentException($"--batch must be >= 1, found {batch}");
         if (runs < 1) throw new ArgumentException($"--runs must be >= 1, found {runs}");
-        using var model = OnnxWorldModel.Load(RobotCtlHome.Resolve(directory), options);
+        using var model = OnnxWorldModel.Load(RequireDirectory(directory), options);
         var spec = model.Spec;
         o.WriteLine($"model      {model.Manifest.Directory} ({spec.Name}); {model.Library}; provider {model.Provider}; intra-op threads {(options.IntraOpThreads == 0 ? "default" : options.IntraOpThreads)}");
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.Json;
 using RobotCtl.Core.Timing;
@@ -6,6 +7,8 @@ using RobotCtl.Core.WorldModel;
 using RobotCtl.Inference;
 using RobotCtl.Inference.WorldModel;
 using RobotCtl.Planning;
+using RobotCtl.Runtime;
+using RobotCtl.Runtime.Composition;
 using RobotCtl.Vision;
 using RobotCtl.Vision.Imaging;
 
@@ -44,6 +47,16 @@ internal static class PlanCommand
             DefaultValueFactory = _ => 1,
         };
 
+        // Refused at parse time, naming the option: a directory or a missing file as an image, counts below 1, TopK above Samples.
+        CliErrors.ValidateDirectory(model, "a model directory (model.json, encoder.onnx, predictor.onnx)");
+        CliErrors.ValidateImageFiles(observation);
+        CliErrors.ValidateImageFiles(goal);
+        foreach (var count in new[] { samples, topk, iterations, horizon }) CliErrors.AtLeast(count, 1);
+        topk.Validators.Add(r =>
+        {
+            if (CliErrors.IntValue(r) is { } k && r.Parent is CommandResult c && CliErrors.IntValue(c.GetResult(samples)) is { } n && k > n)
+                r.AddError($"--topk {k}: expected <= --samples ({n})");
+        });
         var command = new Command("plan", "Plan one action chunk from an observation image toward a goal image");
         foreach (var o in new Option[] { model, observation, goal, samples, topk, iterations, horizon, seed, deadline, solver, state, costShape, json, repeats })
             command.Options.Add(o);
@@ -73,7 +86,8 @@ internal static class PlanCommand
             return Plan(args, stdout);
         }
         catch (Exception e) when (e is WorldModelException or InferenceSetupException or OrtException or VisionException
-                                      or ArgumentException or InvalidOperationException or IOException or DllNotFoundException)
+                                      or ArgumentException or InvalidOperationException or IOException or DllNotFoundException
+                                      or ConfigurationValueException)
         {
             stderr.WriteLine($"robotctl plan: {OneLine(e.Message)}");
             return 2;
@@ -87,51 +101,32 @@ internal static class PlanCommand
 
     private static int Plan(Arguments args, TextWriter stdout)
     {
-        using var model = OnnxWorldModel.Load(args.Model);
+        // The same composition as run: appsettings, ROBOTCTL_* variables, the Inference settings, the rig's limits (the
+        // planner samples within them) and its mapping; the options below override the Planner section. A plan here is
+        // measured whole: no deadline unless --deadline-ms asks for one.
+        var overrides = new List<KeyValuePair<string, string?>> { new("Runtime:Model", Path.GetFullPath(args.Model)), new("Planner:DeadlineMs", null) };
+        void Set(string key, object? value)
+        {
+            if (value is not null) overrides.Add(new(key, Convert.ToString(value, CultureInfo.InvariantCulture)));
+        }
+        Set("Planner:Samples", args.Samples);
+        Set("Planner:TopK", args.TopK);
+        Set("Planner:Iterations", args.Iterations);
+        Set("Planner:Horizon", args.Horizon);
+        Set("Planner:Solver", args.Solver);
+        Set("Planner:CostShape", args.CostShape);
+        Set("Planner:DeadlineMs", args.DeadlineMs);
+        using var services = RuntimeServices.Create(AppConfiguration.Build(overrides));
+        var factory = services.Factory();
+        using var model = factory.LoadModel();
         var spec = model.Spec;
 
         var encodeStart = MonotonicClock.Now;
-        var observation = Encode(model, args.Observation);
-        var goal = Encode(model, args.Goal);
+        var observation = Encode(factory, model, args.Observation);
+        var goal = Encode(factory, model, args.Goal);
         var encodeMs = MonotonicClock.ElapsedMs(encodeStart);
 
-        var options = PlannerOptions.ForModel(spec);
-        if (args.Solver is { } s)
-        {
-            var mppi = s == "mppi";
-            options = options with
-            {
-                Solver = mppi ? SolverKind.Mppi : SolverKind.Cem,
-                MinStd = mppi ? 0.05f : 0f, MaxStd = mppi ? 2f : float.PositiveInfinity,
-            };
-        }
-        options = options with
-        {
-            Samples = args.Samples ?? options.Samples,
-            TopK = args.TopK ?? Math.Min(options.TopK, args.Samples ?? options.Samples),
-            Iterations = args.Iterations ?? options.Iterations,
-            Horizon = args.Horizon ?? options.Horizon,
-            Seed = args.Seed ?? 0,
-            Deadline = args.DeadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
-        };
-        if (args.CostShape is { } shapeText)
-        {
-            CostShape shape;
-            try
-            {
-                shape = CostShape.Parse(shapeText);
-            }
-            catch (FormatException e)
-            {
-                throw new ArgumentException($"--cost-shape: {e.Message}", e);
-            }
-            if (shape.Weights is { } w && w.Count != options.Horizon)
-                throw new ArgumentException($"--cost-shape: expected {options.Horizon} weights (one per horizon step) or last or sum, found {w.Count} ('{shapeText}')");
-            options = options with { CostShape = shape };
-        }
-        else if (options.CostShape.Weights is { } mw && mw.Count != options.Horizon)
-            throw new ArgumentException($"--horizon {options.Horizon}: model '{spec.Name}' planner.cost_shape has {mw.Count} weights; give --cost-shape last, sum or {options.Horizon} weights");
-        if (args.DeadlineMs is { } d && !(d >= 0)) throw new ArgumentException($"--deadline-ms: expected a value >= 0, found {d}");
+        var options = factory.PlannerOptions(spec) with { Seed = args.Seed ?? 0 };
 
         var state = spec.StateDim > 0 ? args.State ?? new float[spec.StateDim] : [];
         if (spec.StateDim > 0 && state.Length != spec.StateDim)
@@ -141,7 +136,7 @@ internal static class PlanCommand
 
         if (args.Repeats < 1) throw new ArgumentException($"--repeats: expected >= 1, found {args.Repeats}");
 
-        using var planner = new LatentPlanner(model, options);
+        using var planner = factory.CreatePlanner(model, options);
         planner.SetGoal(goal);
         var input = new PlanInput(observation) { States = state, Seed = options.Seed };
         if (args.Repeats > 1) planner.WarmUp(input);
@@ -167,11 +162,11 @@ internal static class PlanCommand
         return 0;
     }
 
-    /// <summary>Loads, preprocesses (the model's size, scale, mean, std) and encodes one image.</summary>
-    private static float[] Encode(OnnxWorldModel model, string path)
+    /// <summary>Loads, preprocesses (the run's camera calibration, then the model's size, scale, mean, std) and encodes one image.</summary>
+    private static float[] Encode(RuntimeFactory factory, OnnxWorldModel model, string path)
     {
         var frame = ImageIo.Load(path);
-        using var preprocessor = new Preprocessor(model.Spec.Image);
+        using var preprocessor = factory.CreatePreprocessor(model.Spec);
         var pixels = new float[preprocessor.OutputLength];
         preprocessor.Process(frame, pixels);
         var latent = new float[model.Spec.LatentSize];

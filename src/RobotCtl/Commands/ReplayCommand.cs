@@ -28,7 +28,7 @@ internal static class ReplayCommand
         var command = new Command("replay",
             "Replay an episode: feed its recorded frames through the same preprocessing and encoder, re-plan from the recorded " +
             "latents with the same seeds, settings, warm starts and goal switches, and report per step where the recomputed " +
-            "latents, plans and commands diverge from the recorded ones. Exit 0 when every plan reproduces, 1 when any diverges.")
+            "latents, plans and commands diverge from the recorded ones. Exit 0 when every plan reproduces, 1 when any diverges, 2 bad input.")
         {
             episode, dir, from, to, speed, json, model, toArm, confirm, tolerance,
         };
@@ -42,6 +42,12 @@ internal static class ReplayCommand
     {
         if (toArm is not null && !confirm) return CliErrors.Fail("replay", new ArgumentException("--to-arm moves a real arm: add --confirm to proceed"));
         if (speed < 0 || !double.IsFinite(speed)) return CliErrors.Fail("replay", new ArgumentException($"--speed: expected >= 0, found {speed}"));
+        // Steps are numbered from 0; a negative or inverted range would silently report nothing or everything.
+        if (from is < 0) return CliErrors.Fail("replay", new ArgumentException($"--from: expected a step >= 0, found {from}"));
+        if (to is < 0) return CliErrors.Fail("replay", new ArgumentException($"--to: expected a step >= 0, found {to}"));
+        if (from is { } f && to is { } t && f > t) return CliErrors.Fail("replay", new ArgumentException($"--from {f} --to {t}: expected --from <= --to"));
+        if (!(tolerance >= 0) || !double.IsFinite(tolerance))
+            return CliErrors.Fail("replay", new ArgumentException($"--tolerance: expected a finite number >= 0, found {tolerance.ToString(System.Globalization.CultureInfo.InvariantCulture)}"));
         try
         {
             var config = AppConfiguration.Build();
@@ -99,7 +105,7 @@ internal static class ReplayCommand
 
             if (toArm is not null)
             {
-                using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+                using var loggers = LoggerFactory.Create(b => b.AddStderrConsole(timestampFormat: null));
                 await using var arm = toArm == "sim"
                     ? (Core.Arm.IArmLink)new Sim.SimArmLink(new Sim.SimWorkcell(Sim.SimSceneOptions.Parse(settings.Sim.Scene)))
                     : ArmLinkFactory.Create(ArmProfile.Load(toArm), loggers);

@@ -18,9 +18,21 @@ internal static class RunCommand
             "Run the closed loop: capture frames, encode them with the world model, plan toward the goal image(s) with " +
             "CEM/MPPI, and stream 7-D end-effector commands to the arm through the safety governor, recording an episode. " +
             "Settings come from appsettings.json, ROBOTCTL_* environment variables (ROBOTCTL_Runtime__Camera=...) and the " +
-            "options below. Exit codes: 0 goal reached, 3 step budget spent, 4 stopped (surprise), 5 fault, 2 bad input, 130 interrupted.");
+            "options below. `robotctl estop` latches a running run (the arm holds until `robotctl estop --release`), as does " +
+            "any message on an MQTT arm's robotctl/<id>/estop topic. Exit codes: 0 goal reached, 3 step budget spent, " +
+            "4 stopped (surprise), 5 fault (no arm state for Safety:LinkLossMs, camera, model), 2 bad input, 130 interrupted.");
         options.AddTo(command);
-        command.SetAction((parseResult, ct) => RunAsync(options.Read(parseResult), ct));
+        var allowUnlinkedCamera = new Option<bool>("--allow-unlinked-camera")
+        {
+            Description = "Allow --camera sim with an arm that is not the simulated one (the camera does not see that arm) [Safety:AllowUnlinkedCamera]",
+        };
+        command.Options.Add(allowUnlinkedCamera);
+        command.SetAction((parseResult, ct) =>
+        {
+            var request = options.Read(parseResult);
+            if (parseResult.GetValue(allowUnlinkedCamera)) request = request with { Sets = [.. request.Sets, "Safety:AllowUnlinkedCamera=true"] };
+            return RunAsync(request, ct);
+        });
         return command;
     }
 
@@ -29,23 +41,24 @@ internal static class RunCommand
     internal static async Task<int> RunAsync(RunRequest request, CancellationToken cancellationToken, Sim.SimWorkcell? workcell = null,
         Func<int, bool>? externalSuccess = null)
     {
-        IConfigurationRoot configuration;
-        RunSettings settings;
+        using var loggers = LoggerFactory.Create(b => b.AddStderrConsole()
+            .SetMinimumLevel(request.Verbose ? LogLevel.Debug : LogLevel.Information));
+        ServiceProvider services;
         try
         {
-            configuration = AppConfiguration.Build(request.Overrides());
-            settings = RunSettings.From(configuration);
+            var configuration = AppConfiguration.Build(request.Overrides());
+            services = RuntimeServices.Create(configuration, loggers);
         }
         catch (Exception e) when (e is ConfigurationValueException or InvalidOperationException or ArgumentException)
         {
             return CliErrors.Fail("run", e);
         }
-        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; })
-            .SetMinimumLevel(request.Verbose ? LogLevel.Debug : LogLevel.Information));
+        using var _ = services;
+        var settings = services.Factory().Settings;
         RuntimeComponents components;
         try
         {
-            components = await RuntimeBuilder.BuildAsync(settings, request.Goals, loggers, ConfigurationJson.Of(configuration), cancellationToken, workcell);
+            components = await services.Factory().BuildRunAsync(request.Goals, cancellationToken, workcell);
         }
         catch (OperationCanceledException)
         {
@@ -59,6 +72,24 @@ internal static class RunCommand
         await using (components)
         {
             var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, loggers.CreateLogger<ControlLoop>()) { ExternalSuccess = externalSuccess };
+            if (components.EStop is { } estop) estop.CurrentStep = () => loop.Step;
+            if (components.LinkMonitor is { } monitor) monitor.CurrentStep = () => loop.Step;
+            // The local e-stop input (robotctl estop): a private Unix socket served on its own task; no run without it.
+            ControlEndpoint? endpoint = null;
+            if (components.EStop is { } latch)
+            {
+                try
+                {
+                    endpoint = ControlEndpoint.Start(ControlEndpoint.DirectoryFor(settings.Safety.ControlDirectory), latch,
+                        $"robotctl pid {Environment.ProcessId}, arm {components.Arm.Description}", loggers.CreateLogger<ControlEndpoint>());
+                }
+                catch (IOException e)
+                {
+                    return CliErrors.Fail("run", e);
+                }
+                loggers.CreateLogger("robotctl.run").LogInformation("e-stop: robotctl estop (control socket {Path}); release: robotctl estop --release", endpoint.SocketPath);
+            }
+            await using var endpointScope = endpoint;
             var progress = new ConsoleProgress(Console.Out, request.Quiet);
             loop.CycleCompleted += progress.Report;
             progress.Header(components, settings, loop);

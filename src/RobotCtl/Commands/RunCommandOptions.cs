@@ -1,5 +1,6 @@
 using System.CommandLine;
 using RobotCtl.Runtime;
+using RobotCtl.Runtime.Composition;
 
 namespace RobotCtl.Host.Commands;
 
@@ -73,6 +74,47 @@ internal sealed class RunCommandOptions
     public readonly Option<string[]> Set = new("--set") { Description = "Any setting, Section:Key=Value (repeatable), e.g. --set Surprise:StopFactor=20", AllowMultipleArgumentsPerToken = false };
     public readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Only the summary, no per-cycle progress" };
     public readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "Debug logging" };
+
+    public RunCommandOptions()
+    {
+        // --goal takes several values per token, so a mistyped option after it would otherwise be read as an image path.
+        CliErrors.ValidateImageFiles(Goal);
+        // Paths named by an option are checked here, so that the message names the option and says what kind of path
+        // was expected, before the model is loaded.
+        CliErrors.ValidateDirectory(Model, "a model directory (model.json, encoder.onnx, predictor.onnx)");
+        CliErrors.ValidateDirectory(Calibration, "a rig calibration directory");
+        Record.Validators.Add(r =>
+        {
+            if (r.Tokens is [var t] && File.Exists(Path.GetFullPath(t.Value)))
+                r.AddError($"{Record.Name} {t.Value}: is a file, expected a directory for the episode");
+        });
+        Camera.Validators.Add(r =>
+        {
+            // Only what is clearly a local path: indices, sim, rtsp://... and gst:... are the camera factory's to judge.
+            if (r.Tokens is [var t] && CliErrors.IsMissingLocalPath(t.Value))
+                r.AddError($"{Camera.Name} {t.Value}: no such video file or image directory");
+        });
+        SimScene.Validators.Add(r =>
+        {
+            if (r.Tokens is not [var t]) return;
+            try
+            {
+                RobotCtl.Sim.SimSceneOptions.Parse(t.Value);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                r.AddError($"{SimScene.Name}: {e.Message}");
+            }
+        });
+        CliErrors.AtLeast(MaxSteps, 1);
+        CliErrors.AtLeast(Samples, 1);
+        CliErrors.AtLeast(Iterations, 1);
+        DeadlineMs.Validators.Add(r =>
+        {
+            if (CliErrors.DoubleValue(r) is { } v && !(v >= 0 && double.IsFinite(v)))
+                r.AddError($"{DeadlineMs.Name}: expected a finite number of ms >= 0, found {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        });
+    }
 
     public void AddTo(Command command, bool goalRequired = true)
     {

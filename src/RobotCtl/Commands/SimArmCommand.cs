@@ -47,7 +47,7 @@ internal static class SimArmCommand
             }
             var serverOptions = new ArmServerOptions { Watchdog = TimeSpan.FromMilliseconds(r.GetValue(watchdog)) };
 
-            using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }));
+            using var loggers = LoggerFactory.Create(b => b.AddStderrConsole());
             var log = loggers.CreateLogger("sim-arm");
             var workcell = new SimWorkcell(sceneOptions);
             var logEach = !r.GetValue(quiet);

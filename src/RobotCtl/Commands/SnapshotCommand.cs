@@ -86,7 +86,17 @@ internal static class SnapshotCommand
         if (q.TimeoutMs <= 0) throw new ArgumentException($"--timeout-ms: expected a positive number, found {q.TimeoutMs}");
         if (!q.Output.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"--out: snapshots are saved losslessly as PNG; expected a .png path, found '{q.Output}'");
+        CliErrors.RequireWritableFile("--out", q.Output, createParent: true);
+        // Named here: the camera request's own check says only "camera size".
+        if (q.Camera.Width is <= 0) throw new ArgumentException($"--width: expected a positive number of pixels, found {q.Camera.Width}");
+        if (q.Camera.Height is <= 0) throw new ArgumentException($"--height: expected a positive number of pixels, found {q.Camera.Height}");
+        if (q.Camera.Fps is { } fps && !(fps > 0 && double.IsFinite(fps))) throw new ArgumentException($"--fps: expected a positive rate, found {fps}");
         q.Camera.Validate();
+        // A missing file is bad input (exit 2), not a camera that failed to deliver (exit 1).
+        if (CliErrors.IsMissingLocalPath(q.Source)) throw new ArgumentException($"--camera {q.Source}: no such video file or image directory");
+        if (q.Calibration is not null && RobotCtlHome.Resolve(q.Calibration) is var cal && !File.Exists(cal))
+            throw new ArgumentException(Directory.Exists(cal) ? $"--calibration {q.Calibration}: is a directory, expected the camera's camera.json"
+                                                              : $"--calibration {q.Calibration}: file not found ({cal})");
         var source = CameraSource.Parse(q.Source);
         var calibrationPath = q.Calibration is null ? null : RobotCtlHome.Resolve(q.Calibration);
         var cameraCalibration = calibrationPath is null ? null : CameraCalibration.Load(calibrationPath);

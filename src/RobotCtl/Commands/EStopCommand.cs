@@ -1,0 +1,86 @@
+using System.CommandLine;
+using RobotCtl.Runtime;
+using RobotCtl.Runtime.Composition;
+
+namespace RobotCtl.Host.Commands;
+
+/// <summary>
+/// `robotctl estop [--release]`: latches (or releases) every running robotctl runtime of this user through its local
+/// control socket (<see cref="ControlEndpoint"/>). Exit 0 when at least one runtime answered ok; 1 when none is
+/// running (not bad input, which is 2) or a runtime refused or failed to answer.
+/// </summary>
+internal static class EStopCommand
+{
+    public const int NoRuntime = 1;
+
+    public static Command Create()
+    {
+        var release = new Option<bool>("--release") { Description = "Release the e-stop (re-arm the governor and the arm side); the only way out of a latch" };
+        var socket = new Option<string?>("--socket") { Description = "A runtime's control socket, or the directory of them [Safety:ControlDirectory; default $XDG_RUNTIME_DIR/robotctl, else <home>/run]" };
+        var reason = new Option<string?>("--reason") { Description = "Why, recorded in the episode's e-stop event" };
+        var command = new Command("estop",
+            "Emergency stop for running `robotctl run`/`demo` processes of this user: latches the safety governor (the arm " +
+            "holds; nothing but holds is sent) and the arm side's own latch, recorded in the episode. It stays latched until " +
+            "`robotctl estop --release`. Reaches each runtime over its local Unix socket (mode 0600). Exit codes: 0 done, " +
+            "1 no runtime running or one did not answer, 2 bad input.")
+        {
+            release, socket, reason,
+        };
+        command.SetAction((r, ct) => RunAsync(r.GetValue(release), r.GetValue(socket), r.GetValue(reason), ct));
+        return command;
+    }
+
+    internal static async Task<int> RunAsync(bool release, string? socket, string? reason, CancellationToken cancellationToken)
+    {
+        string where;
+        if (socket is not null) where = Path.GetFullPath(RobotCtlHome.Resolve(socket));
+        else
+        {
+            // Only the Safety section matters here: a bad value elsewhere in the settings must not stop an e-stop.
+            string? configured = null;
+            try
+            {
+                configured = AppConfiguration.Bind<SafetyOptions>(AppConfiguration.Build(), SafetyOptions.SectionName).ControlDirectory;
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+            {
+                Console.Error.WriteLine($"robotctl estop: settings unreadable ({e.Message}); using the default control directory");
+            }
+            where = ControlEndpoint.DirectoryFor(configured);
+        }
+        var request = release ? "release" : string.IsNullOrWhiteSpace(reason) ? "estop" : $"estop {reason}";
+        var reached = 0;
+        var failed = 0;
+        foreach (var path in ControlEndpoint.FindSockets(where))
+        {
+            string? reply;
+            try
+            {
+                reply = await ControlEndpoint.RequestAsync(path, request, TimeSpan.FromSeconds(5), cancellationToken);
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"robotctl estop: {e.Message}");
+                failed++;
+                continue;
+            }
+            if (reply is null) continue; // a socket left by a runtime that died
+            if (reply.StartsWith("ok ", StringComparison.Ordinal))
+            {
+                Console.WriteLine($"robotctl estop: {reply[3..]}");
+                reached++;
+            }
+            else
+            {
+                Console.Error.WriteLine($"robotctl estop: {path}: {reply}");
+                failed++;
+            }
+        }
+        if (reached == 0 && failed == 0)
+        {
+            Console.Error.WriteLine($"robotctl estop: no running robotctl runtime found (no control socket answers in {where})");
+            return NoRuntime;
+        }
+        return failed == 0 ? 0 : NoRuntime;
+    }
+}

@@ -1,0 +1,86 @@
+using RobotCtl.Episodes;
+using RobotCtl.Hardware.Links;
+using RobotCtl.Hardware.Servers;
+using RobotCtl.Hardware.Tests;
+using RobotCtl.Host.Commands;
+using RobotCtl.Runtime;
+using RobotCtl.Sim;
+
+namespace RobotCtl.Host.Tests;
+
+/// <summary>
+/// A run whose arm goes away for good (the socat pty pair killed, as an unplugged adapter) stops as a fault (exit 5)
+/// naming the link, with the disconnect in the episode; a sim camera with a real arm is refused at start.
+/// </summary>
+[Trait("Category", "Slow")]
+public class LinkLossTests
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_run_whose_serial_arm_disappears_ends_with_exit_5_naming_the_link_and_records_the_disconnect()
+    {
+        using var dir = new TestHome.TempDir();
+        using var pty = new PtyPair(dir.Path);
+        await pty.StartAsync();
+        var workcell = new SimWorkcell(SimSceneOptions.Parse("seed=7,ee=-0.12:-0.12:0.03"));
+        await using var server = new SerialArmServer(workcell, new SerialLinkOptions { Device = pty.B, Baud = 1_000_000 });
+        server.Start();
+        var profile = dir.File("arm.json");
+        File.WriteAllText(profile, $$"""{ "name": "test-serial", "transport": "serial", "serial": { "device": "{{pty.A}}", "baud": 1000000 } }""");
+        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        var request = ClosedLoopTests.SmallRun(goal, dir.File("episodes"), steps: 100_000) with { Sim = false, Camera = "sim", Arm = profile };
+        request = request with { Sets = [.. request.Sets, "Safety:LinkLossMs=1500", $"Safety:ControlDirectory={dir.File("run")}"] };
+        using var cts = new CancellationTokenSource();
+        var run = RunCommand.RunAsync(request, cts.Token, workcell);
+        try
+        {
+            await TestRig.WaitUntil(() => server.CommandsApplied > 0 || run.IsCompleted, Generous, "the loop to drive the arm");
+            if (run.IsCompleted) Assert.Fail($"the run ended before the link was cut (exit {await run})");
+            await pty.StopAsync();
+            var exit = await run.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal((int)RunOutcome.Faulted, exit);
+            Assert.Equal(5, exit);
+        }
+        finally
+        {
+            cts.Cancel();
+        }
+
+        using var reader = EpisodeReader.Open(Assert.Single(EpisodeCatalog.List(dir.File("episodes"))).Path);
+        var events = reader.Events().ToArray();
+        Assert.Contains(events, e => e.Kind == EpisodeEventKind.Disconnect && e.Message.Contains(pty.A));
+        Assert.Contains(events, e => e.Kind == EpisodeEventKind.Fault && e.Message.Contains($"arm serial {pty.A} @ 1000000: no state for"));
+        var summary = EpisodeSummary.Of(reader);
+        Assert.True(summary.Faults >= 1);
+        Assert.True(summary.Disconnects >= 1);
+    }
+
+    [Fact]
+    public async Task A_sim_camera_with_a_real_arm_profile_is_refused_at_start_with_exit_2()
+    {
+        using var dir = new TestHome.TempDir();
+        var profile = dir.File("arm.json");
+        File.WriteAllText(profile, """{ "name": "test-serial", "transport": "serial", "serial": { "device": "/dev/robotctl-test-none", "baud": 115200 } }""");
+        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        var request = ClosedLoopTests.SmallRun(goal, dir.File("episodes")) with { Sim = false, Camera = "sim", Arm = profile };
+
+        // The one-line reason goes to stderr (other tests may write there meanwhile: only a line is looked for).
+        var stderr = new StringWriter();
+        var previous = Console.Error;
+        int exit;
+        Console.SetError(TextWriter.Synchronized(stderr));
+        try
+        {
+            exit = await RunCommand.RunAsync(request with { Model = dir.File("no-model-here") }, CancellationToken.None);
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+        Assert.Equal(2, exit);
+        // Refused before anything was loaded (the model directory does not exist) or opened.
+        Assert.Contains("Safety:AllowUnlinkedCamera", stderr.ToString());
+        Assert.DoesNotContain("no-model-here", stderr.ToString());
+    }
+}
