@@ -151,11 +151,17 @@ public sealed class ReplaySession : IDisposable
 
     public EpisodeReplayer Replayer { get; }
 
-    public static ReplaySession Open(EpisodeInfo info, string? modelOverride = null, double tolerance = 1e-5)
+    /// <summary>The composition the replay was made from (its settings, rig, arm).</summary>
+    public RuntimeFactory Factory => _services.Factory();
+
+    /// <param name="arm">An arm to re-send the recorded commands to (Runtime:Arm: "sim" or a profile) instead of the recorded one.</param>
+    public static ReplaySession Open(EpisodeInfo info, string? modelOverride = null, double tolerance = 1e-5, string? arm = null)
     {
         // The calibration the run used, by the path it recorded (the recorded settings may name it relative to another home).
-        KeyValuePair<string, string?>[] overrides = info.Calibration is { } calibration ? [new("Runtime:Calibration", calibration)] : [];
-        var services = RuntimeServices.Create(ConfigurationJson.Read(info.ConfigurationJson, overrides));
+        var overrides = new List<KeyValuePair<string, string?>>();
+        if (info.Calibration is { } calibration) overrides.Add(new("Runtime:Calibration", calibration));
+        if (arm is not null) overrides.Add(new("Runtime:Arm", arm));
+        var services = RuntimeServices.Create(ConfigurationJson.Read(info.ConfigurationJson, [.. overrides]));
         OnnxWorldModel? model = null;
         Preprocessor? preprocessor = null;
         try

@@ -8,7 +8,7 @@ namespace RobotCtl.Host.Tests;
 /// </summary>
 public class BadInputTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
+    internal static (int Code, string Out, string Err) Cli(params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "robotctl.dll"));

@@ -145,4 +145,21 @@ public class CompositionTests
         Assert.Contains("Runtime:CommandRateHz", e.Message);
         Assert.Contains("maxRateHz 50", e.Message);
     }
+
+    [Fact]
+    public async Task Replay_to_an_arm_profile_composes_the_arm_and_governor_as_a_run_does()
+    {
+        using var dir = new TestHome.TempDir();
+        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        Assert.Equal((int)RunOutcome.StepBudgetExhausted,
+            await RunCommand.RunAsync(ClosedLoopTests.SmallRun(goal, dir.File("episodes"), steps: 2), CancellationToken.None));
+        var episode = Assert.Single(EpisodeCatalog.List(dir.File("episodes"))).Path;
+
+        var (code, output, error) = BadInputTests.Cli("replay", episode, "--to-arm", "sim.json", "--confirm", "--speed", "4");
+
+        Assert.True(code == 0, $"exit {code}: {error}");
+        Assert.Contains("re-sending", output);
+        Assert.Contains("in-process", output + error); // the profile's transport sim: the in-process workcell
+        Assert.Contains("the arm is holding", output);
+    }
 }

@@ -115,10 +115,7 @@ internal static class RuntimeBuilder
             disposables.Push(camera);
             camera.Start();
             if (cameraCalibration is not null) CheckCalibrationFits(camera, cameraCalibration, cameraCalibrationPath, TimeSpan.FromMilliseconds(o.FrameWaitMs));
-            var simWorkcell = workcell;
-            IArmLink arm = factory.ArmProfile is { } profile
-                ? ArmLinkFactory.Create(profile, loggers, () => new SimArmLink(simWorkcell!))
-                : new SimArmLink(workcell!);
+            var arm = factory.CreateArmLink(workcell);
             disposables.Push(arm);
             arm.EventRaised += e => log.LogInformation("arm {Status}: {Message}", e.Status, e.Message);
             await arm.ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -153,10 +150,7 @@ internal static class RuntimeBuilder
             }
 
             // 8. Governor and streamer: the only way a command reaches the arm.
-            // The in-process sim arm applies a command inside TrySend and stamps its state when read: no command is ever
-            // in flight behind a state, so the governor need not distrust recent ones (a remote link keeps the default).
-            var governorOptions = factory.ArmIsSimulated ? new SafetyGovernorOptions { StateLatency = TimeSpan.Zero } : SafetyGovernorOptions.Default;
-            var governor = new SafetyGovernor(rig.Limits, governorOptions, loggers.CreateLogger<SafetyGovernor>());
+            var governor = factory.CreateGovernor();
             var chunks = new ActionChunkStream(plannerOptions.Horizon * model.Spec.ActionBlock, model.Spec.ActionDim);
             var recorderRef = recorder;
             var streamer = new CommandStreamer(chunks, governor, arm, rig.Mapping, factory.CommandRateHz,

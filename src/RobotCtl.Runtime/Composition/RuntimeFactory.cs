@@ -3,7 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RobotCtl.Core.WorldModel;
+using RobotCtl.Core.Arm;
 using RobotCtl.Hardware;
+using RobotCtl.Hardware.Safety;
 using RobotCtl.Inference.WorldModel;
 using RobotCtl.Planning;
 using RobotCtl.Sim;
@@ -119,6 +121,22 @@ public sealed class RuntimeFactory
         if (File.Exists(named)) return named;
         throw new ConfigurationValueException("Runtime:Arm", "\"sim\", a profile name under hardware/profiles/ or a profile file", arm);
     }
+
+    /// <summary>The arm link Runtime:Arm names: the in-process sim arm on <paramref name="workcell"/>, or the profile's link.</summary>
+    public IArmLink CreateArmLink(SimWorkcell? workcell)
+    {
+        SimArmLink Sim() => new(workcell ?? throw new InvalidOperationException("the simulated arm needs a simulated workcell"));
+        return ArmProfile is { } profile ? ArmLinkFactory.Create(profile, Loggers, Sim) : Sim();
+    }
+
+    /// <summary>
+    /// The safety governor over the rig's limits (the profile's watchdog included). The in-process sim arm applies a
+    /// command inside TrySend and stamps its state when read, so no command is ever in flight behind a state and the
+    /// governor need not distrust recent ones; a remote link keeps the default latency.
+    /// </summary>
+    public SafetyGovernor CreateGovernor() =>
+        new(Rig.Limits, ArmIsSimulated ? new SafetyGovernorOptions { StateLatency = TimeSpan.Zero } : SafetyGovernorOptions.Default,
+            Loggers.CreateLogger<SafetyGovernor>());
 
     /// <summary>
     /// A whole run: model, preprocessor, goals, camera, arm, recorder, governor, streamer, in an order that refuses

@@ -56,9 +56,8 @@ internal static class ReplayCommand
             var info = reader.Info;
 
             // The run's own settings, calibration and model, so the planner is built exactly as it was.
-            using var session = ReplaySession.Open(info, modelOverride, tolerance);
+            using var session = ReplaySession.Open(info, modelOverride, tolerance, toArm);
             var settings = session.Settings;
-            var rig = session.Rig;
             var modelDir = session.ModelDirectory;
             var replayer = session.Replayer;
 
@@ -105,17 +104,17 @@ internal static class ReplayCommand
 
             if (toArm is not null)
             {
+                // The arm, its profile and the governor come from the same composition as a run's.
                 using var loggers = LoggerFactory.Create(b => b.AddStderrConsole(timestampFormat: null));
-                await using var arm = toArm == "sim"
-                    ? (Core.Arm.IArmLink)new Sim.SimArmLink(new Sim.SimWorkcell(Sim.SimSceneOptions.Parse(settings.Sim.Scene)))
-                    : ArmLinkFactory.Create(ArmProfile.Load(toArm), loggers);
+                var factory = session.Factory;
+                await using var arm = factory.CreateArmLink(factory.ArmIsSimulated ? new Sim.SimWorkcell(Sim.SimSceneOptions.Parse(settings.Sim.Scene)) : null);
                 await arm.ConnectAsync(ct);
-                var governor = new SafetyGovernor(rig.Limits, loggers.CreateLogger<SafetyGovernor>());
+                var governor = factory.CreateGovernor();
                 var resender = new CommandReplayer(arm, governor, loggers.CreateLogger<CommandReplayer>());
                 var commands = reader.Commands().ToList();
                 var start = reader.ArmStates().Select(a => (Core.Arm.ArmState?)a.State).FirstOrDefault();
                 Console.WriteLine($"re-sending {commands.Count} recorded command(s) to {arm.Description} at {(speed > 0 ? speed : 1)}x");
-                await resender.RunAsync(commands, start, info.TickFrequency, speed > 0 ? speed : 1, settings.Runtime.CommandRateHz, ct);
+                await resender.RunAsync(commands, start, info.TickFrequency, speed > 0 ? speed : 1, factory.CommandRateHz, ct);
                 Console.WriteLine($"sent {resender.Sent}, refused by the governor {resender.Refused}; the arm is holding");
             }
             return diverged == 0 ? 0 : 1;
