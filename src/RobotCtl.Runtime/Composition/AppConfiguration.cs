@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
 
@@ -46,6 +47,9 @@ public static class AppConfiguration
             yield return new(s[..eq].Trim(), s[(eq + 1)..]);
         }
     }
+
+    /// <summary>Parses "--set" arguments into <paramref name="overrides"/> (see <see cref="ParseSets"/>).</summary>
+    public static void AddSets(this ConfigurationOverrides overrides, IEnumerable<string>? sets) => overrides.AddRange(ParseSets(sets));
 
     /// <summary>Binds a section onto a new options object; an unknown key or a value of the wrong type is refused with its key.</summary>
     public static T Bind<T>(IConfiguration configuration, string section) where T : new()
@@ -102,4 +106,16 @@ public static class AppConfiguration
         : type == typeof(int) || type == typeof(long) ? "an integer"
         : type == typeof(double) || type == typeof(float) ? "a number"
         : $"a {type.Name}";
+}
+
+/// <summary>
+/// A command's options as configuration overrides, in order (later wins): <see cref="Set"/> leaves out an option that
+/// was not given (null) and writes numbers culture-invariantly.
+/// </summary>
+public sealed class ConfigurationOverrides : List<KeyValuePair<string, string?>>
+{
+    public void Set(string key, object? value)
+    {
+        if (value is not null) Add(new(key, Convert.ToString(value, CultureInfo.InvariantCulture)));
+    }
 }

@@ -94,7 +94,7 @@ internal static class EvalCommand
     /// <summary>Everything fixed before the first episode: validated input, the model's fit, pacing and budget.</summary>
     private sealed record Plan(
         SimTask Task, int Episodes, string ModelDirectory, WorldModelSpec Spec, double RateHz, int CommandsPerCycle, int MaxCycles,
-        string? RecordDirectory, string GoalDirectory, List<KeyValuePair<string, string?>> Overrides);
+        string? RecordDirectory, string GoalDirectory, ConfigurationOverrides Overrides);
 
     internal static async Task<int> RunAsync(Arguments a, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
@@ -185,24 +185,20 @@ internal static class EvalCommand
             throw new ArgumentException(File.Exists(modelPath) ? $"--model {a.Model}: is a file, expected a model directory" : $"--model {a.Model}: directory not found ({modelPath})");
 
         // Fixed for reproducibility first, then the user's --set, then eval's own options (later wins).
-        var overrides = new List<KeyValuePair<string, string?>>
+        var overrides = new ConfigurationOverrides
         {
             new("Runtime:Camera", "sim"), new("Runtime:Arm", "sim"), new("Sim:RenderOnRead", "true"),
             new("Runtime:ReplanMode", "Blocking"), new("Planner:DeadlineMs", ""), new("Surprise:Enabled", "false"),
             new("Recording:Enabled", a.Record is null ? "false" : "true"),
         };
         if (a.Record is not null) overrides.Add(new("Recording:Directory", Path.GetFullPath(a.Record)));
-        overrides.AddRange(AppConfiguration.ParseSets(a.Sets));
-        void Set(string key, object? value)
-        {
-            if (value is not null) overrides.Add(new(key, Convert.ToString(value, CultureInfo.InvariantCulture)));
-        }
-        Set("Runtime:Model", a.Model);
-        Set("Planner:Samples", a.Samples);
-        Set("Planner:Iterations", a.Iterations);
-        Set("Planner:Horizon", a.Horizon);
-        Set("Planner:Solver", a.Solver);
-        Set("Planner:CostShape", a.CostShape);
+        overrides.AddSets(a.Sets);
+        overrides.Set("Runtime:Model", a.Model);
+        overrides.Set("Planner:Samples", a.Samples);
+        overrides.Set("Planner:Iterations", a.Iterations);
+        overrides.Set("Planner:Horizon", a.Horizon);
+        overrides.Set("Planner:Solver", a.Solver);
+        overrides.Set("Planner:CostShape", a.CostShape);
         using var services = RuntimeServices.Create(AppConfiguration.Build(overrides));
         var factory = services.Factory();
         var settings = factory.Settings;
@@ -222,11 +218,11 @@ internal static class EvalCommand
         var rate = a.RateHz ?? maxRate;
         if (!(rate > 0) || rate > maxRate)
             throw new ArgumentException($"--rate-hz: expected a rate in (0, {maxRate.ToString(CultureInfo.InvariantCulture)}] Hz (the calibration's maxRateHz), found {rate.ToString(CultureInfo.InvariantCulture)}");
-        Set("Runtime:CommandRateHz", rate);
+        overrides.Set("Runtime:CommandRateHz", rate);
 
         var commandsPerCycle = settings.Runtime.BlocksPerCycle(spec.Planner.Receding, options.Horizon) * spec.ActionBlock;
         var maxCycles = (task.StepBudget + commandsPerCycle - 1) / commandsPerCycle;
-        Set("Runtime:MaxSteps", maxCycles);
+        overrides.Set("Runtime:MaxSteps", maxCycles);
 
         string? recordDir = null;
         string goalDir;

@@ -104,18 +104,14 @@ internal static class PlanCommand
         // The same composition as run: appsettings, ROBOTCTL_* variables, the Inference settings, the rig's limits (the
         // planner samples within them) and its mapping; the options below override the Planner section. A plan here is
         // measured whole: no deadline unless --deadline-ms asks for one.
-        var overrides = new List<KeyValuePair<string, string?>> { new("Runtime:Model", Path.GetFullPath(args.Model)), new("Planner:DeadlineMs", null) };
-        void Set(string key, object? value)
-        {
-            if (value is not null) overrides.Add(new(key, Convert.ToString(value, CultureInfo.InvariantCulture)));
-        }
-        Set("Planner:Samples", args.Samples);
-        Set("Planner:TopK", args.TopK);
-        Set("Planner:Iterations", args.Iterations);
-        Set("Planner:Horizon", args.Horizon);
-        Set("Planner:Solver", args.Solver);
-        Set("Planner:CostShape", args.CostShape);
-        Set("Planner:DeadlineMs", args.DeadlineMs);
+        var overrides = new ConfigurationOverrides { new("Runtime:Model", Path.GetFullPath(args.Model)), new("Planner:DeadlineMs", null) };
+        overrides.Set("Planner:Samples", args.Samples);
+        overrides.Set("Planner:TopK", args.TopK);
+        overrides.Set("Planner:Iterations", args.Iterations);
+        overrides.Set("Planner:Horizon", args.Horizon);
+        overrides.Set("Planner:Solver", args.Solver);
+        overrides.Set("Planner:CostShape", args.CostShape);
+        overrides.Set("Planner:DeadlineMs", args.DeadlineMs);
         using var services = RuntimeServices.Create(AppConfiguration.Build(overrides));
         var factory = services.Factory();
         using var model = factory.LoadModel();

@@ -30,24 +30,23 @@ internal sealed record RunRequest
     /// <summary>Command-line values as configuration overrides (they win over appsettings.json and the environment).</summary>
     public IEnumerable<KeyValuePair<string, string?>> Overrides()
     {
-        var o = new List<KeyValuePair<string, string?>>();
-        void Set(string key, object? value) { if (value is not null) o.Add(new(key, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture))); }
-        if (Sim) { Set("Runtime:Camera", "sim"); Set("Runtime:Arm", "sim"); }
-        Set("Runtime:Model", Model);
-        Set("Runtime:Camera", Camera);
-        Set("Runtime:Arm", Arm);
-        Set("Runtime:Calibration", Calibration);
-        Set("Runtime:MaxSteps", MaxSteps);
-        Set("Runtime:Seed", Seed);
-        Set("Runtime:ReplanMode", Replan);
-        Set("Planner:DeadlineMs", DeadlineMs);
-        Set("Planner:Samples", Samples);
-        Set("Planner:Iterations", Iterations);
-        Set("Planner:CostShape", CostShape);
-        Set("Sim:Scene", SimScene);
-        if (Record is not null) { Set("Recording:Directory", Record); Set("Recording:Enabled", true); }
-        if (NoRecord) Set("Recording:Enabled", false);
-        o.AddRange(Runtime.Composition.AppConfiguration.ParseSets(Sets));
+        var o = new ConfigurationOverrides();
+        if (Sim) { o.Set("Runtime:Camera", "sim"); o.Set("Runtime:Arm", "sim"); }
+        o.Set("Runtime:Model", Model);
+        o.Set("Runtime:Camera", Camera);
+        o.Set("Runtime:Arm", Arm);
+        o.Set("Runtime:Calibration", Calibration);
+        o.Set("Runtime:MaxSteps", MaxSteps);
+        o.Set("Runtime:Seed", Seed);
+        o.Set("Runtime:ReplanMode", Replan);
+        o.Set("Planner:DeadlineMs", DeadlineMs);
+        o.Set("Planner:Samples", Samples);
+        o.Set("Planner:Iterations", Iterations);
+        o.Set("Planner:CostShape", CostShape);
+        o.Set("Sim:Scene", SimScene);
+        if (Record is not null) { o.Set("Recording:Directory", Record); o.Set("Recording:Enabled", true); }
+        if (NoRecord) o.Set("Recording:Enabled", false);
+        o.AddSets(Sets);
         return o;
     }
 }
