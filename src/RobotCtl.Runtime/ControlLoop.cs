@@ -388,8 +388,10 @@ public sealed class ControlLoop
             var drained = MonotonicClock.Now;
             // The drain is signalled when the last action is taken, before it is sent: wait for the streamer to finish
             // a tick after it, so the arm has every command before the next frame is judged or planned from.
+            // Bounded by the chunk's slack as well: a streamer starved of CPU for a few periods still delivers, and a
+            // frame read before it has would show the arm short of its last command.
             var ticks = _c.Streamer.Ticks;
-            var giveUp = drained + MonotonicClock.FromTimeSpan(period * 3);
+            var giveUp = drained + MonotonicClock.FromTimeSpan(period * 3 + TimeSpan.FromMilliseconds(_options.ChunkSlackMs));
             while (_c.Streamer.Ticks == ticks && MonotonicClock.Now < giveUp && !ct.IsCancellationRequested) Thread.Sleep(1);
             // Let the last command take effect and a frame showing it be captured: one period after the drain in all.
             var rest = period - MonotonicClock.Elapsed(drained);

@@ -189,6 +189,9 @@ internal static class EvalCommand
         {
             new("Runtime:Camera", "sim"), new("Runtime:Arm", "sim"), new("Sim:RenderOnRead", "true"),
             new("Runtime:ReplanMode", "Blocking"), new("Planner:DeadlineMs", ""), new("Surprise:Enabled", "false"),
+            // Lockstep with the simulator: a chunk stays valid for 10 s, so a machine under load slows an episode down
+            // but never drops the tail of a chunk (the same seed gives the same episode; a real arm keeps 250 ms).
+            new("Runtime:ChunkSlackMs", "10000"),
             new("Recording:Enabled", a.Record is null ? "false" : "true"),
         };
         if (a.Record is not null) overrides.Add(new("Recording:Directory", Path.GetFullPath(a.Record)));
