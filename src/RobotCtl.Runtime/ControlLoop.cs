@@ -56,6 +56,10 @@ public sealed class ControlLoop
         _blocksPerCycle = options.BlocksPerCycle(spec.Planner.Receding, horizon);
         _actionsPerCycle = _blocksPerCycle * spec.ActionBlock;
         _chunkShape = [horizon * spec.ActionBlock, spec.ActionDim];
+        // Their episode events carry the step the loop is at.
+        if (components.EStop is { } estop) estop.CurrentStep = () => Step;
+        if (components.LinkMonitor is { } monitor) monitor.CurrentStep = () => Step;
+        if (components.Pause is { } pause) pause.CurrentStep = () => Step;
     }
 
     public SectionTimer Timer => _timer;
@@ -75,6 +79,15 @@ public sealed class ControlLoop
     public event Action<CycleReport>? CycleCompleted;
 
     public int Step { get; private set; }
+
+    /// <summary>
+    /// The frame the last cycle planned from and its plan, for observers (the dashboard) to copy inside a
+    /// <see cref="CycleCompleted"/> handler only: the loop reuses both buffers in its next cycle.
+    /// </summary>
+    public Frame LastFrame => _frame;
+
+    /// <inheritdoc cref="LastFrame"/>
+    public PlanResult LastPlan => _plan;
 
     /// <summary>Cycles that count as warm-up for <see cref="SteadyAllocatedBytes"/> (JIT, first buffers, first chunk).</summary>
     public const int WarmupCycles = 3;
@@ -319,28 +332,38 @@ public sealed class ControlLoop
     // ---- link loss and e-stop (issue 11) ----
 
     /// <summary>
-    /// A silent arm link ends the run as a fault naming the link. A latched e-stop parks the loop (the streamer sends
-    /// only holds) until it is released or the run is cancelled, without spending the step budget; after the release
-    /// it replans from a fresh frame with no warm start. Allocates nothing while neither happens.
+    /// A silent arm link ends the run as a fault naming the link. A latched e-stop or an operator's pause parks the
+    /// loop (no chunk: the streamer sends only holds) until released or resumed, or the run is cancelled, without
+    /// spending the step budget; afterwards it replans from a fresh frame with no warm start. Allocates nothing while
+    /// none of these happens.
     /// </summary>
     private RunOutcome? CheckLinkAndEStop(CancellationToken ct)
     {
         if (_c.LinkMonitor is { } link && link.IsLost(MonotonicClock.Now)) return LinkLost(link);
-        if (!_c.Governor.IsEStopped) return null;
+        if (!Parked) return null;
         _c.Chunks.Clear();
-        _logger.LogWarning("step {Step}: e-stop latched; holding until robotctl estop --release", Step);
-        while (_c.Governor.IsEStopped)
+        IsParked = true;
+        _logger.LogWarning("step {Step}: {Why}; holding", Step, _c.Governor.IsEStopped ? "e-stop latched (robotctl estop --release releases it)" : "paused");
+        while (Parked)
         {
-            if (ct.WaitHandle.WaitOne(50)) return Finish(RunOutcome.Cancelled, "cancelled while e-stopped");
+            if (ct.WaitHandle.WaitOne(50)) return Finish(RunOutcome.Cancelled, "cancelled while held");
             if (_c.LinkMonitor is { } l && l.IsLost(MonotonicClock.Now)) return LinkLost(l);
         }
-        _logger.LogInformation("step {Step}: e-stop released; replanning from a fresh frame", Step);
+        IsParked = false;
+        _logger.LogInformation("step {Step}: released; replanning from a fresh frame", Step);
         // Recorded as a decision, so a replay drops the warm start at the same step.
-        _c.Recorder?.RecordEvent(Step, EpisodeEventKind.WarmStartReset, "e-stop released: warm start dropped");
+        _c.Recorder?.RecordEvent(Step, EpisodeEventKind.WarmStartReset, "e-stop released or resumed: warm start dropped");
         _c.Planner.ResetWarmStart();
         _hasPrediction = false;
         return null;
     }
+
+    private bool Parked => _c.Governor.IsEStopped || _c.Pause?.IsPaused == true;
+
+    /// <summary>Whether the loop is parked by an e-stop or a pause (it plans nothing until released or resumed).</summary>
+    public bool IsParked { get => Volatile.Read(ref _parked); private set => Volatile.Write(ref _parked, value); }
+
+    private bool _parked;
 
     private RunOutcome LinkLost(LinkMonitor link)
     {

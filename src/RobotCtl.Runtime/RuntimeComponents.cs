@@ -33,6 +33,9 @@ public sealed class RuntimeComponents : IAsyncDisposable
     /// <summary>Latches and releases the e-stop (the MQTT estop topic, the local control endpoint); null: no e-stop input.</summary>
     public EStopController? EStop { get; init; }
 
+    /// <summary>An operator's pause (the dashboard): the loop parks and the arm holds without latching; null: no pause input.</summary>
+    public OperatorPause? Pause { get; init; }
+
     /// <summary>Records link disconnects and reconnects and tells the loop when the arm has gone silent; null: not watched.</summary>
     public LinkMonitor? LinkMonitor { get; init; }
 

@@ -9,6 +9,7 @@ var root = new RootCommand(
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(EStopCommand.Create());
+root.Subcommands.Add(DashboardCommand.Create());
 root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(EpisodesCommands.Create());
 root.Subcommands.Add(PlanCommand.Create());

@@ -167,7 +167,7 @@ internal static class RuntimeBuilder
                 Model = model, Preprocessor = preprocessor, Camera = camera, Arm = arm,
                 Governor = governor, Mapping = rig.Mapping, Planner = plannerInstance, Chunks = chunks, Streamer = streamer,
                 Goals = goals, SurpriseOptions = settings.Surprise, Recorder = recorder,
-                EStop = estop, LinkMonitor = linkMonitor,
+                EStop = estop, LinkMonitor = linkMonitor, Pause = new OperatorPause(recorder, loggers.CreateLogger<OperatorPause>()),
                 PlannerName = plannerName,
                 PlannerSettingsJson = JsonSerializer.Serialize(new
                 {

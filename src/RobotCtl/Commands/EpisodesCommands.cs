@@ -110,8 +110,8 @@ internal static class EpisodesCommands
             Arity = ArgumentArity.OneOrMore,
         };
         var dir = DirOption();
-        var format = new Option<string>("--format") { Description = "mcap (Foxglove) or hdf5 (stable-worldmodel layout for LeWM training)", Required = true };
-        format.AcceptOnlyFromAmong("mcap", "hdf5");
+        var format = new Option<string>("--format") { Description = "mcap (Foxglove), hdf5 (stable-worldmodel layout for LeWM training), mp4 (the frames as video, goal inset) or png (summary plot)", Required = true };
+        format.AcceptOnlyFromAmong("mcap", "hdf5", "mp4", "png");
         var output = new Option<string>("--out") { Description = "Output file", Required = true };
         var size = new Option<string?>("--size")
         {
@@ -122,7 +122,8 @@ internal static class EpisodesCommands
             "surprise and events as JSON messages, for Foxglove. hdf5 (any number of episodes, concatenated in the order given): pixels " +
             "(N x H x W x 3 uint8), action and proprio (N x 7 float32), sim_state (N x 6 float32: effector x y z, block x y yaw; NaN where not " +
             "recorded), step, time_s, ep_len, ep_offset, via tools/episodes/export_hdf5.py (/usr/bin/python3 with h5py, numpy, Pillow); " +
-            "progress on stderr.")
+            "progress on stderr. mp4 (one episode): the frames as MPEG-4 video at the recording's pace, the current goal inset top-right. " +
+            "png (one episode): a summary plot of the latent distance to the goal, plan ms and surprise over the steps.")
         {
             episodes, dir, format, output, size,
         };
@@ -135,7 +136,20 @@ internal static class EpisodesCommands
                 CliErrors.RequireWritableFile("--out", r.GetValue(output)!);
                 var paths = ResolveMany(r.GetValue(episodes)!, Directory(r.GetValue(dir)));
                 var sizeText = r.GetValue(size);
-                if (r.GetValue(format) == "mcap")
+                if (r.GetValue(format) is "mp4" or "png")
+                {
+                    // Pictures for reports and issues (RobotCtl.Dashboard's EpisodePictures).
+                    if (paths.Count != 1) throw new ArgumentException($"{r.GetValue(format)} exports one episode; found {paths.Count}");
+                    if (sizeText is not null) throw new ArgumentException("--size applies to --format hdf5 only");
+                    using var reader = EpisodeReader.Open(paths[0]);
+                    var picture = r.GetValue(format) == "mp4"
+                        ? Dashboard.EpisodePictures.ExportVideo(reader, outPath)
+                        : Dashboard.EpisodePictures.SaveSummaryPlot(reader, outPath);
+                    Console.WriteLine(picture.Frames > 1 || r.GetValue(format) == "mp4"
+                        ? $"wrote {outPath}: {picture.Frames} frames of {picture.Width}x{picture.Height} at {picture.Fps:0.##} fps"
+                        : $"wrote {outPath}: {picture.Width}x{picture.Height} summary plot");
+                }
+                else if (r.GetValue(format) == "mcap")
                 {
                     if (paths.Count != 1) throw new ArgumentException($"mcap exports one episode; found {paths.Count} (use --format hdf5 for several)");
                     if (sizeText is not null) throw new ArgumentException("--size applies to --format hdf5 only");
@@ -163,7 +177,8 @@ internal static class EpisodesCommands
             {
                 return CliErrors.Fail("episodes export", e, exitCode: 1);
             }
-            catch (Exception e) when (e is EpisodeFormatException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+            catch (Exception e) when (e is EpisodeFormatException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException
+                                      or Vision.VisionException)
             {
                 return CliErrors.Fail("episodes export", e);
             }

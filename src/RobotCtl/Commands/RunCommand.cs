@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RobotCtl.Dashboard;
 using RobotCtl.Runtime.Composition;
 using RobotCtl.Runtime;
 
@@ -27,10 +28,22 @@ internal static class RunCommand
             Description = "Allow --camera sim with an arm that is not the simulated one (the camera does not see that arm) [Safety:AllowUnlinkedCamera]",
         };
         command.Options.Add(allowUnlinkedCamera);
+        var dashboard = new Option<bool>("--dashboard") { Description = $"Serve the live operator dashboard (camera, goal, charts, E-STOP) while the loop runs, on {DashboardOptions.DefaultListen} unless --listen" };
+        var listen = DashboardCommand.ListenOption();
+        var token = DashboardCommand.TokenOption();
+        command.Options.Add(dashboard);
+        command.Options.Add(listen);
+        command.Options.Add(token);
+        command.Validators.Add(r =>
+        {
+            if (!r.GetValue(dashboard) && (r.GetValue(listen) is not null || r.GetValue(token) is not null))
+                r.AddError("--listen and --token configure the dashboard: add --dashboard");
+        });
         command.SetAction((parseResult, ct) =>
         {
             var request = options.Read(parseResult);
             if (parseResult.GetValue(allowUnlinkedCamera)) request = request with { Sets = [.. request.Sets, "Safety:AllowUnlinkedCamera=true"] };
+            request = request with { Dashboard = parseResult.GetValue(dashboard), DashboardListen = parseResult.GetValue(listen), DashboardToken = parseResult.GetValue(token) };
             return RunAsync(request, ct);
         });
         return command;
@@ -39,17 +52,20 @@ internal static class RunCommand
     /// <param name="workcell">A simulated workcell the run's sim camera observes (tests serving it over a real transport).</param>
     /// <param name="externalSuccess">Judges success instead of the latent-distance threshold (the demo: the sim's true state).</param>
     internal static async Task<int> RunAsync(RunRequest request, CancellationToken cancellationToken, Sim.SimWorkcell? workcell = null,
-        Func<int, bool>? externalSuccess = null)
+        Func<int, bool>? externalSuccess = null, Action<Uri>? dashboardStarted = null)
     {
         using var loggers = LoggerFactory.Create(b => b.AddStderrConsole()
             .SetMinimumLevel(request.Verbose ? LogLevel.Debug : LogLevel.Information));
         ServiceProvider services;
+        DashboardOptions? dashboardOptions = null;
         try
         {
             var configuration = AppConfiguration.Build(request.Overrides());
+            // Before anything is opened: a dashboard that cannot be served safely refuses the run.
+            if (request.Dashboard) dashboardOptions = DashboardCommand.Options(configuration, request.DashboardListen, request.DashboardToken, null);
             services = RuntimeServices.Create(configuration, loggers);
         }
-        catch (Exception e) when (e is ConfigurationValueException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is ConfigurationValueException or InvalidOperationException or ArgumentException or DashboardConfigurationException)
         {
             return CliErrors.Fail("run", e);
         }
@@ -72,8 +88,6 @@ internal static class RunCommand
         await using (components)
         {
             var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, loggers.CreateLogger<ControlLoop>()) { ExternalSuccess = externalSuccess };
-            if (components.EStop is { } estop) estop.CurrentStep = () => loop.Step;
-            if (components.LinkMonitor is { } monitor) monitor.CurrentStep = () => loop.Step;
             // The local e-stop input (robotctl estop): a private Unix socket served on its own task; no run without it.
             ControlEndpoint? endpoint = null;
             if (components.EStop is { } latch)
@@ -90,6 +104,21 @@ internal static class RunCommand
                 loggers.CreateLogger("robotctl.run").LogInformation("e-stop: robotctl estop (control socket {Path}); release: robotctl estop --release", endpoint.SocketPath);
             }
             await using var endpointScope = endpoint;
+            DashboardServer? dashboard = null;
+            if (dashboardOptions is not null)
+            {
+                var episodes = components.Recorder is { } recorder ? Path.GetDirectoryName(recorder.Path) : RobotCtlHome.Resolve(settings.Recording.Directory);
+                try
+                {
+                    dashboard = await DashboardCommand.StartLiveAsync(dashboardOptions with { EpisodesDirectory = episodes }, components, loop, loggers, cancellationToken);
+                }
+                catch (DashboardConfigurationException e)
+                {
+                    return CliErrors.Fail("run", e);
+                }
+                dashboardStarted?.Invoke(dashboard.Address);
+            }
+            await using var dashboardScope = dashboard;
             var progress = new ConsoleProgress(Console.Out, request.Quiet);
             loop.CycleCompleted += progress.Report;
             progress.Header(components, settings, loop);

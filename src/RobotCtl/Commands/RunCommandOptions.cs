@@ -27,6 +27,11 @@ internal sealed record RunRequest
     public bool Quiet { get; init; }
     public bool Verbose { get; init; }
 
+    /// <summary>Serve the operator dashboard while the loop runs (`run --dashboard`), on <see cref="DashboardListen"/>.</summary>
+    public bool Dashboard { get; init; }
+    public string? DashboardListen { get; init; }
+    public string? DashboardToken { get; init; }
+
     /// <summary>Command-line values as configuration overrides (they win over appsettings.json and the environment).</summary>
     public IEnumerable<KeyValuePair<string, string?>> Overrides()
     {

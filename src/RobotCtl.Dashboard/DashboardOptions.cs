@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Net;
+
+namespace RobotCtl.Dashboard;
+
+/// <summary>Where the dashboard listens and who may use it (the "Dashboard" configuration section; --listen, --token).</summary>
+public sealed record DashboardOptions
+{
+    public const string SectionName = "Dashboard";
+    public const string DefaultListen = "127.0.0.1:5080";
+
+    /// <summary>HOST:PORT; HOST is an IP address, [IPv6] or localhost; port 0 picks a free port.</summary>
+    public string Listen { get; init; } = DefaultListen;
+
+    /// <summary>When set, every request must carry it (Authorization: Bearer, or ?token= on GET). Required off loopback.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>The recorded episodes the browser lists (null: no episode browser).</summary>
+    public string? EpisodesDirectory { get; init; }
+
+    /// <summary>Where uploaded and snapshot goal images are saved (null: uploads refused). Nothing is written elsewhere.</summary>
+    public string? GoalDirectory { get; init; }
+}
+
+/// <summary>Something about the dashboard's settings that keeps it from starting (the CLI exits 2 naming the option).</summary>
+public sealed class DashboardConfigurationException(string message) : Exception(message);
+
+/// <summary>A parsed --listen value.</summary>
+public readonly record struct ListenAddress(IPAddress Address, int Port)
+{
+    public bool IsLoopback => IPAddress.IsLoopback(Address);
+
+    public static ListenAddress Parse(string value)
+    {
+        var text = value.Trim();
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || colon == text.Length - 1)
+            throw new DashboardConfigurationException($"--listen {value}: expected HOST:PORT, e.g. {DashboardOptions.DefaultListen}");
+        var host = text[..colon];
+        var portText = text[(colon + 1)..];
+        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+            throw new DashboardConfigurationException($"--listen {value}: expected a port 0..65535, found {portText}");
+        if (host.StartsWith('[') && host.EndsWith(']')) host = host[1..^1];
+        IPAddress address;
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)) address = IPAddress.Loopback;
+        else if (host == "*") address = IPAddress.Any;
+        else if (!IPAddress.TryParse(host, out address!))
+            throw new DashboardConfigurationException($"--listen {value}: expected an IP address or localhost as HOST, found {host} (names other than localhost are not resolved)");
+        return new ListenAddress(address, port);
+    }
+}
