@@ -279,7 +279,19 @@ public sealed class ControlLoop
             _timer.Stop(Section.Record);
 
             // Receding horizon: execute k blocks, then replan; overlapped replanning starts while the tail runs.
-            if (published) WaitForExecution(period, cancellationToken);
+            if (published)
+            {
+                try
+                {
+                    WaitForExecution(period, cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Interrupted while the chunk runs (Ctrl-C, SIGTERM): an outcome with its reason, not an exception.
+                    _c.Chunks.Clear();
+                    return Finish(RunOutcome.Cancelled, "cancelled");
+                }
+            }
 
             _timer.EndCycle();
             var t = _timer.Current;
