@@ -52,10 +52,10 @@ public sealed record MqttLinkOptions
         if (string.IsNullOrWhiteSpace(RobotId) || RobotId.IndexOfAny(['/', '+', '#', ' ']) >= 0)
             throw new ArgumentException($"Mqtt.RobotId: expected a non-empty id without '/', '+', '#' or spaces, found '{RobotId}'");
         if (Qos is < 0 or > 2) throw new ArgumentException($"Mqtt.Qos: expected 0, 1 or 2, found {Qos}");
-        if (KeepAliveSeconds < 5) throw new ArgumentException($"Mqtt.KeepAliveSeconds: expected >= 5 (libmosquitto's minimum), found {KeepAliveSeconds}");
+        if (KeepAliveSeconds < 5) throw new ArgumentException($"Mqtt.KeepAliveSeconds: expected >= 5, found {KeepAliveSeconds}");
         if (TlsCertFile is null != TlsKeyFile is null) throw new ArgumentException("Mqtt.TlsCertFile and Mqtt.TlsKeyFile: give both or neither");
         if ((TlsCertFile is not null) && TlsCaFile is null) throw new ArgumentException("Mqtt.TlsCaFile: required when a client certificate is given");
-        if (ReconnectInitialDelay < TimeSpan.FromSeconds(1) || ReconnectMaxDelay < ReconnectInitialDelay)
-            throw new ArgumentException($"Mqtt reconnect delays: expected 1 s <= initial <= max (libmosquitto counts whole seconds), found {ReconnectInitialDelay} / {ReconnectMaxDelay}");
+        if (ReconnectInitialDelay < TimeSpan.FromMilliseconds(10) || ReconnectMaxDelay < ReconnectInitialDelay)
+            throw new ArgumentException($"Mqtt reconnect delays: expected 10 ms <= initial <= max, found {ReconnectInitialDelay} / {ReconnectMaxDelay}");
     }
 }

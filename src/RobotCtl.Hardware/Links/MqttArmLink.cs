@@ -15,7 +15,7 @@ namespace RobotCtl.Hardware.Links;
 /// Rearm frame is an e-stop request (<see cref="EStopRequested"/>), so a panic button or
 /// <c>mosquitto_pub -t robotctl/&lt;id&gt;/estop -m stop</c> stops this controller too. Commands are published on the
 /// caller's thread or refused (false) while the broker is unreachable: nothing is queued to burst out after a
-/// reconnect. libmosquitto reconnects with exponential backoff; the link reports each loss and return.
+/// reconnect. The connection reconnects with exponential backoff and resubscribes; the link reports each loss and return.
 /// </summary>
 public sealed partial class MqttArmLink : IArmLink, IArmEStop, IEStopSource, IMqttSink
 {
@@ -26,7 +26,7 @@ public sealed partial class MqttArmLink : IArmLink, IArmEStop, IEStopSource, IMq
     private readonly LinkState _state = new();
     private readonly MqttConnection _connection;
     private readonly FrameDecoder _decoder = new();
-    private readonly byte[] _cmdTopic, _estopTopic;
+    private readonly string _cmdTopic, _estopTopic;
     private readonly byte[] _frame = new byte[Frame.MaxFrameSize];
     private readonly Lock _sendGate = new();
     private readonly TaskCompletionSource _firstConnect = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,8 +42,8 @@ public sealed partial class MqttArmLink : IArmLink, IArmEStop, IEStopSource, IMq
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         var p = options.TopicPrefix;
-        _cmdTopic = MqttConnection.Utf8Z(p + "/cmd");
-        _estopTopic = MqttConnection.Utf8Z(p + "/estop");
+        _cmdTopic = p + "/cmd";
+        _estopTopic = p + "/estop";
         _connection = new MqttConnection(options, $"robotctl-ctl-{options.RobotId}-{Environment.ProcessId}-{Random.Shared.Next():x}",
             [p + "/state", p + "/status", p + "/estop"], will: null, this,
             // An e-stop request must not be lost to QoS 0: subscribe to it at least once, whatever the command QoS.

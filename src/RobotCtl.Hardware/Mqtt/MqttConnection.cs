@@ -1,11 +1,18 @@
-using System.Runtime.InteropServices;
+using System.Buffers;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using MQTTnet;
+using MQTTnet.Channel;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
 using RobotCtl.Hardware.Links;
-using RobotCtl.Hardware.Serial;
 
 namespace RobotCtl.Hardware.Mqtt;
 
-/// <summary>What an <see cref="MqttConnection"/> reports (on libmosquitto's network thread).</summary>
+/// <summary>What an <see cref="MqttConnection"/> reports (on MQTTnet's receive loop or the connection's reconnect loop).</summary>
 internal interface IMqttSink
 {
     void OnConnected();
@@ -15,27 +22,37 @@ internal interface IMqttSink
 }
 
 /// <summary>
-/// One libmosquitto client with its own network thread (loop_start), MQTT 3.1.1, TCP_NODELAY, clean session,
-/// automatic reconnect with exponential backoff, subscriptions renewed on every connect. Callbacks arrive through
-/// UnmanagedCallersOnly function pointers with a GCHandle to this object as libmosquitto's user data.
+/// One MQTTnet client, MQTT 3.1.1, TCP_NODELAY, clean session, keep-alive, optional last will (QoS 1, retained),
+/// username/password and TLS. MQTTnet v5 has no auto-reconnecting client, so this class runs its own reconnect loop:
+/// a lost connection (MQTTnet's DisconnectedAsync) wakes it; it connects again at once and then with exponential
+/// backoff (the options' ReconnectInitialDelay doubling to ReconnectMaxDelay), and after every connect it renews
+/// every subscription (clean session: the broker keeps none) before it reports <see cref="IMqttSink.OnConnected"/>.
+/// The socket (and the TLS stream over it) is opened here, through MQTTnet's stream-provider hook, so the connection
+/// owns it (TCP_NODELAY, the test aid <see cref="AbortWithoutDisconnect"/>).
 /// Publishing never queues: while disconnected, or with <see cref="MaxOutstanding"/> QoS&gt;0 messages unacknowledged,
-/// <see cref="TryPublish"/> returns false instead of handing libmosquitto a message it would hold back and send late.
+/// <see cref="TryPublish"/> returns false at once; MQTTnet's plain client holds no offline queue, and a clean session
+/// means the broker holds nothing for us either, so nothing can burst out late after a reconnect.
 /// </summary>
-internal sealed unsafe class MqttConnection : IDisposable
+internal sealed class MqttConnection : IDisposable, IMqttClientStreamProvider
 {
     public const int MaxOutstanding = 8;
 
     private readonly MqttLinkOptions _options;
     private readonly IMqttSink _sink;
-    private readonly byte[][] _subscriptions;
-    private readonly int[] _subscriptionQos;
-    private readonly SafeMosquittoHandle _handle = new();
+    private readonly string[] _subscriptions;
+    private readonly MqttQualityOfServiceLevel[] _subscriptionQos;
+    private readonly IMqttClient _client;
+    private readonly MqttClientOptions _clientOptions;
+    private readonly X509Certificate2Collection? _trust;
+    private readonly X509Certificate2Collection? _clientCertificates;
     private readonly CancellationTokenSource _stop = new();
-    private Thread? _starter;
-    private GCHandle _self;
-    private volatile bool _connected, _disposed, _refused;
-    private int _outstanding;
+    private Task? _loop;
+    private volatile TaskCompletionSource? _lost;
+    private volatile Socket? _socket;
+    private volatile bool _connected, _disposed, _crashed;
+    private int _outstanding, _started;
     private volatile string _lastError = "not connected yet";
+    private volatile string? _attemptError;
     private long _connects;
 
     /// <param name="subscriptionQos">QoS per subscription (same order); null: the options' QoS for every one.</param>
@@ -45,45 +62,45 @@ internal sealed unsafe class MqttConnection : IDisposable
         options.Validate();
         _options = options;
         _sink = sink;
-        _subscriptions = subscriptions.Select(Utf8Z).ToArray();
-        _subscriptionQos = subscriptionQos?.ToArray() ?? Enumerable.Repeat(options.Qos, _subscriptions.Length).ToArray();
+        _subscriptions = subscriptions.ToArray();
+        _subscriptionQos = (subscriptionQos?.ToArray() ?? Enumerable.Repeat(options.Qos, _subscriptions.Length).ToArray())
+            .Select(q => (MqttQualityOfServiceLevel)q).ToArray();
         if (_subscriptionQos.Length != _subscriptions.Length) throw new ArgumentException("one QoS per subscription", nameof(subscriptionQos));
-        Mosquitto.EnsureInitialised();
-        _self = GCHandle.Alloc(this);
-        fixed (byte* id = Utf8Z(clientId))
+
+        if (options.TlsCaFile is { } ca)
         {
-            var mosq = Mosquitto.New(id, true, GCHandle.ToIntPtr(_self));
-            if (mosq == 0) { _self.Free(); throw new MqttException("mosquitto_new", Marshal.GetLastSystemError() == 12 ? 1 : 3); }
-            _handle.Attach(mosq);
+            try
+            {
+                _trust = [];
+                _trust.ImportFromPemFile(ca);
+                if (_trust.Count == 0) throw new MqttException($"set TLS (CA {ca})", "no PEM certificate in the file");
+            }
+            catch (Exception e) when (e is not MqttException) { throw new MqttException($"set TLS (CA {ca})", e.Message, e); }
+            if (options.TlsCertFile is { } certFile && options.TlsKeyFile is { } keyFile)
+            {
+                try { _clientCertificates = [X509Certificate2.CreateFromPemFile(certFile, keyFile)]; }
+                catch (Exception e) { throw new MqttException($"set TLS client certificate ({certFile}, key {keyFile})", e.Message, e); }
+            }
         }
-        var m = _handle.DangerousGetHandle();
-        Mosquitto.Check(Mosquitto.IntOption(m, Mosquitto.MOSQ_OPT_PROTOCOL_VERSION, Mosquitto.MQTT_PROTOCOL_V311), "set protocol version");
-        Mosquitto.Check(Mosquitto.IntOption(m, Mosquitto.MOSQ_OPT_TCP_NODELAY, 1), "set TCP_NODELAY");
+
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(options.Host, options.Port)
+            .WithStreamProvider(this)
+            .WithClientId(clientId)
+            .WithProtocolVersion(MqttProtocolVersion.V311)
+            .WithCleanSession(true)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(options.KeepAliveSeconds))
+            .WithTimeout(options.ConnectTimeout);
         if (will is { } w)
-        {
-            fixed (byte* topic = Utf8Z(w.Topic))
-            fixed (byte* payload = Encoding.UTF8.GetBytes(w.Payload))
-                Mosquitto.Check(Mosquitto.WillSet(m, topic, Encoding.UTF8.GetByteCount(w.Payload), payload, 1, true), "set last will");
-        }
+            builder = builder.WithWillTopic(w.Topic).WithWillPayload(Encoding.UTF8.GetBytes(w.Payload))
+                .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithWillRetain(true);
         if (options.Username is not null)
-        {
-            fixed (byte* user = Utf8Z(options.Username))
-            fixed (byte* pass = options.Password is null ? null : Utf8Z(options.Password))
-                Mosquitto.Check(Mosquitto.UsernamePwSet(m, user, pass), "set username/password");
-        }
-        if (options.TlsCaFile is not null)
-        {
-            fixed (byte* ca = Utf8Z(options.TlsCaFile))
-            fixed (byte* cert = options.TlsCertFile is null ? null : Utf8Z(options.TlsCertFile))
-            fixed (byte* key = options.TlsKeyFile is null ? null : Utf8Z(options.TlsKeyFile))
-                Mosquitto.Check(Mosquitto.TlsSet(m, ca, null, cert, key, 0), $"set TLS (CA {options.TlsCaFile})");
-        }
-        Mosquitto.Check(Mosquitto.ReconnectDelaySet(m, (uint)options.ReconnectInitialDelay.TotalSeconds, (uint)options.ReconnectMaxDelay.TotalSeconds, true), "set reconnect delay");
-        Mosquitto.Check(Mosquitto.MaxInflightMessagesSet(m, MaxOutstanding * 2), "set max inflight");
-        Mosquitto.ConnectCallbackSet(m, &OnConnectThunk);
-        Mosquitto.DisconnectCallbackSet(m, &OnDisconnectThunk);
-        Mosquitto.MessageCallbackSet(m, &OnMessageThunk);
-        Mosquitto.PublishCallbackSet(m, &OnPublishThunk);
+            builder = builder.WithCredentials(options.Username, options.Password is null ? null : Encoding.UTF8.GetBytes(options.Password));
+        _clientOptions = builder.Build();
+
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.DisconnectedAsync += OnDisconnectedAsync;
+        _client.ApplicationMessageReceivedAsync += OnMessageAsync;
     }
 
     public bool IsConnected => _connected;
@@ -91,43 +108,130 @@ internal sealed unsafe class MqttConnection : IDisposable
     public long Connects => Interlocked.Read(ref _connects);
     public string Endpoint => $"{_options.Host}:{_options.Port}";
 
-    /// <summary>
-    /// Starts connecting. Once the first attempt gets through, libmosquitto's network thread takes over and
-    /// reconnects on its own after later losses. libmosquitto does not retry a first attempt that fails outright
-    /// (broker not up yet), so those are retried here with the same exponential backoff.
-    /// </summary>
+    /// <summary>Starts the connection loop (connects, and reconnects with backoff after every loss) in the background.</summary>
     public void Start()
     {
-        if (TryFirstConnect()) return;
-        _starter = new Thread(() =>
-        {
-            var delay = _options.ReconnectInitialDelay;
-            while (!_stop.Token.WaitHandle.WaitOne(delay))
-            {
-                if (TryFirstConnect()) return;
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.ReconnectMaxDelay.Ticks));
-            }
-        }) { IsBackground = true, Name = "mqtt-first-connect" };
-        _starter.Start();
+        if (_disposed || Interlocked.Exchange(ref _started, 1) != 0) return;
+        _loop = Task.Run(RunAsync);
     }
 
-    private bool TryFirstConnect()
+    private async Task RunAsync()
     {
-        var m = _handle.DangerousGetHandle();
-        int rc;
-        fixed (byte* host = Utf8Z(_options.Host))
-            rc = Mosquitto.ConnectAsync(m, host, _options.Port, _options.KeepAliveSeconds);
-        if (rc != Mosquitto.MOSQ_ERR_SUCCESS)
+        var stop = _stop.Token;
+        var delay = _options.ReconnectInitialDelay;
+        while (!stop.IsCancellationRequested)
         {
-            _lastError = $"connect to {Endpoint}: {Mosquitto.ErrorText(rc)}";
+            var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _lost = lost;
+            try
+            {
+                await ConnectOnceAsync(stop).ConfigureAwait(false);
+                delay = _options.ReconnectInitialDelay;
+                await lost.Task.WaitAsync(stop).ConfigureAwait(false);
+                if (_crashed) await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
+                continue; // lost: try once at once, then back off
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested) { break; }
+            catch (Exception e)
+            {
+                _lastError = _attemptError ?? $"connect to {Endpoint}: {Describe(e)}";
+                if (_client.IsConnected) // connected but the subscriptions failed: start over on a fresh connection
+                    try { await _client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None).ConfigureAwait(false); } catch { /* reported above */ }
+            }
+            try { await Task.Delay(delay, stop).ConfigureAwait(false); }
+            catch (OperationCanceledException) { break; }
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.ReconnectMaxDelay.Ticks));
+        }
+    }
+
+    private async Task ConnectOnceAsync(CancellationToken stop)
+    {
+        _attemptError = null;
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        attempt.CancelAfter(_options.ConnectTimeout);
+        try
+        {
+            var result = await _client.ConnectAsync(_clientOptions, attempt.Token).ConfigureAwait(false);
+            if (result.ResultCode != MqttClientConnectResultCode.Success)
+                throw new MqttException("connect", _attemptError = $"broker {Endpoint} refused the connection: {ConnackText(result.ResultCode)}");
+
+            var subscribe = new MqttClientSubscribeOptionsBuilder();
+            for (var i = 0; i < _subscriptions.Length; i++) subscribe.WithTopicFilter(_subscriptions[i], _subscriptionQos[i]);
+            var granted = await _client.SubscribeAsync(subscribe.Build(), attempt.Token).ConfigureAwait(false);
+            foreach (var item in granted.Items)
+                if ((int)item.ResultCode > 2)
+                    throw new MqttException("subscribe", _attemptError = $"broker {Endpoint} refused the subscription to {item.TopicFilter.Topic}: {item.ResultCode}");
+        }
+        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no answer within {_options.ConnectTimeout.TotalSeconds:0.#} s");
+        }
+        Volatile.Write(ref _outstanding, 0);
+        _connected = true;
+        Interlocked.Increment(ref _connects);
+        _lastError = "connected";
+        _sink.OnConnected();
+    }
+
+    /// <summary>MQTTnet's transport hook: the TCP socket (TCP_NODELAY) and, with a CA file, TLS over it.</summary>
+    async Task<Stream> IMqttClientStreamProvider.ConnectAsync(EndPoint remoteEndPoint, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(_options.Host, _options.Port, cancellationToken).ConfigureAwait(false);
+            Stream stream = new NetworkStream(socket, ownsSocket: true);
+            if (_trust is not null)
+            {
+                var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+                try
+                {
+                    await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+                    {
+                        TargetHost = _options.Host,
+                        ClientCertificates = _clientCertificates,
+                        RemoteCertificateValidationCallback = ValidateBroker,
+                    }, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    await tls.DisposeAsync().ConfigureAwait(false);
+                    throw new IOException($"TLS handshake with {Endpoint} failed: {_attemptError ?? Describe(e)}", e);
+                }
+                stream = tls;
+            }
+            _socket = socket;
+            return stream;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The broker's certificate must chain to the CA file and match the host name (as libmosquitto checked).</summary>
+    private bool ValidateBroker(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (certificate is null) { _attemptError = $"broker {Endpoint} sent no certificate"; return false; }
+        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+        {
+            _attemptError = $"the certificate of {Endpoint} does not name host {_options.Host}";
             return false;
         }
-        Mosquitto.Check(Mosquitto.LoopStart(m), "start network thread");
-        return true;
+        using var custom = new X509Chain();
+        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        custom.ChainPolicy.CustomTrustStore.AddRange(_trust!);
+        var cert = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        if (custom.Build(cert)) return true;
+        _attemptError = $"the certificate of {Endpoint} ({cert.Subject}) is not trusted by {_options.TlsCaFile}: "
+            + string.Join("; ", custom.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).DefaultIfEmpty("chain not valid"));
+        return false;
     }
 
     /// <summary>Publishes now or returns false (not connected, too many unacknowledged, or the client refused).</summary>
-    public bool TryPublish(byte[] topicZ, ReadOnlySpan<byte> payload, int qos, bool retain)
+    public bool TryPublish(string topic, ReadOnlySpan<byte> payload, int qos, bool retain)
     {
         if (!_connected || _disposed) return false;
         if (qos > 0 && Interlocked.Increment(ref _outstanding) > MaxOutstanding)
@@ -135,113 +239,141 @@ internal sealed unsafe class MqttConnection : IDisposable
             Interlocked.Decrement(ref _outstanding);
             return false;
         }
-        int rc;
-        fixed (byte* t = topicZ)
-        fixed (byte* p = payload)
-            rc = Mosquitto.Publish(_handle.DangerousGetHandle(), null, t, payload.Length, p, qos, retain);
-        if (rc == Mosquitto.MOSQ_ERR_SUCCESS) return true;
-        if (qos > 0) Interlocked.Decrement(ref _outstanding);
-        _lastError = $"publish: {Mosquitto.ErrorText(rc)}";
-        return false;
+        var message = new MqttApplicationMessage
+        {
+            Topic = topic,
+            Payload = new ReadOnlySequence<byte>(payload.ToArray()), // the caller's buffer is reused at once
+            QualityOfServiceLevel = (MqttQualityOfServiceLevel)qos,
+            Retain = retain,
+        };
+        Task<MqttClientPublishResult> sent;
+        try
+        {
+            sent = _client.PublishAsync(message, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            Published(null, qos, e);
+            return false;
+        }
+        if (sent.IsCompleted)
+        {
+            Published(sent, qos, null);
+            return sent.IsCompletedSuccessfully;
+        }
+        sent.ContinueWith(t => Published(t, qos, null), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return true;
+    }
+
+    private void Published(Task<MqttClientPublishResult>? sent, int qos, Exception? thrown)
+    {
+        if (qos > 0 && Interlocked.Decrement(ref _outstanding) < 0) Interlocked.Exchange(ref _outstanding, 0);
+        var error = thrown ?? sent?.Exception?.GetBaseException();
+        if (error is not null) _lastError = $"publish to {Endpoint}: {Describe(error)}";
+        else if (sent is { IsCanceled: true }) _lastError = $"publish to {Endpoint}: cancelled";
     }
 
     /// <summary>
-    /// Test aid that imitates a crash: the socket is shut down under libmosquitto without a DISCONNECT packet, so the
-    /// broker publishes the last will; reconnecting is then put off for an hour.
+    /// Test aid that imitates a crash: the socket is shut down under MQTTnet without a DISCONNECT packet, so the
+    /// broker publishes the last will; this connection then stays down.
     /// </summary>
     internal void AbortWithoutDisconnect()
     {
-        var m = _handle.DangerousGetHandle();
-        Mosquitto.ReconnectDelaySet(m, 3600, 3600, false);
-        var fd = Mosquitto.Socket(m);
-        if (fd >= 0) LibC.Shutdown(fd, LibC.SHUT_RDWR);
+        _crashed = true;
+        try { _socket?.Shutdown(SocketShutdown.Both); } catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
     }
 
-    public static byte[] Utf8Z(string s)
+    private Task OnDisconnectedAsync(MqttClientDisconnectedEventArgs e)
     {
-        var bytes = new byte[Encoding.UTF8.GetByteCount(s) + 1];
-        Encoding.UTF8.GetBytes(s, bytes);
-        return bytes;
-    }
-
-    private static MqttConnection? From(nint obj) => obj == 0 ? null : GCHandle.FromIntPtr(obj).Target as MqttConnection;
-
-    [UnmanagedCallersOnly]
-    private static void OnConnectThunk(nint mosq, nint obj, int rc)
-    {
-        var self = From(obj);
-        if (self is null) return;
         try
         {
-            if (rc != 0)
+            if (!e.ClientWasConnected)
             {
-                self._refused = true;
-                self._lastError = $"broker {self.Endpoint} refused the connection: {Mosquitto.ConnackText(rc)}";
-                return;
+                if (e.ConnectResult is { ResultCode: not MqttClientConnectResultCode.Success } refused)
+                    _attemptError = $"broker {Endpoint} refused the connection: {ConnackText(refused.ResultCode)}";
+                return Task.CompletedTask;
             }
-            self._refused = false;
-            Volatile.Write(ref self._outstanding, 0);
-            for (var i = 0; i < self._subscriptions.Length; i++)
-                fixed (byte* t = self._subscriptions[i])
-                    Mosquitto.Subscribe(mosq, null, t, self._subscriptionQos[i]);
-            self._connected = true;
-            Interlocked.Increment(ref self._connects);
-            self._sink.OnConnected();
+            var was = _connected;
+            _connected = false;
+            var reason = _disposed ? "disconnected"
+                : $"connection to {Endpoint} lost: {(e.Exception is { } x ? Describe(x) : e.Reason.ToString())}";
+            _lastError = reason;
+            _lost?.TrySetResult();
+            if (was && !_disposed) _sink.OnConnectionLost(reason);
         }
-        catch (Exception e) { self._lastError = e.Message; }
+        catch (Exception x) { _lastError = x.Message; }
+        return Task.CompletedTask;
     }
 
-    [UnmanagedCallersOnly]
-    private static void OnDisconnectThunk(nint mosq, nint obj, int rc)
+    private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
     {
-        var self = From(obj);
-        if (self is null) return;
         try
         {
-            var was = self._connected;
-            self._connected = false;
-            var reason = rc == 0 ? "disconnected" : $"connection to {self.Endpoint} lost: {Mosquitto.ErrorText(rc)}";
-            if (was || !self._refused) self._lastError = reason; // keep the broker's CONNACK reason: it says why
-            if (was && !self._disposed) self._sink.OnConnectionLost(reason);
-        }
-        catch (Exception e) { self._lastError = e.Message; }
-    }
-
-    [UnmanagedCallersOnly]
-    private static void OnPublishThunk(nint mosq, nint obj, int mid)
-    {
-        var self = From(obj);
-        if (self is null) return;
-        if (Interlocked.Decrement(ref self._outstanding) < 0) Interlocked.Exchange(ref self._outstanding, 0);
-    }
-
-    [UnmanagedCallersOnly]
-    private static void OnMessageThunk(nint mosq, nint obj, Mosquitto.Message* message)
-    {
-        var self = From(obj);
-        if (self is null || message is null) return;
-        try
-        {
-            var topic = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(message->topic);
-            for (var i = 0; i < self._subscriptions.Length; i++)
+            var message = e.ApplicationMessage;
+            var topic = message.Topic;
+            for (var i = 0; i < _subscriptions.Length; i++)
             {
-                if (!topic.SequenceEqual(self._subscriptions[i].AsSpan(0, self._subscriptions[i].Length - 1))) continue;
-                self._sink.OnMessage(i, new ReadOnlySpan<byte>(message->payload, message->payloadlen), message->retain);
-                return;
+                if (!string.Equals(topic, _subscriptions[i], StringComparison.Ordinal)) continue;
+                var payload = message.Payload;
+                if (payload.IsSingleSegment) _sink.OnMessage(i, payload.FirstSpan, message.Retain);
+                else _sink.OnMessage(i, payload.ToArray(), message.Retain);
+                break;
             }
         }
-        catch (Exception e) { self._lastError = e.Message; }
+        catch (Exception x) { _lastError = x.Message; }
+        return Task.CompletedTask;
     }
+
+    /// <summary>An exception and its causes in one line, each message once ("connection refused", "TLS ...").</summary>
+    private static string Describe(Exception e)
+    {
+        var parts = new List<string>();
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is AggregateException { InnerException: not null }) continue;
+            var m = x.Message.Trim().TrimEnd('.');
+            if (m.Length > 0 && !parts.Any(p => p.Contains(m, StringComparison.Ordinal))) parts.Add(m);
+        }
+        return parts.Count == 0 ? e.GetType().Name : string.Join(": ", parts);
+    }
+
+    /// <summary>The CONNACK refusal in the words libmosquitto used (mosquitto_connack_string).</summary>
+    private static string ConnackText(MqttClientConnectResultCode code) => code switch
+    {
+        MqttClientConnectResultCode.UnsupportedProtocolVersion => "Connection Refused: unacceptable protocol version",
+        MqttClientConnectResultCode.ClientIdentifierNotValid => "Connection Refused: identifier rejected",
+        MqttClientConnectResultCode.ServerUnavailable => "Connection Refused: broker unavailable",
+        MqttClientConnectResultCode.BadUserNameOrPassword => "Connection Refused: bad user name or password",
+        MqttClientConnectResultCode.NotAuthorized => "Connection Refused: not authorised",
+        _ => $"Connection Refused: {code}",
+    };
 
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
+        var was = _connected;
         _connected = false;
         _stop.Cancel();
-        _starter?.Join();
-        _handle.Dispose(); // disconnect, join the network thread, destroy
-        if (_self.IsAllocated) _self.Free();
+        if (was && !_crashed)
+        {
+            try { _client.DisconnectAsync(new MqttClientDisconnectOptions(), CancellationToken.None).Wait(TimeSpan.FromSeconds(2)); }
+            catch { /* closing anyway */ }
+        }
+        try { _loop?.Wait(TimeSpan.FromSeconds(5)); } catch { /* the loop ends on cancellation */ }
+        _client.Dispose();
         _stop.Dispose();
     }
+}
+
+/// <summary>Setting up or running the MQTT client failed; says what and why (the file, the broker, the reason).</summary>
+public sealed class MqttException : IOException
+{
+    internal MqttException(string operation, string detail, Exception? inner = null) : base($"MQTT {operation} failed: {detail}", inner)
+    {
+        Operation = operation; Detail = detail;
+    }
+
+    public string Operation { get; }
+    public string Detail { get; }
 }

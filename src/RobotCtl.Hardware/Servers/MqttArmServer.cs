@@ -22,7 +22,7 @@ public sealed partial class MqttArmServer : IAsyncDisposable, IMqttSink, IPeerOu
     private readonly MqttConnection _connection;
     private readonly ArmPeer _peer;
     private readonly FrameDecoder _decoder = new();
-    private readonly byte[] _stateTopic, _statusTopic;
+    private readonly string _stateTopic, _statusTopic;
     private readonly byte[] _frame = new byte[Frame.MaxFrameSize];
     private readonly Lock _publishGate = new();
     private uint _sequence;
@@ -36,8 +36,8 @@ public sealed partial class MqttArmServer : IAsyncDisposable, IMqttSink, IPeerOu
         _options = mqtt;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         var p = mqtt.TopicPrefix;
-        _stateTopic = MqttConnection.Utf8Z(p + "/state");
-        _statusTopic = MqttConnection.Utf8Z(p + "/status");
+        _stateTopic = p + "/state";
+        _statusTopic = p + "/status";
         _connection = new MqttConnection(mqtt, $"robotctl-arm-{mqtt.RobotId}-{Environment.ProcessId}",
             [p + "/cmd", p + "/estop"], will: (p + "/status", "offline"), this);
         _peer = new ArmPeer(backend, options ?? new ArmServerOptions(), _logger, this, "mqtt-arm-server", time);
