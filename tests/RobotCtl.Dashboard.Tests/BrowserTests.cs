@@ -18,13 +18,13 @@ public class BrowserTests
     [Fact]
     public async Task The_live_page_shows_the_camera_changing_and_its_estop_button_latches_the_run()
     {
-        var script = Path.Combine(TestSupport.Root, "tests", "js", "dashboard-live.mjs");
+        var script = Path.Combine(TestHome.Root, "tests", "js", "dashboard-live.mjs");
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run scripts/setup (installs Debian's chromium)");
-        Assert.True(Directory.Exists(Path.Combine(TestSupport.Root, "tests", "js", "node_modules", "playwright-core")),
+        Assert.True(Directory.Exists(Path.Combine(TestHome.Root, "tests", "js", "node_modules", "playwright-core")),
             "tests/js/node_modules/playwright-core is missing: run scripts/setup (npm ci in tests/js)");
 
-        using var dir = new TestSupport.TempDir();
-        var request = TestSupport.SmallRun(TestSupport.GoalImage(dir.Path), dir.File("episodes"), steps: 100_000) with
+        using var dir = new TestHome.TempDir();
+        var request = TestHome.SmallRun(TestHome.GoalImage(dir.Path, TestSupport.GoalScene), dir.File("episodes"), steps: 100_000) with
         {
             Dashboard = true,
             DashboardListen = "127.0.0.1:0",
@@ -39,7 +39,7 @@ public class BrowserTests
             if (started == run) Assert.Fail($"the run ended with exit {await run} before its dashboard started");
             var url = (await address.Task).ToString();
 
-            var screenshot = Path.Combine(TestSupport.Root, "artifacts", "dashboard", "live-estop.png");
+            var screenshot = Path.Combine(TestHome.Root, "artifacts", "dashboard", "live-estop.png");
             Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
             var (code, output, error) = await Node(script, url, screenshot);
             Assert.True(code == 0, $"dashboard-live.mjs failed ({code}): {error}\n{output}");

@@ -11,22 +11,6 @@ namespace RobotCtl.Host.Tests;
 [Trait("Category", "Slow")]
 public class ClosedLoopTests
 {
-    internal static RunRequest SmallRun(string goal, string episodes, int steps = 4, string? model = null) => new()
-    {
-        Goals = [goal],
-        Sim = true,
-        Model = model ?? TestHome.SmallModel,
-        Record = episodes,
-        MaxSteps = steps,
-        Samples = 48,
-        Iterations = 3,
-        Seed = 11,
-        SimScene = "seed=7,ee=-0.12:-0.12:0.03",
-        Quiet = true,
-        // No deadline: every iteration runs, so replay must reproduce every plan bit for bit.
-        Sets = ["Planner:DeadlineMs=", "Runtime:CommandRateHz=50", "Runtime:SuccessThreshold=0"],
-    };
-
     [Theory]
     [InlineData("lewm-small")]
     [InlineData("vjepa2ac-small")] // token latents, l1 cost, and the arm state as a model input
@@ -36,7 +20,7 @@ public class ClosedLoopTests
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var episodes = dir.File("episodes");
 
-        var exit = await RunCommand.RunAsync(SmallRun(goal, episodes, model: Path.Combine(TestHome.Root, "models", "examples", modelName)), CancellationToken.None);
+        var exit = await RunCommand.RunAsync(TestHome.SmallRun(goal, episodes, model: Path.Combine(TestHome.Root, "models", "examples", modelName)), CancellationToken.None);
 
         Assert.Equal((int)RunOutcome.StepBudgetExhausted, exit);
         var listing = Assert.Single(EpisodeCatalog.List(episodes));
@@ -78,7 +62,7 @@ public class ClosedLoopTests
         var stepsSeen = 0;
         bool CancelOnThirdStep(int goalIndex) { if (++stepsSeen == 3) cts.Cancel(); return false; }
 
-        var exit = await RunCommand.RunAsync(SmallRun(goal, episodes, steps: 1000), cts.Token, externalSuccess: CancelOnThirdStep);
+        var exit = await RunCommand.RunAsync(TestHome.SmallRun(goal, episodes, steps: 1000), cts.Token, externalSuccess: CancelOnThirdStep);
 
         Assert.Equal((int)RunOutcome.Cancelled, exit);
         using var reader = EpisodeReader.Open(Assert.Single(EpisodeCatalog.List(episodes)).Path);

@@ -53,7 +53,7 @@ public class CompositionTests
         // re-runs the recorded counts with no deadline, so it must match bit for bit whatever the load is now.
         using var dir = new TestHome.TempDir();
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
-        var request = ClosedLoopTests.SmallRun(goal, dir.File("episodes"), steps: 4) with { Iterations = 200 };
+        var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 4) with { Iterations = 200 };
         request = request with { Sets = [.. request.Sets, "Planner:DeadlineMs=5", "Surprise:Enabled=false"] };
 
         var exit = await RunCommand.RunAsync(request, CancellationToken.None);
@@ -69,47 +69,11 @@ public class CompositionTests
     }
 
     [Fact]
-    public async Task A_goal_chain_is_recorded_as_typed_events_and_replays_exactly()
-    {
-        using var dir = new TestHome.TempDir();
-        Directory.CreateDirectory(dir.File("a"));
-        Directory.CreateDirectory(dir.File("b"));
-        var first = TestHome.GoalImage(dir.File("a"), "seed=7,ee=0.1:0.08:0.02");
-        var second = TestHome.GoalImage(dir.File("b"), "seed=7,ee=-0.1:0.1:0.02");
-        var request = ClosedLoopTests.SmallRun(first, dir.File("episodes"), steps: 6) with { Goals = [first, second], Samples = 16, Iterations = 2 };
-        request = request with { Sets = [.. request.Sets, "Surprise:Enabled=false"] };
-        using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
-        var settings = services.Factory().Settings;
-        string path;
-        await using (var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None))
-        {
-            path = components.Recorder!.Path;
-            ControlLoop? loop = null;
-            // The first goal counts as reached at cycle 2; the second never.
-            loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance) { ExternalSuccess = g => g == 0 && loop!.Step >= 2 };
-            components.Streamer.Start();
-            var outcome = await Task.Factory.StartNew(() => loop.Run(CancellationToken.None), TaskCreationOptions.LongRunning);
-            components.Streamer.Stop();
-            Assert.Equal(RunOutcome.StepBudgetExhausted, outcome);
-            await components.CloseEpisodeAsync(outcome, loop.OutcomeMessage);
-        }
-
-        using var reader = EpisodeReader.Open(path);
-        var reached = Assert.Single(reader.Events(), e => e.Kind == EpisodeEventKind.GoalReached);
-        Assert.Equal(2, reached.Step);
-        using var session = ReplaySession.Open(reader.Info);
-        var steps = session.Replayer.Replay(reader).ToList();
-        Assert.Equal(6, steps.Count);
-        Assert.All(steps, s => Assert.False(s.Diverges, $"step {s.Step}: plan diff {s.PlanDiff}"));
-        Assert.All(steps, s => Assert.Equal(0, s.PlanDiff));
-    }
-
-    [Fact]
     public async Task The_sim_arm_profile_drives_the_in_process_workcell_at_the_profiles_rate()
     {
         using var dir = new TestHome.TempDir();
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
-        var request = ClosedLoopTests.SmallRun(goal, dir.File("episodes"), steps: 2) with { Sim = false, Camera = "sim", Arm = "sim.json" };
+        var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 2) with { Sim = false, Camera = "sim", Arm = "sim.json" };
         using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
         var factory = services.Factory();
 
@@ -152,7 +116,7 @@ public class CompositionTests
         using var dir = new TestHome.TempDir();
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         Assert.Equal((int)RunOutcome.StepBudgetExhausted,
-            await RunCommand.RunAsync(ClosedLoopTests.SmallRun(goal, dir.File("episodes"), steps: 2), CancellationToken.None));
+            await RunCommand.RunAsync(TestHome.SmallRun(goal, dir.File("episodes"), steps: 2), CancellationToken.None));
         var episode = Assert.Single(EpisodeCatalog.List(dir.File("episodes"))).Path;
 
         var (code, output, error) = BadInputTests.Cli("replay", episode, "--to-arm", "sim.json", "--confirm", "--speed", "4");

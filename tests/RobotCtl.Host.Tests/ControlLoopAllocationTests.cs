@@ -12,7 +12,7 @@ public class ControlLoopAllocationTests
     {
         using var dir = new TestHome.TempDir();
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
-        var request = ClosedLoopTests.SmallRun(goal, dir.File("episodes"), steps: ControlLoop.WarmupCycles + 4);
+        var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: ControlLoop.WarmupCycles + 4);
         // The surprise monitor runs every cycle, but its thresholds stay out of reach: a surprise event is a rare
         // log line and episode event, allowed to allocate its message (the random model's surprise varies a lot).
         request = request with { Sets = [.. request.Sets, "Surprise:ReplanFactor=1e9", "Surprise:PauseFactor=1e9", "Surprise:StopFactor=1e9"] };
@@ -41,7 +41,7 @@ public class ControlLoopAllocationTests
         var episode = task.Sample(5, 0);
         var workcell = new Sim.SimWorkcell(episode.Scene);
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
-        var request = ClosedLoopTests.SmallRun(goal, dir.File("episodes"), steps: ControlLoop.WarmupCycles + 4) with { Samples = 16, Iterations = 2 };
+        var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: ControlLoop.WarmupCycles + 4) with { Samples = 16, Iterations = 2 };
         request = request with { Sets = [.. request.Sets, "Sim:RenderOnRead=true", "Surprise:Enabled=false"] };
         using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
         var settings = services.Factory().Settings;

@@ -34,10 +34,9 @@ public class EStopTests
         server.CommandReceived += received.Enqueue;
         server.Start();
         await TestRig.WaitUntil(() => server.IsConnected, Generous, "the arm server's broker connection");
-        var profile = dir.File("arm.json");
-        File.WriteAllText(profile, $$"""{ "name": "test-mqtt", "transport": "mqtt", "mqtt": { "host": "127.0.0.1", "port": {{broker.Port}}, "robotId": "stop1", "qos": 1 } }""");
+        var profile = TestHome.MqttProfile(dir, broker.Port, "stop1");
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
-        var request = ClosedLoopTests.SmallRun(goal, dir.File("episodes"), steps: 100_000) with { Sim = false, Camera = "sim", Arm = profile };
+        var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 100_000) with { Sim = false, Camera = "sim", Arm = profile };
 
         using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
         var settings = services.Factory().Settings;
@@ -90,7 +89,7 @@ public class EStopTests
         using var dir = new TestHome.TempDir();
         var control = dir.File("run");
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
-        var request = ClosedLoopTests.SmallRun(goal, dir.File("episodes"), steps: 100_000);
+        var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 100_000);
         request = request with { Sets = [.. request.Sets, $"Safety:ControlDirectory={control}"] };
         using var cts = new CancellationTokenSource();
         var run = RunCommand.RunAsync(request, cts.Token);

@@ -1,23 +1,34 @@
+using RobotCtl.Host.Commands;
+using RobotCtl.Episodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using RobotCtl.Runtime.Composition;
 using RobotCtl.Runtime;
 
 namespace RobotCtl.Host.Tests;
 
-/// <summary>An external judge walks the loop through a goal chain: a reached sub-goal hands over to the next goal.</summary>
+/// <summary>
+/// An external judge walks the loop through a goal chain: a reached sub-goal hands over to the next goal; the switch is
+/// recorded as a typed event, and replay repeats it.
+/// </summary>
 [Trait("Category", "Slow")]
 public class GoalChainTests
 {
-    [Fact]
-    public async Task A_reached_sub_goal_moves_the_loop_to_the_next_goal_and_the_last_one_ends_the_run()
+    /// <summary>A small recorded run toward two goal images (the effector at two places), surprise off.</summary>
+    private static RunRequest TwoGoalRun(TestHome.TempDir dir, int steps)
     {
-        using var dir = new TestHome.TempDir();
         Directory.CreateDirectory(dir.File("a"));
         Directory.CreateDirectory(dir.File("b"));
         var first = TestHome.GoalImage(dir.File("a"), "seed=7,ee=0.1:0.08:0.02");
         var second = TestHome.GoalImage(dir.File("b"), "seed=7,ee=-0.1:0.1:0.02");
-        var request = ClosedLoopTests.SmallRun(first, dir.File("episodes"), steps: 10) with { Goals = [first, second], Samples = 16, Iterations = 2 };
-        request = request with { Sets = [.. request.Sets, "Surprise:Enabled=false"] };
+        var request = TestHome.SmallRun(first, dir.File("episodes"), steps) with { Goals = [first, second], Samples = 16, Iterations = 2 };
+        return request with { Sets = [.. request.Sets, "Surprise:Enabled=false"] };
+    }
+
+    [Fact]
+    public async Task A_reached_sub_goal_moves_the_loop_to_the_next_goal_and_the_last_one_ends_the_run()
+    {
+        using var dir = new TestHome.TempDir();
+        var request = TwoGoalRun(dir, steps: 10);
         using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
         var settings = services.Factory().Settings;
         await using var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None);
@@ -39,5 +50,36 @@ public class GoalChainTests
         Assert.Equal(RunOutcome.Success, outcome);
         Assert.Equal(4, loop.Step);
         Assert.Equal([(0, 0), (1, 0), (2, 0), (3, 1), (4, 1)], asked);
+    }
+
+    [Fact]
+    public async Task A_goal_chain_is_recorded_as_typed_events_and_replays_exactly()
+    {
+        using var dir = new TestHome.TempDir();
+        var request = TwoGoalRun(dir, steps: 6);
+        using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
+        var settings = services.Factory().Settings;
+        string path;
+        await using (var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None))
+        {
+            path = components.Recorder!.Path;
+            ControlLoop? loop = null;
+            // The first goal counts as reached at cycle 2; the second never.
+            loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance) { ExternalSuccess = g => g == 0 && loop!.Step >= 2 };
+            components.Streamer.Start();
+            var outcome = await Task.Factory.StartNew(() => loop.Run(CancellationToken.None), TaskCreationOptions.LongRunning);
+            components.Streamer.Stop();
+            Assert.Equal(RunOutcome.StepBudgetExhausted, outcome);
+            await components.CloseEpisodeAsync(outcome, loop.OutcomeMessage);
+        }
+
+        using var reader = EpisodeReader.Open(path);
+        var reached = Assert.Single(reader.Events(), e => e.Kind == EpisodeEventKind.GoalReached);
+        Assert.Equal(2, reached.Step);
+        using var session = ReplaySession.Open(reader.Info);
+        var steps = session.Replayer.Replay(reader).ToList();
+        Assert.Equal(6, steps.Count);
+        Assert.All(steps, s => Assert.False(s.Diverges, $"step {s.Step}: plan diff {s.PlanDiff}"));
+        Assert.All(steps, s => Assert.Equal(0, s.PlanDiff));
     }
 }

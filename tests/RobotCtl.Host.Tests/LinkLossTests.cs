@@ -26,10 +26,9 @@ public class LinkLossTests
         var workcell = new SimWorkcell(SimSceneOptions.Parse("seed=7,ee=-0.12:-0.12:0.03"));
         await using var server = new SerialArmServer(workcell, new SerialLinkOptions { Device = pty.B, Baud = 1_000_000 });
         server.Start();
-        var profile = dir.File("arm.json");
-        File.WriteAllText(profile, $$"""{ "name": "test-serial", "transport": "serial", "serial": { "device": "{{pty.A}}", "baud": 1000000 } }""");
+        var profile = TestHome.SerialProfile(dir, pty.A);
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
-        var request = ClosedLoopTests.SmallRun(goal, dir.File("episodes"), steps: 100_000) with { Sim = false, Camera = "sim", Arm = profile };
+        var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 100_000) with { Sim = false, Camera = "sim", Arm = profile };
         request = request with { Sets = [.. request.Sets, "Safety:LinkLossMs=1500", $"Safety:ControlDirectory={dir.File("run")}"] };
         using var cts = new CancellationTokenSource();
         var run = RunCommand.RunAsync(request, cts.Token, workcell);
@@ -60,10 +59,9 @@ public class LinkLossTests
     public async Task A_sim_camera_with_a_real_arm_profile_is_refused_at_start_with_exit_2()
     {
         using var dir = new TestHome.TempDir();
-        var profile = dir.File("arm.json");
-        File.WriteAllText(profile, """{ "name": "test-serial", "transport": "serial", "serial": { "device": "/dev/robotctl-test-none", "baud": 115200 } }""");
+        var profile = TestHome.SerialProfile(dir, "/dev/robotctl-test-none", 115200);
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
-        var request = ClosedLoopTests.SmallRun(goal, dir.File("episodes")) with { Sim = false, Camera = "sim", Arm = profile };
+        var request = TestHome.SmallRun(goal, dir.File("episodes")) with { Sim = false, Camera = "sim", Arm = profile };
 
         // The one-line reason goes to stderr (other tests may write there meanwhile: only a line is looked for).
         var stderr = new StringWriter();

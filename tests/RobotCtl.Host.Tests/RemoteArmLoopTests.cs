@@ -31,8 +31,7 @@ public class RemoteArmLoopTests
         var workcell = new SimWorkcell(SimSceneOptions.Parse(Scene));
         await using var server = new SerialArmServer(workcell, new SerialLinkOptions { Device = pty.B, Baud = 1_000_000 }, PatientServer);
         server.Start();
-        var profile = dir.File("arm.json");
-        File.WriteAllText(profile, $$"""{ "name": "test-serial", "transport": "serial", "serial": { "device": "{{pty.A}}", "baud": 1000000 } }""");
+        var profile = TestHome.SerialProfile(dir, pty.A);
 
         var exit = await RunAgainst(profile, dir, workcell);
 
@@ -49,8 +48,7 @@ public class RemoteArmLoopTests
         await using var server = new MqttArmServer(workcell, new MqttLinkOptions { Host = "127.0.0.1", Port = broker.Port, RobotId = "loop1" }, PatientServer);
         server.Start();
         await TestRig.WaitUntil(() => server.IsConnected, TestRig.Generous, "the arm server's broker connection");
-        var profile = dir.File("arm.json");
-        File.WriteAllText(profile, $$"""{ "name": "test-mqtt", "transport": "mqtt", "mqtt": { "host": "127.0.0.1", "port": {{broker.Port}}, "robotId": "loop1", "qos": 1 } }""");
+        var profile = TestHome.MqttProfile(dir, broker.Port, "loop1");
 
         var exit = await RunAgainst(profile, dir, workcell);
 
@@ -60,7 +58,7 @@ public class RemoteArmLoopTests
     private static Task<int> RunAgainst(string profile, TestHome.TempDir dir, SimWorkcell workcell)
     {
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
-        var request = ClosedLoopTests.SmallRun(goal, dir.File("episodes"), steps: 3) with { Sim = false, Camera = "sim", Arm = profile };
+        var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 3) with { Sim = false, Camera = "sim", Arm = profile };
         return RunCommand.RunAsync(request, CancellationToken.None, workcell);
     }
 

@@ -1,4 +1,5 @@
 using RobotCtl.Core.Vision;
+using RobotCtl.Host.Commands;
 using RobotCtl.Runtime.Composition;
 using RobotCtl.Sim;
 using RobotCtl.Vision.Imaging;
@@ -13,6 +14,42 @@ internal static class TestHome
     public static string SmallModel => Path.Combine(Root, "models", "examples", "lewm-small");
 
     public static string VjepaModel => Path.Combine(Root, "models", "examples", "vjepa2ac-small");
+
+    /// <summary>
+    /// A small recorded sim run: the random-weight LeWM model (or <paramref name="model"/>), few samples, no deadline,
+    /// so replay must reproduce every plan bit for bit.
+    /// </summary>
+    public static RunRequest SmallRun(string goal, string episodes, int steps = 4, string? model = null) => new()
+    {
+        Goals = [goal],
+        Sim = true,
+        Model = model ?? SmallModel,
+        Record = episodes,
+        MaxSteps = steps,
+        Samples = 48,
+        Iterations = 3,
+        Seed = 11,
+        SimScene = "seed=7,ee=-0.12:-0.12:0.03",
+        Quiet = true,
+        // No deadline: every iteration runs, so replay must reproduce every plan bit for bit.
+        Sets = ["Planner:DeadlineMs=", "Runtime:CommandRateHz=50", "Runtime:SuccessThreshold=0"],
+    };
+
+    /// <summary>An arm profile (arm.json in <paramref name="dir"/>) for a serial link to <paramref name="device"/>.</summary>
+    public static string SerialProfile(TempDir dir, string device, int baud = 1_000_000)
+    {
+        var profile = dir.File("arm.json");
+        File.WriteAllText(profile, $$"""{ "name": "test-serial", "transport": "serial", "serial": { "device": "{{device}}", "baud": {{baud}} } }""");
+        return profile;
+    }
+
+    /// <summary>An arm profile (arm.json in <paramref name="dir"/>) for an MQTT link at QoS 1 through the broker on <paramref name="port"/>.</summary>
+    public static string MqttProfile(TempDir dir, int port, string robotId)
+    {
+        var profile = dir.File("arm.json");
+        File.WriteAllText(profile, $$"""{ "name": "test-mqtt", "transport": "mqtt", "mqtt": { "host": "127.0.0.1", "port": {{port}}, "robotId": "{{robotId}}", "qos": 1 } }""");
+        return profile;
+    }
 
     /// <summary>A temporary directory removed on dispose.</summary>
     public sealed class TempDir : IDisposable
