@@ -20,7 +20,6 @@ public sealed class EStopController
     private readonly EpisodeRecorder? _recorder;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
-    private long _latches, _releases;
 
     public EStopController(SafetyGovernor governor, IArmLink arm, ActionChunkStream chunks, EpisodeRecorder? recorder, ILogger logger)
     {
@@ -36,9 +35,6 @@ public sealed class EStopController
 
     public bool IsLatched => _governor.IsEStopped;
 
-    public long Latches => Interlocked.Read(ref _latches);
-    public long Releases => Interlocked.Read(ref _releases);
-
     /// <summary>Latches (idempotent) and says what happened, in one line.</summary>
     public string Latch(string source)
     {
@@ -50,7 +46,6 @@ public sealed class EStopController
             var armSide = _arm is IArmEStop link
                 ? link.SendEStop() ? "; arm side latched (EStop frame sent)" : "; the EStop frame could not be sent (link down): the arm's own watchdog holds it"
                 : "";
-            Interlocked.Increment(ref _latches);
             var message = $"e-stop latched by {source}{armSide}";
             _recorder?.RecordEvent(CurrentStep(), EpisodeEventKind.EStop, message);
             _logger.LogWarning("{Message}; release with: robotctl estop --release", message);
@@ -69,7 +64,6 @@ public sealed class EStopController
                 ? link.SendRearm() ? "; arm side re-armed (Rearm frame sent)" : "; the Rearm frame could not be sent (link down): the arm side may still refuse commands"
                 : "";
             _governor.Rearm(who);
-            Interlocked.Increment(ref _releases);
             var message = $"e-stop released by {who}{armSide}";
             // A note, not an e-stop event: the summary's e-stop count is the number of latches.
             _recorder?.RecordEvent(CurrentStep(), EpisodeEventKind.Note, message);

@@ -20,7 +20,8 @@ public sealed class LinkMonitor : IDisposable
     private readonly ILogger _logger;
     private readonly long _lossTicks;
     private readonly Lock _gate = new();
-    private long _startTicks, _freshTicks, _lastStamp;
+    private readonly long _startTicks;
+    private long _freshTicks, _lastStamp;
     private uint _lastSequence;
     private bool _seenAny, _down, _robotOffline, _disposed;
     private long _disconnects, _reconnects;
@@ -46,9 +47,6 @@ public sealed class LinkMonitor : IDisposable
 
     public long Disconnects => Interlocked.Read(ref _disconnects);
     public long Reconnects => Interlocked.Read(ref _reconnects);
-
-    /// <summary>Starts the silence count afresh (e.g. when the loop starts, after a long build).</summary>
-    public void Restart(long nowTicks) => _startTicks = _freshTicks = Math.Max(_freshTicks, nowTicks);
 
     /// <summary>True when no fresh state has arrived for <see cref="LossAfter"/> before <paramref name="nowTicks"/>.</summary>
     public bool IsLost(long nowTicks) => SilentTicks(nowTicks) > _lossTicks;

@@ -32,11 +32,12 @@ public sealed class SafetyOptions
     /// <summary>
     /// Refuses a simulated camera with a non-simulated arm unless <see cref="AllowUnlinkedCamera"/> is set or the caller
     /// hands in the workcell the remote arm drives (<paramref name="sharedWorkcell"/>: tests serving it over a transport).
-    /// <paramref name="armIsSimulated"/>: the arm is the in-process workcell ("sim", or a profile with transport sim).
+    /// <paramref name="armIsSimulated"/>: the arm is the in-process workcell ("sim", or a profile with transport sim;
+    /// <see cref="Composition.RuntimeFactory.ArmIsSimulated"/>).
     /// </summary>
-    public void CheckCameraMatchesArm(RuntimeOptions runtime, bool sharedWorkcell, bool armIsSimulated = false)
+    public void CheckCameraMatchesArm(RuntimeOptions runtime, bool armIsSimulated, bool sharedWorkcell)
     {
-        if (runtime.Camera != "sim" || runtime.Arm == "sim" || armIsSimulated || sharedWorkcell || AllowUnlinkedCamera) return;
+        if (runtime.Camera != "sim" || armIsSimulated || sharedWorkcell || AllowUnlinkedCamera) return;
         throw new ConfigurationValueException(
             $"Runtime:Camera is \"sim\" but Runtime:Arm is \"{runtime.Arm}\": the simulated camera does not see that arm, " +
             $"so the planner would steer it by a picture it never changes; use the arm's camera (--camera), --arm sim, or set " +

@@ -143,13 +143,13 @@ public class RuntimeSafetyUnitTests
     public void A_sim_camera_with_a_real_arm_is_refused_unless_allowed_or_the_workcell_is_shared()
     {
         var runtime = new RuntimeOptions { Camera = "sim", Arm = "arm-usb" };
-        var e = Assert.Throws<ConfigurationValueException>(() => new SafetyOptions().CheckCameraMatchesArm(runtime, sharedWorkcell: false));
+        var e = Assert.Throws<ConfigurationValueException>(() => new SafetyOptions().CheckCameraMatchesArm(runtime, armIsSimulated: false, sharedWorkcell: false));
         Assert.Contains("Safety:AllowUnlinkedCamera", e.Message);
         Assert.Contains("arm-usb", e.Message);
-        new SafetyOptions { AllowUnlinkedCamera = true }.CheckCameraMatchesArm(runtime, sharedWorkcell: false);
-        new SafetyOptions().CheckCameraMatchesArm(runtime, sharedWorkcell: true);
-        new SafetyOptions().CheckCameraMatchesArm(new RuntimeOptions { Camera = "sim", Arm = "sim" }, sharedWorkcell: false);
-        new SafetyOptions().CheckCameraMatchesArm(new RuntimeOptions { Camera = "/dev/video0", Arm = "arm-usb" }, sharedWorkcell: false);
+        new SafetyOptions { AllowUnlinkedCamera = true }.CheckCameraMatchesArm(runtime, armIsSimulated: false, sharedWorkcell: false);
+        new SafetyOptions().CheckCameraMatchesArm(runtime, armIsSimulated: false, sharedWorkcell: true);
+        new SafetyOptions().CheckCameraMatchesArm(new RuntimeOptions { Camera = "sim", Arm = "sim" }, armIsSimulated: true, sharedWorkcell: false);
+        new SafetyOptions().CheckCameraMatchesArm(new RuntimeOptions { Camera = "/dev/video0", Arm = "arm-usb" }, armIsSimulated: false, sharedWorkcell: false);
     }
 
     [Theory]

@@ -72,7 +72,7 @@ internal static class RuntimeBuilder
         var o = settings.Runtime;
         var disposables = new Stack<object>();
         // A sim camera watching a workcell the arm does not move: refused before anything is loaded.
-        settings.Safety.CheckCameraMatchesArm(o, sharedWorkcell: workcell is not null, armIsSimulated: factory.ArmIsSimulated);
+        settings.Safety.CheckCameraMatchesArm(o, factory.ArmIsSimulated, sharedWorkcell: workcell is not null);
         try
         {
             // 1. Calibration: action mapping and safety limits (the governor's and the planner's one source of limits).

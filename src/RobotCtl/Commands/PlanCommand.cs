@@ -118,8 +118,9 @@ internal static class PlanCommand
         var spec = model.Spec;
 
         var encodeStart = MonotonicClock.Now;
-        var observation = Encode(factory, model, args.Observation);
-        var goal = Encode(factory, model, args.Goal);
+        using var preprocessor = factory.CreatePreprocessor(spec);
+        var observation = Encode(preprocessor, model, args.Observation);
+        var goal = Encode(preprocessor, model, args.Goal);
         var encodeMs = MonotonicClock.ElapsedMs(encodeStart);
 
         var options = factory.PlannerOptions(spec) with { Seed = args.Seed ?? 0 };
@@ -159,10 +160,9 @@ internal static class PlanCommand
     }
 
     /// <summary>Loads, preprocesses (the run's camera calibration, then the model's size, scale, mean, std) and encodes one image.</summary>
-    private static float[] Encode(RuntimeFactory factory, OnnxWorldModel model, string path)
+    private static float[] Encode(Preprocessor preprocessor, OnnxWorldModel model, string path)
     {
         var frame = ImageIo.Load(path);
-        using var preprocessor = factory.CreatePreprocessor(model.Spec);
         var pixels = new float[preprocessor.OutputLength];
         preprocessor.Process(frame, pixels);
         var latent = new float[model.Spec.LatentSize];
