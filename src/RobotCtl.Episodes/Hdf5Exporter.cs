@@ -1,106 +1,260 @@
 using System.Diagnostics;
+using System.Text.Json;
+using PureHDF;
+using PureHDF.Filters;
+using PureHDF.Selections;
+using PureHDF.VOL.Native;
+using RobotCtl.Core.Vision;
 
 namespace RobotCtl.Episodes;
 
-/// <summary>The export script could not run or refused the input; the message is meant for the user as is.</summary>
-public sealed class Hdf5ExportException(string message) : Exception(message);
+/// <summary>The export cannot be done: bad input found while exporting, or the output cannot be written. The message is meant for the user as is.</summary>
+public sealed class Hdf5ExportException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>What an export wrote.</summary>
+public sealed record Hdf5ExportResult(string Output, int Rows, int Episodes, int Width, int Height, int SourceWidth, int SourceHeight)
+{
+    public bool Resized => Width != SourceWidth || Height != SourceHeight;
+}
 
 /// <summary>
-/// HDF5 export in the stable-worldmodel layout (pixels, action, proprio, ep_len, ep_offset), done by
-/// tools/episodes/export_hdf5.py under Debian's /usr/bin/python3 with python3-h5py, python3-numpy and python3-pil
-/// (.NET has no HDF5 writer here). This class finds the script, runs it and turns its failures into clear errors.
+/// Exports episodes to the stable-worldmodel HDF5 layout with PureHDF (no HDF5 library, no Python), so recorded runs can
+/// train a LeWM. One row per recorded camera frame, every episode concatenated in the order given:
+/// <list type="bullet">
+/// <item><c>pixels</c> uint8 N x H x W x 3, RGB; one chunk per frame, shuffle + deflate. With a size, each frame is
+/// downsampled by exact area averaging (<see cref="AreaResampler"/>: the runtime preprocessor's weights and order of sums)
+/// and rounded to the nearest integer.</item>
+/// <item><c>action</c> float32 N x 7: the sum of the commands sent (after the governor) during the frame's step
+/// (dx dy dz droll dpitch dyaw gripper; NaN counts as 0); zeros for a step without commands.</item>
+/// <item><c>proprio</c> float32 N x 7: the latest arm state recorded at or before the frame (the first state for frames
+/// before any; NaN when the episode has none).</item>
+/// <item><c>sim_state</c> float32 N x 6: the sim's true state at the frame's step (its first row there); NaN where none.</item>
+/// <item><c>step</c> int64 N, <c>time_s</c> float64 N (seconds since the episode's start), <c>ep_len</c> and <c>ep_offset</c> int64 E.</item>
+/// </list>
+/// Attributes: episode_ids and sources (JSON lists), robotctl_schema_version, source_size ([width, height]), resize
+/// ("area" or "none"), sim_state_columns (JSON list). The file is written to OUT.partial and renamed at the end; on any
+/// failure (or cancellation) nothing is left at either path.
 /// </summary>
 public static class Hdf5Exporter
 {
-    public const string DefaultPython = "/usr/bin/python3";
-    public const string ScriptRelativePath = "tools/episodes/export_hdf5.py";
+    public static readonly string[] SimStateColumns = ["ee_x", "ee_y", "ee_z", "block_x", "block_y", "block_yaw"];
+
+    /// <summary>How often <c>progress</c> is called while frames are written.</summary>
+    public static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(2);
+
+    private const int PixelBlockBytes = 32 << 20; // rows of pixels buffered per write
 
     /// <summary>
-    /// The script under $ROBOTCTL_HOME, else under the first ancestor of <paramref name="startDirectory"/> (default: the
-    /// app's base directory) that contains it. Null when not found.
+    /// Exports the episode files <paramref name="episodePaths"/>, in that order, to
+    /// <paramref name="outputPath"/>. <paramref name="decoder"/> decodes JPEG/PNG frames (raw-bgr needs none);
+    /// <paramref name="size"/> downsamples every frame; <paramref name="progress"/> gets (rows written, total rows) every
+    /// <see cref="ProgressInterval"/>. Throws <see cref="EpisodeFormatException"/> for a file that is not a readable episode,
+    /// <see cref="ArgumentException"/> for a bad output path or size, and <see cref="Hdf5ExportException"/> for bad frames
+    /// found on the way or an output that cannot be written.
     /// </summary>
-    public static string? FindScript(string? startDirectory = null)
+    public static Hdf5ExportResult Export(IReadOnlyList<string> episodePaths, string outputPath, IFrameDecoder? decoder,
+        (int Width, int Height)? size = null, Action<long, long>? progress = null, CancellationToken cancellationToken = default)
     {
-        var home = Environment.GetEnvironmentVariable("ROBOTCTL_HOME");
-        if (!string.IsNullOrEmpty(home) && File.Exists(Path.Combine(home, ScriptRelativePath))) return Path.Combine(home, ScriptRelativePath);
-        for (var dir = new DirectoryInfo(startDirectory ?? AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, ScriptRelativePath);
-            if (File.Exists(candidate)) return candidate;
-        }
-        return null;
-    }
-
-    /// <summary>Prefix of the script's progress lines on stderr (relayed to <c>progress</c>, never part of an error).</summary>
-    public const string ProgressPrefix = "export_hdf5: progress ";
-
-    /// <summary>
-    /// Runs the export; returns the script's one-line JSON report. Throws <see cref="Hdf5ExportException"/>.
-    /// <paramref name="size"/> ("WxH") downsamples every frame by area averaging; <paramref name="progress"/> receives the
-    /// script's progress lines (rows done / total) as they come. A directory among the paths stands for its *.sqlite
-    /// files sorted by name. Nothing is left at <paramref name="outputPath"/> (nor a .partial file) when the export fails.
-    /// An output path that is a directory, or whose directory does not exist, is an <see cref="ArgumentException"/>.
-    /// </summary>
-    public static string Export(IReadOnlyList<string> episodePaths, string outputPath, string? scriptPath = null, string python = DefaultPython,
-        TimeSpan? timeout = null, string? size = null, Action<string>? progress = null)
-    {
-        // The script would write FILE.partial and fail only when renaming it: refuse a bad output path first.
+        // Refused before any work: these used to fail only when renaming the finished file.
         var fullOutput = Path.GetFullPath(outputPath);
         if (Directory.Exists(fullOutput)) throw new ArgumentException($"--out {outputPath}: is a directory, expected a file path");
         if (Path.GetDirectoryName(fullOutput) is { } parent && !Directory.Exists(parent))
             throw new ArgumentException($"--out {outputPath}: directory {parent} does not exist");
-        scriptPath ??= FindScript() ?? throw new Hdf5ExportException(
-            $"HDF5 export needs {ScriptRelativePath}: not found under $ROBOTCTL_HOME or above {AppContext.BaseDirectory}");
-        if (!File.Exists(python))
-            throw new Hdf5ExportException($"HDF5 export needs {python}, which does not exist (Debian: apt-get install python3 python3-numpy python3-h5py python3-pil)");
+        if (size is { } s && (s.Width <= 0 || s.Height <= 0)) throw new ArgumentException($"--size {s.Width}x{s.Height}: expected positive width and height");
 
-        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(scriptPath);
-        foreach (var p in episodePaths) start.ArgumentList.Add(p);
-        start.ArgumentList.Add("--out");
-        start.ArgumentList.Add(outputPath);
-        if (size is not null)
+        var readers = new List<EpisodeReader>();
+        try
         {
-            start.ArgumentList.Add("--size");
-            start.ArgumentList.Add(size);
+            foreach (var path in episodePaths) readers.Add(EpisodeReader.Open(path));
+            var counts = readers.Select(r => checked((int)r.Count("frames"))).ToArray();
+            var total = counts.Sum();
+            if (total == 0) throw new Hdf5ExportException($"no camera frames in {string.Join(", ", readers.Select(r => r.Path))}: nothing to export");
+            var firstReader = readers[Array.FindIndex(counts, c => c > 0)];
+            var first = firstReader.Frames().First();
+            var (width, height) = (first.Width, first.Height);
+            var (outWidth, outHeight) = size ?? (width, height);
+            if (outWidth > width || outHeight > height)
+                throw new ArgumentException(
+                    $"--size {outWidth}x{outHeight}: larger than the recorded frames ({width}x{height} in {firstReader.Path}); only downsampling is supported");
+
+            var partial = fullOutput + ".partial";
+            try
+            {
+                Write(partial, readers, counts, total, width, height, outWidth, outHeight, decoder, progress, cancellationToken);
+                File.Move(partial, fullOutput, overwrite: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                TryDelete(partial);
+                throw new Hdf5ExportException($"cannot write {outputPath}: {e.Message}", e);
+            }
+            catch
+            {
+                TryDelete(partial);
+                throw;
+            }
+            return new Hdf5ExportResult(fullOutput, total, readers.Count, outWidth, outHeight, width, height);
         }
-        using var process = new Process { StartInfo = start };
-        // stderr line by line: progress goes out as it comes, everything else is the error message.
-        var errors = new List<string>();
-        var errorsDone = new TaskCompletionSource();
-        process.ErrorDataReceived += (_, e) =>
+        finally
         {
-            if (e.Data is null) { errorsDone.TrySetResult(); return; }
-            if (e.Data.StartsWith(ProgressPrefix, StringComparison.Ordinal)) progress?.Invoke(e.Data[ProgressPrefix.Length..]);
-            else lock (errors) errors.Add(e.Data);
-        };
-        if (!process.Start()) throw new Hdf5ExportException($"could not start {python}");
-        process.BeginErrorReadLine();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(timeout ?? TimeSpan.FromMinutes(30)))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            // A kill can beat the script's own cleanup.
-            try { File.Delete(outputPath + ".partial"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw new Hdf5ExportException($"HDF5 export of {Describe(episodePaths)} did not finish in time; stopped");
+            foreach (var r in readers) r.Dispose();
         }
-        process.WaitForExit(); // drains the redirected streams
-        errorsDone.Task.Wait(TimeSpan.FromSeconds(5));
-        string error;
-        lock (errors) error = string.Join("\n", errors).Trim();
-        // The script removes its partial file on failure; this covers a crash it could not catch.
-        if (process.ExitCode != 0) { try { File.Delete(outputPath + ".partial"); } catch (IOException) { } catch (UnauthorizedAccessException) { } }
-        return process.ExitCode switch
-        {
-            0 => stdout.Result.Trim(),
-            2 or 3 => throw new Hdf5ExportException(error),
-            var code => throw new Hdf5ExportException($"HDF5 export failed ({python} {scriptPath} exited with {code}): {LastLines(error, 5)}"),
-        };
     }
 
-    private static string Describe(IReadOnlyList<string> paths) =>
-        paths.Count <= 3 ? string.Join(", ", paths) : $"{paths[0]} and {paths.Count - 1} more";
+    private static void Write(string path, List<EpisodeReader> readers, int[] counts, int total, int width, int height, int outWidth, int outHeight,
+        IFrameDecoder? decoder, Action<long, long>? progress, CancellationToken cancellationToken)
+    {
+        var rowBytes = outHeight * outWidth * 3;
+        var pixels = new H5Dataset<byte[]>(fileDims: [(ulong)total, (ulong)outHeight, (ulong)outWidth, 3], chunks: [1, (uint)outHeight, (uint)outWidth, 3],
+            datasetCreation: new H5DatasetCreation(Filters: [ShuffleFilter.Id, DeflateFilter.Id]));
+        var action = new float[total * 7];
+        var proprio = new float[total * 7];
+        var simState = new float[total * SimStateColumns.Length];
+        Array.Fill(proprio, float.NaN);
+        Array.Fill(simState, float.NaN);
+        var steps = new long[total];
+        var times = new double[total];
+        var episodeLength = counts.Select(c => (long)c).ToArray();
+        var episodeOffset = new long[counts.Length];
+        for (var e = 1; e < counts.Length; e++) episodeOffset[e] = episodeOffset[e - 1] + counts[e - 1];
 
-    private static string LastLines(string text, int n) => string.Join("\n", text.Split('\n').TakeLast(n));
+        var datasets = new Dictionary<string, H5Dataset>
+        {
+            ["pixels"] = pixels,
+            ["action"] = new H5Dataset<float[]>(fileDims: [(ulong)total, 7]),
+            ["proprio"] = new H5Dataset<float[]>(fileDims: [(ulong)total, 7]),
+            ["sim_state"] = new H5Dataset<float[]>(fileDims: [(ulong)total, (ulong)SimStateColumns.Length]),
+            ["step"] = new H5Dataset<long[]>(fileDims: [(ulong)total]),
+            ["time_s"] = new H5Dataset<double[]>(fileDims: [(ulong)total]),
+            ["ep_len"] = new H5Dataset<long[]>(fileDims: [(ulong)counts.Length]),
+            ["ep_offset"] = new H5Dataset<long[]>(fileDims: [(ulong)counts.Length]),
+        };
+        var file = new H5File();
+        foreach (var (name, dataset) in datasets) file[name] = dataset;
+        file.Attributes["episode_ids"] = JsonSerializer.Serialize(readers.Select(r => r.Info.Id).ToArray(), EpisodeJsonContext.Default.StringArray);
+        file.Attributes["sources"] = JsonSerializer.Serialize(readers.Select(r => Path.GetFullPath(r.Path)).ToArray(), EpisodeJsonContext.Default.StringArray);
+        file.Attributes["robotctl_schema_version"] = (long)EpisodeSchema.Version;
+        file.Attributes["source_size"] = new long[] { width, height };
+        file.Attributes["resize"] = outWidth != width || outHeight != height ? "area" : "none";
+        file.Attributes["sim_state_columns"] = JsonSerializer.Serialize(SimStateColumns, EpisodeJsonContext.Default.StringArray);
+
+        var blockRows = Math.Clamp(PixelBlockBytes / rowBytes, 1, 256);
+        var block = new byte[blockRows * rowBytes];
+        int blockStart = 0, blockCount = 0;
+        var frame = new Frame(width, height);
+        var resized = new Frame(outWidth, outHeight);
+        var resampler = new AreaResampler();
+        var clock = Stopwatch.StartNew();
+        var lastProgress = TimeSpan.Zero;
+
+        using (var writer = file.BeginWrite(path))
+        {
+            void Flush()
+            {
+                if (blockCount == 0) return;
+                writer.Write(pixels, blockCount == blockRows ? block : block[..(blockCount * rowBytes)],
+                    fileSelection: new HyperslabSelection(4, [(ulong)blockStart, 0, 0, 0], [(ulong)blockCount, (ulong)outHeight, (ulong)outWidth, 3]));
+                blockStart += blockCount;
+                blockCount = 0;
+            }
+
+            var row = 0;
+            foreach (var reader in readers)
+            {
+                var info = reader.Info;
+                var sent = new Dictionary<long, double[]>();
+                foreach (var c in reader.Commands())
+                {
+                    var sum = sent.TryGetValue(c.Step, out var a) ? a : sent[c.Step] = new double[7];
+                    for (var k = 0; k < 7; k++) sum[k] += float.IsNaN(c.Sent[k]) ? 0 : c.Sent[k];
+                }
+                var states = reader.ArmStates().OrderBy(s => s.Ticks).ToList();
+                var sim = new Dictionary<long, SimStateSample>();
+                foreach (var s in reader.SimStates()) sim.TryAdd(s.Step, s.State); // the first at the step: what its frame shows
+
+                var nextState = 0;
+                foreach (var f in reader.Frames())
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var where = $"{reader.Path}: frame of step {f.Step}";
+                    if (f.Width != width || f.Height != height)
+                        throw new Hdf5ExportException($"{where} is {f.Width}x{f.Height}, the export is {width}x{height}: one size per file");
+                    Decode(f, frame, decoder, where);
+                    var rgb = block.AsSpan(blockCount * rowBytes, rowBytes);
+                    if (outWidth == width && outHeight == height) frame.Pixels.AsSpan(0, rowBytes).CopyTo(rgb);
+                    else
+                    {
+                        resampler.Resize(frame, resized);
+                        resized.Pixels.AsSpan(0, rowBytes).CopyTo(rgb);
+                    }
+                    for (var p = 0; p < rgb.Length; p += 3) (rgb[p], rgb[p + 2]) = (rgb[p + 2], rgb[p]); // BGR -> RGB
+                    if (++blockCount == blockRows) Flush();
+
+                    if (sent.TryGetValue(f.Step, out var a))
+                        for (var k = 0; k < 7; k++) action[row * 7 + k] = (float)a[k];
+                    while (nextState < states.Count && states[nextState].Ticks <= f.Ticks) nextState++;
+                    if (states.Count > 0)
+                    {
+                        var st = states[Math.Max(nextState - 1, 0)].State;
+                        ReadOnlySpan<double> values = [st.X, st.Y, st.Z, st.Roll, st.Pitch, st.Yaw, st.Gripper];
+                        for (var k = 0; k < 7; k++) proprio[row * 7 + k] = (float)values[k];
+                    }
+                    if (sim.TryGetValue(f.Step, out var t))
+                    {
+                        ReadOnlySpan<double> values = [t.EeX, t.EeY, t.EeZ, t.BlockX, t.BlockY, t.BlockYaw];
+                        for (var k = 0; k < values.Length; k++) simState[row * SimStateColumns.Length + k] = (float)values[k];
+                    }
+                    steps[row] = f.Step;
+                    times[row] = (f.Ticks - info.StartTicks) / (double)info.TickFrequency;
+                    row++;
+                    if (progress is not null && clock.Elapsed - lastProgress >= ProgressInterval)
+                    {
+                        lastProgress = clock.Elapsed;
+                        progress(row, total);
+                    }
+                }
+            }
+            Flush();
+            writer.Write((H5Dataset<float[]>)datasets["action"], action);
+            writer.Write((H5Dataset<float[]>)datasets["proprio"], proprio);
+            writer.Write((H5Dataset<float[]>)datasets["sim_state"], simState);
+            writer.Write((H5Dataset<long[]>)datasets["step"], steps);
+            writer.Write((H5Dataset<double[]>)datasets["time_s"], times);
+            writer.Write((H5Dataset<long[]>)datasets["ep_len"], episodeLength);
+            writer.Write((H5Dataset<long[]>)datasets["ep_offset"], episodeOffset);
+        }
+        progress?.Invoke(total, total);
+    }
+
+    private static void Decode(FrameRow f, Frame destination, IFrameDecoder? decoder, string where)
+    {
+        if (f.Format == RawBgrFrameEncoder.FormatName)
+        {
+            var expected = f.Width * f.Height * 3;
+            if (f.Data.Length != expected) throw new Hdf5ExportException($"{where}: raw-bgr has {f.Data.Length} bytes, expected {expected}");
+            destination.EnsureSize(f.Width, f.Height);
+            f.Data.CopyTo(destination.Pixels, 0);
+            return;
+        }
+        if (f.Format is not ("jpeg" or "png"))
+            throw new Hdf5ExportException($"{where}: unknown format '{f.Format}' (expected jpeg, png or raw-bgr)");
+        if (decoder is null) throw new Hdf5ExportException($"{where}: {f.Format} frames need an image decoder (robotctl's export uses OpenCV's)");
+        try
+        {
+            decoder.Decode(f.Format, f.Data, destination);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new Hdf5ExportException($"{where}: cannot decode its {f.Format} data: {e.Message}", e);
+        }
+        if (destination.Width != f.Width || destination.Height != f.Height)
+            throw new Hdf5ExportException($"{where}: its {f.Format} image is {destination.Width}x{destination.Height}, the row says {f.Width}x{f.Height}");
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
 }

@@ -4,8 +4,6 @@ namespace RobotCtl.Episodes.Tests;
 
 public class Hdf5ExportTests
 {
-    private static string Script => Path.Combine(Repo.Root, Hdf5Exporter.ScriptRelativePath);
-
     private const string ReadBack = """
         import h5py, json, sys
         with h5py.File(sys.argv[1], "r") as f:
@@ -18,6 +16,9 @@ public class Hdf5ExportTests
             out["ep_offset_v"] = f["ep_offset"][:].tolist()
             out["step_v"] = f["step"][:].tolist()
             out["ids"] = json.loads(f.attrs["episode_ids"])
+            out["attrs"] = {k: v if isinstance(v, str) else v.tolist() for k, v in f.attrs.items()}
+            p = f["pixels"]
+            out["pixels_storage"] = [list(p.chunks), p.compression, bool(p.shuffle)]
         print(json.dumps(out))
         """;
 
@@ -29,11 +30,11 @@ public class Hdf5ExportTests
         var raw = await McapExportTests.RecordEpisode(dir.Path, new RawBgrFrameEncoder(), steps: 2);
         var output = dir.File("train.h5");
 
-        var report = Hdf5Exporter.Export([png, raw], output, Script);
-        Assert.Equal(5, JsonDocument.Parse(report).RootElement.GetProperty("rows").GetInt32());
+        var result = Hdf5Exporter.Export([png, raw], output, new TestPngDecoder());
+        Assert.Equal((5, 2, 16, 12, false), (result.Rows, result.Episodes, result.Width, result.Height, result.Resized));
         Assert.False(File.Exists(output + ".partial"));
 
-        var (code, json, error) = Repo.Run(Hdf5Exporter.DefaultPython, "-c", ReadBack, output);
+        var (code, json, error) = Repo.Run(Repo.Python, "-c", ReadBack, output);
         Assert.True(code == 0, error);
         var h5 = JsonDocument.Parse(json).RootElement;
         void Shape(string name, string dtype, params int[] shape)
@@ -50,8 +51,16 @@ public class Hdf5ExportTests
         Assert.Equal([0, 3], h5.GetProperty("ep_offset_v").EnumerateArray().Select(e => e.GetInt32()));
         Assert.Equal([0, 1, 2, 0, 1], h5.GetProperty("step_v").EnumerateArray().Select(e => e.GetInt32()));
         Assert.Equal(2, h5.GetProperty("ids").GetArrayLength());
+        var attrs = h5.GetProperty("attrs");
+        Assert.Equal("none", attrs.GetProperty("resize").GetString());
+        Assert.Equal([16, 12], attrs.GetProperty("source_size").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(1, attrs.GetProperty("robotctl_schema_version").GetInt32());
+        Assert.Equal(Hdf5Exporter.SimStateColumns, JsonSerializer.Deserialize<string[]>(attrs.GetProperty("sim_state_columns").GetString()!)!);
+        Assert.Equal([png, raw], JsonSerializer.Deserialize<string[]>(attrs.GetProperty("sources").GetString()!)!);
+        // One chunk per frame, shuffled and deflated (rendered scenes compress well; the trainer reads any layout).
+        Assert.Equal("[[1, 12, 16, 3], \"gzip\", true]", h5.GetProperty("pixels_storage").GetRawText());
 
-        // Pixels are RGB: the PNG path (Pillow) and the raw-bgr path both reverse the stored BGR order.
+        // Pixels are RGB: the PNG path and the raw-bgr path both reverse the stored BGR order.
         AssertRgb(RoundTripTests.TestFrame(16, 12, 0, 0), h5.GetProperty("pixels0"));
         AssertRgb(RoundTripTests.TestFrame(16, 12, 1, 1), h5.GetProperty("pixels_last"));
 
@@ -75,10 +84,56 @@ public class Hdf5ExportTests
     }
 
     [Fact]
-    public void Missing_python_is_reported_clearly()
+    public async Task Area_downsampling_averages_the_footprint_and_is_marked_in_the_attributes()
     {
-        var e = Assert.Throws<Hdf5ExportException>(() => Hdf5Exporter.Export(["x.sqlite"], "x.h5", Script, python: "/nonexistent/python3"));
-        Assert.Equal("HDF5 export needs /nonexistent/python3, which does not exist (Debian: apt-get install python3 python3-numpy python3-h5py python3-pil)", e.Message);
+        using var dir = new TempDir();
+        var raw = await McapExportTests.RecordEpisode(dir.Path, new RawBgrFrameEncoder(), steps: 1);
+        var output = dir.File("small.h5");
+        var result = Hdf5Exporter.Export([raw], output, decoder: null, size: (8, 6));
+        Assert.Equal((8, 6, 16, 12, true), (result.Width, result.Height, result.SourceWidth, result.SourceHeight, result.Resized));
+
+        var (code, json, error) = Repo.Run(Repo.Python, "-c", ReadBack, output);
+        Assert.True(code == 0, error);
+        var h5 = JsonDocument.Parse(json).RootElement;
+        Assert.Equal("area", h5.GetProperty("attrs").GetProperty("resize").GetString());
+        // 16x12 -> 8x6 is exactly 2x2 blocks: each output pixel is the rounded mean of four source pixels (RGB order).
+        var source = RoundTripTests.TestFrame(16, 12, 0, 0);
+        var pixels = h5.GetProperty("pixels0");
+        for (var y = 0; y < 6; y++)
+            for (var x = 0; x < 8; x++)
+                for (var c = 0; c < 3; c++)
+                {
+                    double sum = 0;
+                    for (var dy = 0; dy < 2; dy++)
+                        for (var dx = 0; dx < 2; dx++) sum += source.Pixels[(2 * y + dy) * source.Stride + (2 * x + dx) * 3 + (2 - c)];
+                    Assert.Equal(Math.Round(sum / 4, MidpointRounding.ToEven), pixels[y][x][c].GetInt32());
+                }
+    }
+
+    [Fact]
+    public async Task Bad_frames_and_paths_are_reported_clearly_and_leave_nothing_behind()
+    {
+        using var dir = new TempDir();
+        var png = await McapExportTests.RecordEpisode(dir.Path, new PngFrameEncoder(), steps: 2);
+        var output = dir.File("out.h5");
+
+        // PNG frames without a decoder: the export stops at the first, naming it.
+        var e = Assert.Throws<Hdf5ExportException>(() => Hdf5Exporter.Export([png], output, decoder: null));
+        Assert.Equal($"{png}: frame of step 0: png frames need an image decoder (robotctl's export uses OpenCV's)", e.Message);
+        Assert.False(File.Exists(output));
+        Assert.False(File.Exists(output + ".partial"));
+
+        // A decoder that fails on the second frame: its message is kept, the half-written file removed.
+        e = Assert.Throws<Hdf5ExportException>(() => Hdf5Exporter.Export([png], output, new TestPngDecoder(failAt: 1)));
+        Assert.Equal($"{png}: frame of step 1: cannot decode its png data: corrupt test data", e.Message);
+        Assert.False(File.Exists(output));
+        Assert.False(File.Exists(output + ".partial"));
+
+        Assert.Equal($"--out {dir.Path}: is a directory, expected a file path",
+            Assert.Throws<ArgumentException>(() => Hdf5Exporter.Export([png], dir.Path, new TestPngDecoder())).Message);
+        Assert.StartsWith("--out ", Assert.Throws<ArgumentException>(() => Hdf5Exporter.Export([png], dir.File("missing/out.h5"), new TestPngDecoder())).Message);
+        Assert.Equal($"--size 32x8: larger than the recorded frames (16x12 in {png}); only downsampling is supported",
+            Assert.Throws<ArgumentException>(() => Hdf5Exporter.Export([png], output, new TestPngDecoder(), size: (32, 8))).Message);
     }
 
     [Fact]
@@ -88,23 +143,9 @@ public class Hdf5ExportTests
         var junk = dir.File("junk.sqlite");
         File.WriteAllText(junk, new string('x', 400));
         var output = dir.File("out.h5");
-        var e = Assert.Throws<Hdf5ExportException>(() => Hdf5Exporter.Export([junk], output, Script));
-        Assert.StartsWith($"export_hdf5: not a robotctl episode: {junk}: ", e.Message);
+        var e = Assert.Throws<EpisodeFormatException>(() => Hdf5Exporter.Export([junk], output, new TestPngDecoder()));
+        Assert.StartsWith($"not a robotctl episode: {junk}: ", e.Message);
         Assert.False(File.Exists(output));
         Assert.False(File.Exists(output + ".partial"));
-    }
-
-    [Fact]
-    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    public async Task Missing_h5py_or_numpy_is_reported_with_the_packages_to_install()
-    {
-        using var dir = new TempDir();
-        var episode = await McapExportTests.RecordEpisode(dir.Path, new RawBgrFrameEncoder(), steps: 1);
-        // python3 -S skips site-packages: the same interpreter without Debian's numpy/h5py.
-        var python = dir.File("python-without-packages");
-        File.WriteAllText(python, "#!/bin/sh\nexec /usr/bin/python3 -S \"$@\"\n");
-        File.SetUnixFileMode(python, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var e = Assert.Throws<Hdf5ExportException>(() => Hdf5Exporter.Export([episode], dir.File("out.h5"), Script, python));
-        Assert.Equal("export_hdf5: missing Python package for /usr/bin/python3: numpy (Debian: apt-get install python3-numpy python3-h5py python3-pil)", e.Message);
     }
 }

@@ -25,6 +25,9 @@ internal static class Repo
 {
     public static string Root { get; } = FindRoot();
 
+    /// <summary>Debian's Python with h5py: the independent reader of exported HDF5 files (scripts/setup installs python3-h5py).</summary>
+    public const string Python = "/usr/bin/python3";
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -125,5 +128,31 @@ internal sealed class GateEncoder : IFrameEncoder
         Entered.Set();
         Release.Wait(TimeSpan.FromSeconds(30));
         return new RawBgrFrameEncoder().Encode(frame, destination);
+    }
+}
+
+/// <summary>
+/// Decodes what <see cref="PngFrameEncoder"/> writes (one IDAT, filter 0, RGB), standing in for the host's OpenCV decoder
+/// in the exporter's unit tests; the real decoder is exercised end to end by the host's export tests.
+/// <paramref name="failAt"/> makes the n-th call (0-based) fail like corrupt data.
+/// </summary>
+internal sealed class TestPngDecoder(int failAt = -1) : IFrameDecoder
+{
+    private int _calls;
+
+    public void Decode(string format, ReadOnlySpan<byte> data, Frame destination)
+    {
+        if (_calls++ == failAt) throw new InvalidDataException("corrupt test data");
+        var width = BinaryPrimitives.ReadInt32BigEndian(data[16..]);
+        var height = BinaryPrimitives.ReadInt32BigEndian(data[20..]);
+        var idatLength = BinaryPrimitives.ReadInt32BigEndian(data[33..]);
+        using var z = new ZLibStream(new MemoryStream(data.Slice(41, idatLength).ToArray()), CompressionMode.Decompress);
+        var raw = new byte[height * (1 + width * 3)];
+        z.ReadExactly(raw);
+        destination.EnsureSize(width, height);
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+                for (var c = 0; c < 3; c++)
+                    destination.Pixels[y * destination.Stride + x * 3 + c] = raw[y * (1 + width * 3) + 1 + x * 3 + (2 - c)];
     }
 }

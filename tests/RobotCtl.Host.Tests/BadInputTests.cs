@@ -193,27 +193,6 @@ public class BadInputTests
         Assert.Equal(new[] { "eps", "out" }, Directory.GetFileSystemEntries(dir.Path).Select(e => Path.GetFileName(e)!).Order().ToArray());
     }
 
-    [Fact]
-    public void The_hdf5_script_refuses_a_directory_as_output_without_a_traceback_or_partial_file()
-    {
-        // The script on its own (the C# side checks first): exit 2, one line, nothing left beside the directory.
-        using var dir = new TestHome.TempDir();
-        var (code, _, err) = Cli("collect", "--sim", "--episodes", "1", "--steps", "2", "--policy", "push", "--out", dir.File("eps"), "--workers", "1");
-        Assert.True(code == 0, err);
-        var target = dir.File("out");
-        Directory.CreateDirectory(target);
-        var psi = new ProcessStartInfo(Episodes.Hdf5Exporter.DefaultPython) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(TestHome.Root, Episodes.Hdf5Exporter.ScriptRelativePath), dir.File("eps"), "--out", target }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-
-        Assert.Equal(2, p.ExitCode);
-        Assert.Contains("--out", stderr);
-        Assert.DoesNotContain("Traceback", stderr);
-        Assert.False(File.Exists(target + ".partial"));
-    }
-
     // ---- notices and logs -------------------------------------------------------------------------------------------
 
     [Fact]

@@ -13,6 +13,9 @@ namespace RobotCtl.Host.Tests;
 /// </summary>
 public class CollectExportTests
 {
+    /// <summary>Debian's Python with h5py and Pillow: the independent readers of the exported file.</summary>
+    private const string Python = "/usr/bin/python3";
+
     private const string ReadBack = """
         import h5py, json, sys
         with h5py.File(sys.argv[1], "r") as f:
@@ -48,7 +51,7 @@ public class CollectExportTests
 
     private static JsonElement H5(string path)
     {
-        var (code, json, error) = Run(Hdf5Exporter.DefaultPython, "-c", ReadBack, path);
+        var (code, json, error) = Run(Python, "-c", ReadBack, path);
         Assert.True(code == 0, $"h5py read-back failed: {error}");
         return JsonDocument.Parse(json).RootElement;
     }
@@ -159,6 +162,21 @@ public class CollectExportTests
         // uint8 rounding of the same average: at most half a level (plus float32 summation-order noise).
         Assert.True(worst <= 0.5 + 1e-3, $"export differs from the Preprocessor by {worst} levels (limit 0.5 of 255)");
         Assert.True(distinct.Count > 20, "the rendered frame should have detail to compare");
+
+        // Without --size the pixels are the stored PNGs decoded: checked against independent readers (SQLite, Pillow, h5py).
+        (code, _, stderr) = Cli("episodes", "export", episode, "--format", "hdf5", "--out", dir.File("full.h5"));
+        Assert.True(code == 0, stderr);
+        var (pyCode, pyOut, pyErr) = Run(Python, "-c", """
+            import h5py, io, sqlite3, sys, numpy
+            from PIL import Image
+            rows = sqlite3.connect(sys.argv[1]).execute("SELECT data FROM frames ORDER BY id").fetchall()
+            with h5py.File(sys.argv[2], "r") as f:
+                diffs = [int(numpy.abs(numpy.asarray(Image.open(io.BytesIO(r[0])).convert("RGB"), numpy.int32) - f["pixels"][i].astype(numpy.int32)).max())
+                         for i, r in enumerate(rows)]
+            print(len(rows), max(diffs))
+            """, episode, dir.File("full.h5"));
+        Assert.True(pyCode == 0, pyErr);
+        Assert.Equal("4 0", pyOut.Trim());
     }
 
     [Fact]

@@ -160,16 +160,15 @@ internal static class EpisodesCommands
                 else
                 {
                     var target = sizeText is null ? ((int, int)?)null : ParseSize(sizeText);
-                    foreach (var p in paths) using (EpisodeReader.Open(p)) { } // the same clear error as mcap for a bad file
-                    if (target is var (tw, th)) RefuseUpscale(paths, tw, th);
-                    var script = Path.Combine(RobotCtlHome.Path, Hdf5Exporter.ScriptRelativePath);
                     var interactive = !Console.IsErrorRedirected;
-                    var report = JsonDocument.Parse(Hdf5Exporter.Export(paths, outPath, File.Exists(script) ? script : null, size: sizeText,
-                        progress: line => Console.Error.Write(interactive ? $"\rexport {line}   " : $"export {line}\n"))).RootElement;
+                    var result = Hdf5Exporter.Export(paths, outPath, new VisionFrameDecoder(), target, (rows, total) =>
+                    {
+                        var line = $"{rows}/{total} rows ({100.0 * rows / total:0}%)";
+                        Console.Error.Write(interactive ? $"\rexport {line}   " : $"export {line}\n");
+                    });
                     if (interactive) Console.Error.Write("\r\x1b[K");
-                    Console.WriteLine($"wrote {outPath}: {report.GetProperty("rows").GetInt32()} rows from {report.GetProperty("episodes").GetInt32()} episode(s) " +
-                                      $"of {report.GetProperty("height").GetInt32()}x{report.GetProperty("width").GetInt32()} pixels" +
-                                      (sizeText is null ? "" : $" (area-downsampled from {report.GetProperty("source_height").GetInt32()}x{report.GetProperty("source_width").GetInt32()})"));
+                    Console.WriteLine($"wrote {outPath}: {result.Rows} rows from {result.Episodes} episode(s) of {result.Height}x{result.Width} pixels" +
+                                      (result.Resized ? $" (area-downsampled from {result.SourceHeight}x{result.SourceWidth})" : ""));
                 }
                 return 0;
             }
@@ -245,18 +244,6 @@ internal static class EpisodesCommands
     }
 
     /// <summary>Area averaging only shrinks: refuse a --size larger than the first recorded frame (the export has one frame size).</summary>
-    private static void RefuseUpscale(IReadOnlyList<string> paths, int width, int height)
-    {
-        foreach (var p in paths)
-        {
-            using var reader = EpisodeReader.Open(p);
-            if (reader.Frames().FirstOrDefault() is not { } f) continue;
-            if (width > f.Width || height > f.Height)
-                throw new ArgumentException($"--size {width}x{height}: larger than the recorded frames ({f.Width}x{f.Height} in {p}); only downsampling is supported");
-            return;
-        }
-    }
-
     /// <summary>"WxH" with both positive; ArgumentException naming the option otherwise.</summary>
     internal static (int Width, int Height) ParseSize(string text)
     {

@@ -1,6 +1,4 @@
-using RobotCtl.Core.Vision;
-
-namespace RobotCtl.Vision.Imaging;
+namespace RobotCtl.Core.Vision;
 
 /// <summary>
 /// Exact area averaging along one axis, the arithmetic every downsampling in robotctl shares (the preprocessor, the
