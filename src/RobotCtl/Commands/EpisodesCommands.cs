@@ -121,7 +121,7 @@ internal static class EpisodesCommands
             "Export episodes. mcap (one episode): camera frames as foxglove.CompressedImage/RawImage, commands, arm states, plans, timings, " +
             "surprise and events as JSON messages, for Foxglove. hdf5 (any number of episodes, concatenated in the order given): pixels " +
             "(N x H x W x 3 uint8), action and proprio (N x 7 float32), sim_state (N x 6 float32: effector x y z, block x y yaw; NaN where not " +
-            "recorded), step, time_s, ep_len, ep_offset, via tools/episodes/export_hdf5.py (/usr/bin/python3 with h5py, numpy, Pillow); " +
+            "recorded), step, time_s, ep_len, ep_offset, written by robotctl itself (PureHDF: no HDF5 library or Python needed); " +
             "progress on stderr. mp4 (one episode): the frames as MPEG-4 video at the recording's pace, the current goal inset top-right. " +
             "png (one episode): a summary plot of the latent distance to the goal, plan ms and surprise over the steps.")
         {
