@@ -153,7 +153,8 @@ internal sealed class Subscriber : IDisposable
 
     public Subscriber(int port, string topic)
     {
-        _process = TestRig.Start("mosquitto_sub", $"-h 127.0.0.1 -p {port} -t {topic} -F \"%t %r %x\\n\"", redirectOutput: true);
+        // An explicit client id: MQTTnet's broker (EmbeddedMqttBroker) refuses the empty one mosquitto_sub sends otherwise.
+        _process = TestRig.Start("mosquitto_sub", $"-h 127.0.0.1 -p {port} -i sub-{Guid.NewGuid():N} -t {topic} -F \"%t %r %x\\n\"", redirectOutput: true);
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using RobotCtl.Hardware;
 using RobotCtl.Hardware.Links;
+using RobotCtl.Hardware.Mqtt;
 using RobotCtl.Hardware.Servers;
 using RobotCtl.Sim;
 
@@ -18,7 +19,11 @@ internal static class SimArmCommand
     {
         var serial = new Option<string?>("--serial") { Description = "Serve on this tty (e.g. one end of a socat pty pair)" };
         var baud = new Option<int>("--baud") { Description = "Serial speed (a standard termios rate, e.g. 115200 or 1000000)", DefaultValueFactory = _ => 115200 };
-        var mqtt = new Option<string?>("--mqtt") { Description = "Serve through this MQTT broker, host:port" };
+        var mqtt = new Option<string?>("--mqtt")
+        {
+            Description = "Serve through this MQTT broker, host:port; or 'embedded[:port]' to start a broker in this process on 127.0.0.1 " +
+                          "(default port 1883, loopback only, no TLS or authentication: a one-machine setup without mosquitto)",
+        };
         var robotId = new Option<string?>("--robot-id") { Description = "--mqtt: the robot id (topics robotctl/<id>/...)" };
         var qos = new Option<int>("--qos") { Description = "--mqtt: QoS for state (0 or 1)", DefaultValueFactory = _ => 0 };
         var seed = new Option<int>("--seed") { Description = "Seed of the simulated scene (block pose)", DefaultValueFactory = _ => 0 };
@@ -27,7 +32,8 @@ internal static class SimArmCommand
         var quiet = new Option<bool>("--quiet") { Description = "Log only summaries and faults, not every command" };
 
         var command = new Command("sim-arm",
-            "Run the simulated workcell as an arm in its own process, speaking the real protocol over --serial <tty> or --mqtt <host:port> --robot-id <id>, until Ctrl-C.");
+            "Run the simulated workcell as an arm in its own process, speaking the real protocol over --serial <tty> or --mqtt <host:port> --robot-id <id>, until Ctrl-C. " +
+            "--mqtt embedded also hosts the broker, so `robotctl run --arm sim-mqtt` on the same machine needs no mosquitto.");
         foreach (var o in new Option[] { serial, baud, mqtt, robotId, qos, seed, scene, watchdog, quiet }) command.Options.Add(o);
 
         command.SetAction(async (r, ct) =>
@@ -56,6 +62,7 @@ internal static class SimArmCommand
                 if (logEach) log.LogInformation("cmd #{Sequence} {Command} {Outcome}", c.Sequence, c.Command, c.Outcome);
             }
 
+            EmbeddedMqttBroker? embedded = null;
             try
             {
                 IAsyncDisposable server;
@@ -76,7 +83,17 @@ internal static class SimArmCommand
                 {
                     var id = r.GetValue(robotId);
                     if (string.IsNullOrWhiteSpace(id)) return Fail("--mqtt needs --robot-id <id>");
-                    if (!TryParseEndpoint(broker!, out var host, out var port)) return Fail($"--mqtt: expected host:port (e.g. 127.0.0.1:1883), found '{broker}'");
+                    string host;
+                    int port;
+                    if (broker == "embedded" || broker!.StartsWith("embedded:", StringComparison.Ordinal))
+                    {
+                        port = 1883;
+                        if (broker.Length > "embedded".Length && !(int.TryParse(broker.AsSpan("embedded:".Length), out port) && port is > 0 and <= 65535))
+                            return Fail($"--mqtt: expected embedded or embedded:<port 1-65535>, found '{broker}'");
+                        embedded = await EmbeddedMqttBroker.StartAsync(port, loggers.CreateLogger<EmbeddedMqttBroker>(), ct);
+                        host = "127.0.0.1";
+                    }
+                    else if (!TryParseEndpoint(broker, out host, out port)) return Fail($"--mqtt: expected host:port (e.g. 127.0.0.1:1883) or embedded[:port], found '{broker}'");
                     var options = new MqttLinkOptions { Host = host, Port = port, RobotId = id, Qos = r.GetValue(qos) };
                     options.Validate();
                     var m = new MqttArmServer(workcell, options, serverOptions, loggers.CreateLogger<MqttArmServer>());
@@ -105,9 +122,13 @@ internal static class SimArmCommand
                 }
                 return 0;
             }
-            catch (Exception e) when (e is ArgumentException or IOException or DllNotFoundException)
+            catch (Exception e) when (e is ArgumentException or IOException)
             {
                 return Fail(e.Message);
+            }
+            finally
+            {
+                if (embedded is not null) await embedded.DisposeAsync();
             }
         });
         return command;
