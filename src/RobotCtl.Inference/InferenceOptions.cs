@@ -3,7 +3,7 @@ namespace RobotCtl.Inference;
 /// <summary>Where a session runs.</summary>
 public enum ExecutionProvider
 {
-    /// <summary>CUDA when the loaded library can start it, else CPU (quietly; a warning only when a GPU build cannot start CUDA).</summary>
+    /// <summary>CUDA on the CUDA build when it can start, else CPU (quietly on the CPU build; a warning when the CUDA build cannot start CUDA).</summary>
     Auto,
     Cpu,
     Cuda,
@@ -32,9 +32,6 @@ public enum ExecutionMode
 /// </summary>
 public sealed record InferenceOptions
 {
-    /// <summary>Explicit path of libonnxruntime.so.1 ("Inference:OnnxRuntimeLibrary"); null: search (see README).</summary>
-    public string? OnnxRuntimeLibrary { get; init; }
-
     public ExecutionProvider Provider { get; init; } = ExecutionProvider.Auto;
 
     /// <summary>GPU index for Cuda/TensorRt.</summary>

@@ -1,23 +1,28 @@
-using RobotCtl.Inference.Native;
+using Microsoft.ML.OnnxRuntime;
 
 namespace RobotCtl.Inference;
 
 /// <summary>
 /// An ONNX Runtime IoBinding: tensors bound once to a session's inputs and outputs, so repeated
 /// <see cref="InferenceSession.Run(OrtBinding)"/> calls reuse the same memory (outputs are written into our tensors)
-/// and marshal nothing. One binding per concurrent caller.
+/// and allocate nothing managed. One binding per concurrent caller. The binding keeps its tensors reachable; dispose
+/// them after the binding.
 /// </summary>
-public sealed unsafe class OrtBinding : IDisposable
+public sealed class OrtBinding : IDisposable
 {
-    internal OrtBinding(InferenceSession session, OrtIoBindingHandle handle)
+    private readonly List<OrtTensor> _bound = [];
+
+    internal OrtBinding(InferenceSession session, OrtIoBinding native)
     {
         Session = session;
-        Handle = handle;
+        Native = native;
     }
 
     public InferenceSession Session { get; }
 
-    internal OrtIoBindingHandle Handle { get; }
+    internal OrtIoBinding Native { get; }
+
+    public bool IsDisposed { get; private set; }
 
     public void BindInput(string name, OrtTensor tensor) => Bind(name, tensor, input: true);
 
@@ -25,28 +30,27 @@ public sealed unsafe class OrtBinding : IDisposable
 
     private void Bind(string name, OrtTensor tensor, bool input)
     {
-        var known = input ? Session.Inputs : Session.Outputs;
-        if (!known.Any(m => m.Name == name))
-            throw new ArgumentException(
-                $"{Session.ModelPath} has no {(input ? "input" : "output")} named '{name}' (it has: {string.Join(", ", known.Select(m => m.Name))})",
-                nameof(name));
-        var n = NativeMethods.AllocUtf8(name);
-        bool added = false;
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        ObjectDisposedException.ThrowIf(tensor.IsDisposed, tensor);
+        Session.RequireName(name, input);
         try
         {
-            Handle.DangerousAddRef(ref added);
-            var b = Handle.DangerousGetHandle();
-            var v = tensor.Value.DangerousGetHandle();
-            NativeMethods.Check(input ? NativeMethods.BindInput(b, n, v) : NativeMethods.BindOutput(b, n, v));
-            // ONNX Runtime holds the value (and so our memory) until the binding is released.
-            Handle.KeepAlive(tensor.Value);
+            if (input) Native.BindInput(name, tensor.Value);
+            else Native.BindOutput(name, tensor.Value);
         }
-        finally
+        catch (OnnxRuntimeException e)
         {
-            if (added) Handle.DangerousRelease();
-            System.Runtime.InteropServices.NativeMemory.Free(n);
+            throw OrtException.From(e);
         }
+        // ONNX Runtime reads and writes the tensor's memory on every run of this binding.
+        _bound.Add(tensor);
     }
 
-    public void Dispose() => Handle.Dispose();
+    public void Dispose()
+    {
+        if (IsDisposed) return;
+        IsDisposed = true;
+        Native.Dispose();
+        _bound.Clear();
+    }
 }

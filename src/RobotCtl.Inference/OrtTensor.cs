@@ -1,14 +1,17 @@
-using RobotCtl.Inference.Native;
+using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
+using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 
 namespace RobotCtl.Inference;
 
 /// <summary>
 /// A float32 tensor in our own 64-byte aligned native memory, with an ONNX Runtime value over that memory (no copies:
-/// ONNX Runtime reads inputs from it and writes bound outputs into it). Create once, reuse for every run.
+/// ONNX Runtime reads inputs from it and writes bound outputs into it). Create once, reuse for every run; dispose only
+/// after the last run (and binding) that uses it.
 /// </summary>
 public sealed unsafe class OrtTensor : IDisposable
 {
-    private readonly NativeBufferHandle _memory;
+    private readonly NativeBuffer _memory;
     private readonly long[] _shape;
 
     private OrtTensor(long[] shape)
@@ -23,9 +26,17 @@ public sealed unsafe class OrtTensor : IDisposable
         if (length > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(shape), length, "tensor too large for a span");
         _shape = shape;
         Length = (int)length;
-        _memory = new NativeBufferHandle((nuint)Length * sizeof(float));
-        Value = CreateValue((float*)_memory.DangerousGetHandle(), Length, shape);
-        Value.KeepAlive(_memory);
+        _memory = new NativeBuffer((nuint)Length * sizeof(float));
+        try
+        {
+            Value = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, OrtElementType.Float, shape,
+                _memory.DangerousGetHandle(), (long)Length * sizeof(float));
+        }
+        catch (OnnxRuntimeException e)
+        {
+            _memory.Dispose();
+            throw OrtException.From(e);
+        }
     }
 
     /// <summary>Allocates a zero-filled tensor of <paramref name="shape"/>.</summary>
@@ -36,44 +47,42 @@ public sealed unsafe class OrtTensor : IDisposable
     /// <summary>Number of elements.</summary>
     public int Length { get; }
 
+    public bool IsDisposed => _memory.IsClosed;
+
     /// <summary>The tensor's memory, row-major.</summary>
     public Span<float> Span
     {
         get
         {
-            ObjectDisposedException.ThrowIf(Value.IsClosed, this);
+            ObjectDisposedException.ThrowIf(_memory.IsClosed, this);
             return new Span<float>((void*)_memory.DangerousGetHandle(), Length);
         }
     }
 
-    internal OrtValueHandle Value { get; }
+    internal OrtValue Value { get; }
 
     public void Dispose()
     {
         Value.Dispose();
         _memory.Dispose();
     }
+}
 
-    /// <summary>An ONNX Runtime value over memory we own (the caller keeps it alive and pinned for the value's life).</summary>
-    internal static OrtValueHandle CreateValue(float* data, int length, ReadOnlySpan<long> shape)
+/// <summary>Zeroed 64-byte aligned native memory; a SafeHandle so that a tensor never disposed is still freed.</summary>
+internal sealed unsafe class NativeBuffer : SafeHandle
+{
+    public NativeBuffer(nuint bytes) : base(0, ownsHandle: true)
     {
-        var value = new OrtValueHandle();
-        value.Attach(CreateRawValue(data, length, shape));
-        return value;
+        var p = NativeMemory.AlignedAlloc(Math.Max(bytes, 1), 64);
+        NativeMemory.Clear(p, bytes);
+        SetHandle((nint)p);
     }
 
-    /// <summary>
-    /// A raw value for the duration of one call (released by the caller in a finally): per-call values over the
-    /// caller's spans, where a SafeHandle object would be a managed allocation on a hot path.
-    /// </summary>
-    internal static nint CreateRawValue(float* data, int length, ReadOnlySpan<long> shape)
+    public override bool IsInvalid => handle == 0;
+
+    protected override bool ReleaseHandle()
     {
-        nint ptr;
-        fixed (long* s = shape)
-        {
-            NativeMethods.Check(NativeMethods.CreateTensorWithDataAsOrtValue(OnnxRuntime.CpuMemory.DangerousGetHandle(),
-                data, (nuint)length * sizeof(float), s, (nuint)shape.Length, (int)TensorElementType.Float, &ptr));
-        }
-        return ptr;
+        NativeMemory.AlignedFree((void*)handle);
+        return true;
     }
 }

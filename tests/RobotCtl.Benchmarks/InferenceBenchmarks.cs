@@ -86,7 +86,13 @@ public class InferenceBenchmarks
         _y.Dispose();
     }
 
-    internal static string ModelDirectory(string root) => Path.Combine(root, "models", "lewm-full");
+    /// <summary>models/lewm-full when it has been generated; otherwise the committed models/examples/lewm-small, so the
+    /// benchmark runs on a fresh checkout (same graph shape, smaller widths).</summary>
+    internal static string ModelDirectory(string root)
+    {
+        var full = Path.Combine(root, "models", "lewm-full");
+        return File.Exists(Path.Combine(full, "model.json")) ? full : Path.Combine(root, "models", "examples", "lewm-small");
+    }
 
     /// <summary>FLOPs of one call of each benchmark (model.json "flops"; 2 n^3 for the MatMul), for the GFLOP/s column.</summary>
     internal static IReadOnlyDictionary<string, double> FlopsPerCall()

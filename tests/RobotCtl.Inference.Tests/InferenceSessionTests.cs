@@ -104,14 +104,16 @@ public class InferenceSessionTests
     }
 
     [CpuOnlyBuildFact]
-    public void Cuda_on_a_CPU_build_fails_at_start_saying_how_to_use_a_GPU_build()
+    public void Cuda_on_a_CPU_build_fails_at_start_in_one_line_saying_how_to_get_the_CUDA_build()
     {
         var error = Assert.Throws<InferenceSetupException>(() =>
             InferenceSession.Open(TestData.MatMul, TestData.Cpu with { Provider = ExecutionProvider.Cuda }));
 
-        Assert.Contains("execution provider Cuda was requested", error.Message);
-        Assert.Contains(OnnxRuntime.EnvironmentVariable, error.Message);
-        Assert.Contains(OnnxRuntime.ConfigurationKey, error.Message);
+        Assert.Equal(
+            "execution provider Cuda was requested, but this robotctl was built with the CPU build of ONNX Runtime " +
+            "(Microsoft.ML.OnnxRuntime 1.31.1); get the CUDA build with `ROBOTCTL_GPU=1 scripts/setup --gpu` " +
+            "(or `dotnet build -p:RobotCtlGpu=true`), or choose the Cpu or Auto provider.", error.Message);
+        Assert.Equal(error.Message, InferenceSession.ProviderProblem(ExecutionProvider.Cuda));
     }
 
     [CpuOnlyBuildFact]
@@ -120,8 +122,9 @@ public class InferenceSessionTests
         var error = Assert.Throws<InferenceSetupException>(() =>
             InferenceSession.Open(TestData.MatMul, TestData.Cpu with { Provider = ExecutionProvider.TensorRt }));
 
-        Assert.Contains("execution provider TensorRt was requested", error.Message);
-        Assert.Contains(OnnxRuntime.EnvironmentVariable, error.Message);
+        Assert.StartsWith("execution provider TensorRt was requested, but this robotctl was built with the CPU build", error.Message);
+        Assert.Contains("ROBOTCTL_GPU=1 scripts/setup --gpu", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
     [CpuOnlyBuildFact]
@@ -134,6 +137,31 @@ public class InferenceSessionTests
 
         Assert.Equal(ExecutionProvider.Cpu, session.Provider);
         Assert.Empty(warnings);
+    }
+
+    [Fact]
+    public void Every_session_option_is_accepted_and_profiling_writes_a_trace()
+    {
+        var prefix = Path.Combine(Path.GetTempPath(), $"robotctl-profile-{Guid.NewGuid():N}");
+        var options = new InferenceOptions
+        {
+            Provider = ExecutionProvider.Cpu, IntraOpThreads = 1, InterOpThreads = 1, Optimization = GraphOptimization.Basic,
+            ExecutionMode = ExecutionMode.Parallel, AllowSpinning = true, ProfileFilePrefix = prefix,
+        };
+        using (var session = InferenceSession.Open(TestData.MatMul, options))
+        using (var a = OrtTensor.Create(2, 2))
+        using (var y = OrtTensor.Create(2, 2))
+            session.Run([new("A", a), new("B", a)], [new("Y", y)]);
+
+        var traces = Directory.GetFiles(Path.GetDirectoryName(prefix)!, Path.GetFileName(prefix) + "*.json");
+        try
+        {
+            Assert.Single(traces);
+        }
+        finally
+        {
+            foreach (var t in traces) File.Delete(t);
+        }
     }
 
     [GpuBuildFact]
@@ -220,23 +248,21 @@ public class SessionLifetimeTests(ITestOutputHelper output)
 
 }
 
-/// <summary>Runs only when the loaded ONNX Runtime can start CUDA (a GPU build configured through ROBOTCTL_ORT_LIBRARY).</summary>
+/// <summary>Runs only on the CUDA build where the CUDA provider can start (see the README for running it by hand).</summary>
 public sealed class GpuBuildFactAttribute : FactAttribute
 {
     public GpuBuildFactAttribute()
     {
         if (InferenceSession.ProviderProblem(ExecutionProvider.Cuda) is { } problem)
-            Skip = $"no usable GPU build of ONNX Runtime is configured ({problem}). Set {OnnxRuntime.EnvironmentVariable} " +
-                   "to a GPU build's libonnxruntime.so.1, with CUDA/cuDNN installed, to run this test.";
+            Skip = $"CUDA cannot start here: {problem}";
     }
 }
 
-/// <summary>Runs only where CUDA cannot start, where asking for it must fail clearly.</summary>
+/// <summary>Runs only on the CPU build, where asking for CUDA must fail clearly.</summary>
 public sealed class CpuOnlyBuildFactAttribute : FactAttribute
 {
     public CpuOnlyBuildFactAttribute()
     {
-        if (InferenceSession.ProviderProblem(ExecutionProvider.Cuda) is null)
-            Skip = $"{OnnxRuntime.Load()} can start CUDA; the CPU-build refusal cannot be shown with it.";
+        if (OnnxRuntimeBuild.IsCuda) Skip = "this is the CUDA build; the CPU-build refusal cannot be shown with it.";
     }
 }

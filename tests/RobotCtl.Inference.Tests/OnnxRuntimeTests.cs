@@ -3,86 +3,48 @@ namespace RobotCtl.Inference.Tests;
 public class OnnxRuntimeTests
 {
     [Fact]
-    public void Loads_the_setup_library_and_its_C_API_answers()
+    public void Loads_the_package_runtime_and_reports_its_version_and_flavour()
     {
         var library = OnnxRuntime.Load();
 
-        // GetVersionString is entry 1 of OrtApiBase; GetAvailableProviders/ReleaseAvailableProviders are OrtApi entries
-        // 125/126: a wrong index would not give these answers.
-        if (Environment.GetEnvironmentVariable(OnnxRuntime.EnvironmentVariable) is null)
-            Assert.Equal(OnnxRuntime.SetupVersion, library.Version);
-        Assert.Matches(@"^1\.\d+\.\d+", library.Version);
+        // The version comes from the native library through the managed API: the package's own version.
+        Assert.Equal(OnnxRuntimeBuild.IsCuda ? "1.31.0" : "1.31.1", library.Version);
+        Assert.Equal(OnnxRuntimeBuild.Flavour, library.Flavour);
         Assert.Contains("CPUExecutionProvider", library.AvailableProviders);
-        Assert.True(File.Exists(library.Path), library.Path);
-        Assert.Contains(library.Path, library.ToString());
-        Assert.Contains(library.Version, library.ToString());
+        Assert.Contains($"ONNX Runtime {library.Version} ({OnnxRuntimeBuild.Flavour} build, NuGet {OnnxRuntimeBuild.Package}", library.ToString());
+        Assert.Same(library, OnnxRuntime.Load());
     }
 
     [Fact]
-    public void A_missing_explicit_library_names_the_path_and_how_to_fetch_one()
+    public void The_tests_run_the_CPU_flavour_with_only_linux_x64_natives()
     {
-        var missing = Path.Combine(Path.GetTempPath(), "no-such-dir", "libonnxruntime.so.1");
-
-        var error = Assert.Throws<InferenceSetupException>(() => OnnxRuntime.Load(missing));
-
-        Assert.Contains(missing, error.Message);
-        Assert.Contains("Inference:OnnxRuntimeLibrary", error.Message);
-        Assert.Contains("scripts/setup", error.Message);
+        // CI builds the CPU flavour; the CUDA flavour is checked by hand (README). RuntimeIdentifier linux-x64 copies
+        // one libonnxruntime.so next to the assemblies instead of every platform's under runtimes/.
+        Assert.Equal("cpu", OnnxRuntimeBuild.Flavour);
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "libonnxruntime.so")), AppContext.BaseDirectory);
+        Assert.False(Directory.Exists(Path.Combine(AppContext.BaseDirectory, "runtimes", "win-x64")));
     }
 
     [Fact]
-    public void Nothing_found_lists_where_it_looked_and_says_scripts_setup_fetches_it()
+    public void A_leftover_library_variable_is_warned_about_not_silently_ignored()
     {
-        var empty = Directory.CreateTempSubdirectory("robotctl-ort-").FullName;
-        try
-        {
-            // The system library path may hold a copy on some machines; only then is there nothing to assert.
-            var found = TryLocate(empty);
-            if (found is { } hit)
-            {
-                Assert.Equal("the system library path", hit.FoundBy);
-                return;
-            }
-            var error = Assert.Throws<InferenceSetupException>(() => OnnxRuntime.Locate(null, null, empty, empty));
-            Assert.Contains(Path.Combine(empty, ".tools", "onnxruntime-*"), error.Message);
-            Assert.Contains("scripts/setup", error.Message);
-            Assert.Contains(OnnxRuntime.EnvironmentVariable, error.Message);
-        }
-        finally
-        {
-            Directory.Delete(empty, recursive: true);
-        }
+        Assert.Null(OnnxRuntime.RemovedEnvironmentWarning(null));
+        Assert.Null(OnnxRuntime.RemovedEnvironmentWarning(" "));
+
+        var warning = OnnxRuntime.RemovedEnvironmentWarning("/opt/ort/lib")!;
+
+        Assert.Contains("ROBOTCTL_ORT_LIBRARY is set (/opt/ort/lib) but no longer used", warning);
+        Assert.Contains(OnnxRuntimeBuild.Package, warning);
+        Assert.Contains("ROBOTCTL_GPU=1 scripts/setup --gpu", warning);
     }
 
     [Fact]
-    public void The_environment_variable_wins_over_the_tools_folder_and_a_folder_path_is_accepted()
+    public void The_removed_configuration_key_gets_its_own_message()
     {
-        var library = OnnxRuntime.Load();
-        var folder = Path.GetDirectoryName(library.Path)!;
+        var message = OnnxRuntime.RemovedConfigurationMessage;
 
-        var (path, foundBy) = OnnxRuntime.Locate(null, folder, "/nonexistent-home", "/");
-
-        Assert.Equal(library.Path, path);
-        Assert.Contains(OnnxRuntime.EnvironmentVariable, foundBy);
-    }
-
-    [Fact]
-    public void Tools_folders_are_found_above_the_application_directory()
-    {
-        var (path, _) = OnnxRuntime.Locate(null, null, null, AppContext.BaseDirectory);
-
-        Assert.StartsWith(Path.Combine(TestData.RepoRoot, ".tools", "onnxruntime-"), path);
-    }
-
-    private static (string Path, string FoundBy)? TryLocate(string empty)
-    {
-        try
-        {
-            return OnnxRuntime.Locate(null, null, empty, empty);
-        }
-        catch (InferenceSetupException)
-        {
-            return null;
-        }
+        Assert.StartsWith("Inference:OnnxRuntimeLibrary: this setting was removed", message);
+        Assert.Contains("-p:RobotCtlGpu=true", message);
+        Assert.DoesNotContain('\n', message);
     }
 }

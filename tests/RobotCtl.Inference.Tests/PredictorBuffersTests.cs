@@ -38,6 +38,31 @@ public class PredictorBuffersTests(ModelsFixture models) : IClassFixture<ModelsF
     }
 
     [Fact]
+    public void Encode_of_alternating_batch_sizes_allocates_nothing_and_matches_batch_1()
+    {
+        var world = models.Get("lewm-small");
+        var image = world.Spec.Image;
+        int frame = 3 * image.Height * image.Width, latent = world.Spec.LatentSize;
+        var two = TestData.Formula(2 * frame, 0.7);
+        var latents2 = new float[2 * latent];
+        var latent1 = new float[latent];
+        world.Encode(two, 2, latents2);
+        world.Encode(two.AsSpan(frame), 1, latent1);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++)
+        {
+            world.Encode(two, 2, latents2);
+            world.Encode(two.AsSpan(frame), 1, latent1);
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        // The second image of the batch encodes as it does alone (the bound tensors are per batch size, not shared).
+        Assert.True(TestData.MaxAbsDifference(latents2.AsSpan(latent), latent1) < 1e-5f);
+    }
+
+    [Fact]
     public void Concurrent_predictions_on_one_session_are_safe_and_identical()
     {
         var world = models.Get("lewm-small");

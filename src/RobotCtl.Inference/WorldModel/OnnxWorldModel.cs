@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using RobotCtl.Core.WorldModel;
-using RobotCtl.Inference.Native;
+using Microsoft.ML.OnnxRuntime;
+using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 
 namespace RobotCtl.Inference.WorldModel;
 
@@ -12,11 +13,20 @@ public sealed record DryRunTimings(
 /// <summary>
 /// A JEPA world model exported to ONNX (MODEL-CONTRACT.md), run by ONNX Runtime. <see cref="Load"/> refuses a model
 /// that fails any of the contract's checks. <see cref="Predict"/> with buffers from <see cref="CreatePredictorBuffers"/>
-/// allocates nothing managed, and may run concurrently with distinct buffers.
+/// allocates nothing managed, and may run concurrently with distinct buffers. <see cref="Encode"/> allocates nothing
+/// managed after the first call of each batch size.
 /// </summary>
 public sealed unsafe class OnnxWorldModel : IWorldModel
 {
+    /// <summary>Encoder bindings kept per batch size; more distinct sizes than this start the cache over.</summary>
+    private const int MaxEncoderSlots = 4;
+
     private readonly InferenceSession _encoder, _predictor;
+    // Encode copies through tensors bound once per batch size: an ONNX Runtime value over the caller's span would be
+    // a new managed OrtValue on every call. One lock: encodes are one image per control cycle, not a parallel load.
+    private readonly Lock _encodeGate = new();
+    private readonly Dictionary<int, EncoderSlot> _encoderSlots = [];
+    private bool _disposed;
     private readonly string _encoderInput, _encoderOutput, _latentsInput, _actionsInput, _statesInput, _predictorOutput;
     private readonly long[] _latentShape;
 
@@ -145,8 +155,9 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
     }
 
     /// <summary>
-    /// Encodes [batch, 3, H, W] preprocessed pixels into [batch, LatentSize] latents. ONNX Runtime reads and writes the
-    /// given spans directly (no copies).
+    /// Encodes [batch, 3, H, W] preprocessed pixels into [batch, LatentSize] latents: the pixels are copied into a
+    /// tensor bound to the encoder for this batch size and the latents copied out (tens of microseconds at most next
+    /// to the run; no managed allocation after the first call of a batch size).
     /// </summary>
     public void Encode(ReadOnlySpan<float> pixels, int batch, Span<float> latents)
     {
@@ -158,25 +169,51 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
         if (latents.Length != (long)batch * Spec.LatentSize)
             throw new ArgumentException($"latents must hold {batch} x {Spec.LatentSize} floats, found {latents.Length}", nameof(latents));
 
-        Span<long> inShape = [batch, 3, image.Height, image.Width];
-        Span<long> outShape = stackalloc long[1 + _latentShape.Length];
-        outShape[0] = batch;
-        _latentShape.CopyTo(outShape[1..]);
-        fixed (float* p = pixels)
-        fixed (float* l = latents)
+        lock (_encodeGate)
         {
-            nint input = 0, output = 0;
-            try
-            {
-                input = OrtTensor.CreateRawValue(p, pixels.Length, inShape);
-                output = OrtTensor.CreateRawValue(l, latents.Length, outShape);
-                _encoder.RunRaw(new ReadOnlySpan<string>(in _encoderInput), &input, new ReadOnlySpan<string>(in _encoderOutput), &output);
-            }
-            finally
-            {
-                if (output != 0) NativeMethods.ReleaseValue(output);
-                if (input != 0) NativeMethods.ReleaseValue(input);
-            }
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var slot = EncoderSlotFor(batch);
+            pixels.CopyTo(slot.Pixels.Span);
+            _encoder.Run(slot.Binding);
+            slot.Latents.Span.CopyTo(latents);
+        }
+    }
+
+    private EncoderSlot EncoderSlotFor(int batch)
+    {
+        if (_encoderSlots.TryGetValue(batch, out var slot)) return slot;
+        if (_encoderSlots.Count >= MaxEncoderSlots)
+        {
+            foreach (var s in _encoderSlots.Values) s.Dispose();
+            _encoderSlots.Clear();
+        }
+        var image = Spec.Image;
+        slot = new EncoderSlot(_encoder, _encoderInput, [batch, 3, image.Height, image.Width], _encoderOutput, [batch, .. _latentShape]);
+        _encoderSlots[batch] = slot;
+        return slot;
+    }
+
+    /// <summary>The encoder's input and output tensors for one batch size, bound once.</summary>
+    private sealed class EncoderSlot : IDisposable
+    {
+        public EncoderSlot(InferenceSession encoder, string input, long[] inShape, string output, long[] outShape)
+        {
+            Pixels = OrtTensor.Create(inShape);
+            Latents = OrtTensor.Create(outShape);
+            Binding = encoder.CreateBinding();
+            Binding.BindInput(input, Pixels);
+            Binding.BindOutput(output, Latents);
+        }
+
+        public OrtTensor Pixels { get; }
+        public OrtTensor Latents { get; }
+        public OrtBinding Binding { get; }
+
+        public void Dispose()
+        {
+            Binding.Dispose();
+            Pixels.Dispose();
+            Latents.Dispose();
         }
     }
 
@@ -199,6 +236,7 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
         ArgumentNullException.ThrowIfNull(buffers);
         if (buffers is OrtPredictorBuffers own && ReferenceEquals(own.Owner, this))
         {
+            ObjectDisposedException.ThrowIf(own.IsDisposed, buffers);
             _predictor.Run(own.Binding);
             return;
         }
@@ -225,33 +263,34 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
         var states = buffers.States;
         var next = buffers.NextLatents;
         bool withStates = _statesInput.Length > 0;
-        var inputs = stackalloc nint[3];
-        nint output = 0;
+        // Values over the caller's spans for this call only (a few managed objects: this is not the hot path, which
+        // is buffers from CreatePredictorBuffers).
         fixed (float* l = latents)
         fixed (float* a = actions)
         fixed (float* s = states)
         fixed (float* n = next)
         {
-            try
-            {
-                inputs[0] = OrtTensor.CreateRawValue(l, latents.Length, latentShape);
-                inputs[1] = OrtTensor.CreateRawValue(a, actions.Length, actionShape);
-                inputs[2] = withStates ? OrtTensor.CreateRawValue(s, states.Length, stateShape) : 0;
-                output = OrtTensor.CreateRawValue(n, next.Length, latentShape);
-                ReadOnlySpan<string> names = [_latentsInput, _actionsInput, _statesInput];
-                _predictor.RunRaw(names[..(withStates ? 3 : 2)], inputs, new ReadOnlySpan<string>(in _predictorOutput), &output);
-            }
-            finally
-            {
-                if (output != 0) NativeMethods.ReleaseValue(output);
-                for (int i = 0; i < 3; i++)
-                    if (inputs[i] != 0) NativeMethods.ReleaseValue(inputs[i]);
-            }
+            using var latentValue = Over(l, latents.Length, latentShape);
+            using var actionValue = Over(a, actions.Length, actionShape);
+            using var stateValue = withStates ? Over(s, states.Length, stateShape) : null;
+            using var nextValue = Over(n, next.Length, latentShape);
+            string[] names = withStates ? [_latentsInput, _actionsInput, _statesInput] : [_latentsInput, _actionsInput];
+            OrtValue[] values = withStates ? [latentValue, actionValue, stateValue!] : [latentValue, actionValue];
+            _predictor.RunValues(names, values, _predictorOutput, nextValue);
         }
     }
 
+    private static OrtValue Over(float* data, int length, ReadOnlySpan<long> shape) =>
+        OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, OrtElementType.Float, shape.ToArray(), (nint)data, (long)length * sizeof(float));
+
     public void Dispose()
     {
+        lock (_encodeGate)
+        {
+            _disposed = true;
+            foreach (var slot in _encoderSlots.Values) slot.Dispose();
+            _encoderSlots.Clear();
+        }
         _encoder.Dispose();
         _predictor.Dispose();
     }

@@ -31,6 +31,7 @@ internal sealed class OrtPredictorBuffers : PredictorBuffers
     }
 
     public OnnxWorldModel Owner { get; }
+    public bool IsDisposed => Binding.IsDisposed;
     public OrtBinding Binding { get; }
 
     public override Span<float> Latents => _latents.Span;
@@ -40,6 +41,7 @@ internal sealed class OrtPredictorBuffers : PredictorBuffers
 
     public override void Dispose()
     {
+        if (Binding.IsDisposed) return;
         Binding.Dispose();
         _latents.Dispose();
         _actions.Dispose();

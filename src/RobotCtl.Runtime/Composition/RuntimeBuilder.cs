@@ -35,6 +35,8 @@ public sealed record RunSettings(
         var surprise = configuration.GetSection("Surprise").Get<SurpriseOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? new SurpriseOptions();
         var recording = AppConfiguration.Bind<RecordingOptions>(configuration, RecordingOptions.SectionName);
         var sim = AppConfiguration.Bind<SimOptions>(configuration, SimOptions.SectionName);
+        // The hand-loaded library's setting is gone; say so rather than "unknown setting".
+        if (configuration[OnnxRuntime.RemovedConfigurationKey] is not null) throw new ConfigurationValueException(OnnxRuntime.RemovedConfigurationMessage);
         AppConfiguration.Check<InferenceOptions>(configuration, "Inference");
         var inference = configuration.GetSection("Inference").Get<InferenceOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? InferenceOptions.Default;
         runtime.Validate();

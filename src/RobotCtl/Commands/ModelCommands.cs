@@ -32,9 +32,9 @@ internal static class ModelCommands
     {
         var option = new Option<string?>("--provider")
         {
-            Description = "Execution provider: auto (CUDA when the loaded ONNX Runtime can start it, else CPU), cpu, cuda, tensorrt. " +
-                          "Default: the Inference:Provider setting (auto). CUDA/TensorRT need a GPU build of ONNX Runtime: " +
-                          $"set {OnnxRuntime.EnvironmentVariable} or {OnnxRuntime.ConfigurationKey} to its libonnxruntime.so.1.",
+            Description = "Execution provider: auto (CUDA on the CUDA build when it can start, else CPU), cpu, cuda, tensorrt. " +
+                          $"Default: the Inference:Provider setting (auto). This robotctl is the {OnnxRuntimeBuild.Flavour} build; " +
+                          $"CUDA/TensorRT need the CUDA build: {OnnxRuntimeBuild.HowToGetCuda}.",
         };
         option.AcceptOnlyFromAmong("auto", "cpu", "cuda", "tensorrt");
         return option;
@@ -87,6 +87,7 @@ internal static class ModelCommands
     internal static InferenceOptions Options(string? provider, int? threads)
     {
         var configuration = AppConfiguration.Build();
+        if (configuration[OnnxRuntime.RemovedConfigurationKey] is not null) throw new InferenceSetupException("configuration " + OnnxRuntime.RemovedConfigurationMessage);
         var options = configuration.GetSection("Inference").Get<InferenceOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? InferenceOptions.Default;
         if (provider is not null)
         {
