@@ -271,7 +271,7 @@ def make_model(directory: Path, name: str, cfg, planner: dict, action_std, searc
 def _check_with_onnx_runtime(directory: Path) -> None:
     """Runs the exported graphs on the references with the real ONNX Runtime library, when it is installed."""
     if not ort_check.DEFAULT_LIB.exists():
-        log(f"  (ONNX Runtime parity check skipped: {ort_check.DEFAULT_LIB} not found; run scripts/setup)")
+        log(f"  (ONNX Runtime parity check skipped: {ort_check.DEFAULT_LIB} not found; run scripts/setup, which restores the Microsoft.ML.OnnxRuntime package)")
         return
     if not ort_check.check(directory, ort_check.Ort(ort_check.DEFAULT_LIB, 2), atol=1e-4, rtol=1e-3):
         raise RuntimeError(f"{directory}: ONNX Runtime output differs from the PyTorch references")

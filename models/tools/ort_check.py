@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Checks a generated model directory against its references with the real ONNX Runtime C library.
 
-Python onnxruntime is not installed here, so this drives libonnxruntime.so (the one scripts/setup installs for
-the C# runtime) through ctypes and the C API's function table. It regenerates every reference input from its
+Python onnxruntime is not installed here, so this drives libonnxruntime.so (the C# runtime's own, from the
+Microsoft.ML.OnnxRuntime NuGet package that scripts/setup restores) through ctypes and the C API's function table. It regenerates every reference input from its
 formula, runs the case's graph, and prints the largest absolute and relative differences.
 
   /usr/bin/python3 models/tools/ort_check.py models/examples/lewm-small [--lib PATH] [--threads 2]
@@ -19,7 +19,21 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_LIB = REPO / ".tools" / "onnxruntime-1.30.0" / "libonnxruntime.so.1"
+
+
+def _nuget_library() -> Path:
+    """The linux-x64 libonnxruntime.so of the Microsoft.ML.OnnxRuntime version pinned in Directory.Packages.props,
+    in the NuGet package folder (NUGET_PACKAGES, else ~/.nuget/packages), where `dotnet restore` puts it."""
+    import os
+    import re
+    props = (REPO / "Directory.Packages.props").read_text()
+    match = re.search(r'Include="Microsoft\.ML\.OnnxRuntime" Version="([^"]+)"', props)
+    version = match.group(1) if match else "unknown"
+    packages = Path(os.environ.get("NUGET_PACKAGES") or Path.home() / ".nuget" / "packages")
+    return packages / "microsoft.ml.onnxruntime" / version.lower() / "runtimes" / "linux-x64" / "native" / "libonnxruntime.so"
+
+
+DEFAULT_LIB = _nuget_library()
 API_VERSION = 17          # any version the library supports; the table below is append-only across versions
 
 # Indices into the OrtApi function table (onnxruntime_c_api.h, struct OrtApi, declaration order).

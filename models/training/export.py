@@ -107,7 +107,7 @@ def main() -> int:
         mm.export_predictor(predictor, cfg, staging / "predictor.onnx")
         mm.write_references(staging, encoder, predictor, cfg, big_batch=False)
         if not ort_check.DEFAULT_LIB.exists():
-            raise RuntimeError(f"ONNX Runtime library {ort_check.DEFAULT_LIB} not found: run scripts/setup first")
+            raise RuntimeError(f"ONNX Runtime library {ort_check.DEFAULT_LIB} not found: run scripts/setup first (it restores the Microsoft.ML.OnnxRuntime package)")
         if not ort_check.check(staging, ort_check.Ort(ort_check.DEFAULT_LIB, 2), atol=1e-4, rtol=1e-3):
             raise RuntimeError("ONNX Runtime's outputs differ from PyTorch's beyond 1e-4")
     except BaseException:
