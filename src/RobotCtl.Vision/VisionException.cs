@@ -1,6 +1,6 @@
 namespace RobotCtl.Vision;
 
-/// <summary>A failure inside the vision layer (OpenCV or the shim), carrying OpenCV's own message.</summary>
+/// <summary>A failure inside the vision layer (OpenCV through OpenCvSharp), carrying OpenCV's own message.</summary>
 public class VisionException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>An image file or buffer that cannot be loaded: names the file and says why.</summary>

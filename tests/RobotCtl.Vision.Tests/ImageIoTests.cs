@@ -49,6 +49,21 @@ public class ImageIoTests : IDisposable
     }
 
     [Fact]
+    public void Encoding_into_a_caller_buffer_allocates_nothing_after_warm_up()
+    {
+        var frame = TestImages.Random(160, 120, 5);
+        var buffer = new byte[1 << 20];
+        ImageIo.EncodeJpeg(frame, buffer);
+        ImageIo.EncodePng(frame, buffer);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var total = 0;
+        for (var i = 0; i < 5; i++) total += ImageIo.EncodeJpeg(frame, buffer) + ImageIo.EncodePng(frame, buffer);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(total > 0);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void Jpeg_into_a_pooled_buffer_grows_it_as_needed()
     {
         var frame = TestImages.Random(128, 128, 3); // noise: JPEG larger than the 16-byte start
@@ -183,7 +198,7 @@ public class ImageIoTests : IDisposable
         ImageIo.SavePng(path, TestImages.Random(100, 100, 3));
         var options = new ImageLoadOptions { MaxPixels = 9_999 };
         Assert.Contains("over the limit of 9999 pixels", Assert.Throws<ImageLoadException>(() => ImageIo.Load(path, options)).Message);
-        // PNM has no header check of ours: the shim's post-decode check refuses it.
+        // PNM has no header check of ours: the check after decoding refuses it.
         var pnm = Write("small.ppm", [.. "P6\n100 100\n255\n"u8.ToArray(), .. new byte[100 * 100 * 3]]);
         Assert.Contains("over the limit of 9999 pixels", Assert.Throws<ImageLoadException>(() => ImageIo.Load(pnm, options)).Message);
         Assert.Equal(100, ImageIo.Load(pnm).Width);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using RobotCtl.Core.Vision;
 using RobotCtl.Vision.Imaging;
+using OpenCvSharp;
 using RobotCtl.Vision.Interop;
 
 namespace RobotCtl.Vision.Calibration;
@@ -45,13 +46,35 @@ public static unsafe class CameraCalibrator
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(board);
         board.Validate();
-        var corners = new float[board.CornerCount * 2];
-        int found, rc;
-        fixed (byte* p = image.Pixels)
-        fixed (float* c = corners)
-            rc = NativeMethods.rcv_find_chessboard(p, image.Width, image.Height, board.Cols, board.Rows, c, out found);
-        if (rc != NativeMethods.Ok) throw new VisionException($"checkerboard detection failed: {NativeMethods.LastError()}");
-        return found == 1 ? corners : null;
+        OpenCvRuntime.EnsureLoaded();
+        try
+        {
+            using var gray = new Mat();
+            fixed (byte* p = image.Pixels)
+            {
+                using var bgr = Mat.FromPixelData(image.Height, image.Width, MatType.CV_8UC3, (IntPtr)p);
+                Cv2.CvtColor(bgr, gray, ColorConversionCodes.BGR2GRAY);
+            }
+            if (!Cv2.FindChessboardCorners(gray, new Size(board.Cols, board.Rows), out var points,
+                    ChessboardFlags.AdaptiveThresh | ChessboardFlags.NormalizeImage | ChessboardFlags.FastCheck) ||
+                points.Length != board.CornerCount)
+                return null;
+            // Refinement window: about half the smallest corner spacing, so it never reaches a neighbouring corner.
+            var spacing = double.MaxValue;
+            for (var r = 0; r < board.Rows; r++)
+            for (var c = 0; c + 1 < board.Cols; c++)
+                spacing = Math.Min(spacing, Point2f.Distance(points[r * board.Cols + c + 1], points[r * board.Cols + c]));
+            var half = Math.Clamp((int)(spacing / 2.5), 2, 11);
+            points = Cv2.CornerSubPix(gray, points, new Size(half, half), new Size(-1, -1),
+                new TermCriteria(CriteriaTypes.Eps | CriteriaTypes.Count, 50, 1e-3));
+            var corners = new float[board.CornerCount * 2];
+            for (var i = 0; i < points.Length; i++) (corners[2 * i], corners[2 * i + 1]) = (points[i].X, points[i].Y);
+            return corners;
+        }
+        catch (OpenCVException e)
+        {
+            throw new VisionException($"checkerboard detection failed: {e.Message}", e);
+        }
     }
 
     /// <summary>Calibrates from every image file in a directory (sorted by name).</summary>
@@ -123,35 +146,41 @@ public static unsafe class CameraCalibrator
     private static (CameraCalibration, double[]) Solve(List<BoardView> views, CheckerboardSpec board, int width, int height)
     {
         var n = board.CornerCount;
-        var objectPoints = new float[views.Count * n * 3];
-        var imagePoints = new float[views.Count * n * 2];
+        var objectPoints = new Point3f[n];
+        for (var i = 0; i < n; i++) objectPoints[i] = new Point3f((float)(i % board.Cols * board.SquareMm), (float)(i / board.Cols * board.SquareMm), 0);
+        var imagePoints = views.Select(v => Enumerable.Range(0, n).Select(i => new Point2f(v.Corners[2 * i], v.Corners[2 * i + 1])).ToArray()).ToArray();
+        var k = new double[3, 3];
+        var d = new double[5];
+        double rms;
+        Vec3d[] rotations, translations;
+        try
+        {
+            rms = Cv2.CalibrateCamera(Enumerable.Repeat(objectPoints, views.Count), imagePoints, new Size(width, height), k, d,
+                out rotations, out translations);
+        }
+        catch (OpenCVException e)
+        {
+            throw new CalibrationException($"calibration failed: {e.Message}", e);
+        }
+        // Per-view RMS reprojection error, as cv::calibrateCamera's perViewErrors: sqrt(mean squared pixel distance).
+        var perView = new double[views.Count];
         for (var v = 0; v < views.Count; v++)
         {
+            Cv2.ProjectPoints(objectPoints, [rotations[v].Item0, rotations[v].Item1, rotations[v].Item2],
+                [translations[v].Item0, translations[v].Item1, translations[v].Item2], k, d, out var projected, out _);
+            var sum = 0.0;
             for (var i = 0; i < n; i++)
             {
-                var j = v * n + i;
-                objectPoints[3 * j] = (float)(i % board.Cols * board.SquareMm);
-                objectPoints[3 * j + 1] = (float)(i / board.Cols * board.SquareMm);
+                double dx = projected[i].X - imagePoints[v][i].X, dy = projected[i].Y - imagePoints[v][i].Y;
+                sum += dx * dx + dy * dy;
             }
-            views[v].Corners.CopyTo(imagePoints, v * n * 2);
+            perView[v] = Math.Sqrt(sum / n);
         }
-        var k = new double[9];
-        var d = new double[5];
-        var perView = new double[views.Count];
-        double rms;
-        int rc;
-        fixed (float* o = objectPoints)
-        fixed (float* im = imagePoints)
-        fixed (double* kp = k)
-        fixed (double* dp = d)
-        fixed (double* pv = perView)
-            rc = NativeMethods.rcv_calibrate(o, im, n, views.Count, width, height, kp, dp, out rms, pv);
-        if (rc != NativeMethods.Ok) throw new CalibrationException($"calibration failed: {NativeMethods.LastError()}");
         var calibration = new CameraCalibration
         {
             ImageWidth = width,
             ImageHeight = height,
-            Intrinsics = new CameraIntrinsics(k[0], k[4], k[2], k[5]),
+            Intrinsics = new CameraIntrinsics(k[0, 0], k[1, 1], k[0, 2], k[1, 2]),
             Distortion = new DistortionCoefficients(d[0], d[1], d[2], d[3], d[4]),
             RmsReprojectionErrorPx = rms,
         };
@@ -169,16 +198,33 @@ public static unsafe class CameraCalibrator
         if (points.Length == 0 || points.Length % 3 != 0) throw new ArgumentException("points must be non-empty x,y,z triples", nameof(points));
         if (rotation.Length != 3 || translation.Length != 3) throw new ArgumentException("rotation and translation need 3 values each");
         if (pixels.Length < points.Length / 3 * 2) throw new ArgumentException("pixels needs 2 values per point", nameof(pixels));
+        OpenCvRuntime.EnsureLoaded();
         var k = calibration.CameraMatrix();
         var d = calibration.DistortionVector();
-        int rc;
-        fixed (double* o = points)
-        fixed (double* r = rotation)
-        fixed (double* t = translation)
-        fixed (double* kp = k)
-        fixed (double* dp = d)
-        fixed (double* output = pixels)
-            rc = NativeMethods.rcv_project_points(o, points.Length / 3, r, t, kp, dp, output);
-        if (rc != NativeMethods.Ok) throw new VisionException($"projectPoints failed: {NativeMethods.LastError()}");
+        var count = points.Length / 3;
+        try
+        {
+            fixed (double* o = points)
+            fixed (double* r = rotation)
+            fixed (double* t = translation)
+            fixed (double* kp = k)
+            fixed (double* dp = d)
+            fixed (double* output = pixels)
+            {
+                using var objects = Mat.FromPixelData(count, 1, MatType.CV_64FC3, (IntPtr)o);
+                using var rvec = Mat.FromPixelData(3, 1, MatType.CV_64FC1, (IntPtr)r);
+                using var tvec = Mat.FromPixelData(3, 1, MatType.CV_64FC1, (IntPtr)t);
+                using var camera = Mat.FromPixelData(3, 3, MatType.CV_64FC1, (IntPtr)kp);
+                using var distortion = Mat.FromPixelData(1, 5, MatType.CV_64FC1, (IntPtr)dp);
+                using var projected = Mat.FromPixelData(count, 1, MatType.CV_64FC2, (IntPtr)output);
+                Cv2.ProjectPoints(objects, rvec, tvec, camera, distortion, projected);
+                // OpenCV writes into the caller's span only if it kept our buffer.
+                if (projected.Data != (IntPtr)output) throw new VisionException("projectPoints reallocated its output");
+            }
+        }
+        catch (OpenCVException e)
+        {
+            throw new VisionException($"projectPoints failed: {e.Message}", e);
+        }
     }
 }

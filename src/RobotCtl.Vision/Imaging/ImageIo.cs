@@ -1,5 +1,6 @@
 using System.Buffers;
 using RobotCtl.Core.Vision;
+using OpenCvSharp;
 using RobotCtl.Vision.Interop;
 
 namespace RobotCtl.Vision.Imaging;
@@ -35,7 +36,7 @@ public sealed record ImageInfo(int Width, int Height, int SourceChannels, int So
 /// any transparency is an artefact of the editor that saved them); 16-bit is scaled to 8-bit as value / 257
 /// (full range, 65535 -> 255, no auto-contrast). Anything else (float images, 2-channel images) is refused.
 /// </summary>
-public static unsafe class ImageIo
+public static class ImageIo
 {
     /// <summary>File extensions treated as images when a directory is scanned (camera sources, calibration).</summary>
     public static IReadOnlyList<string> FileExtensions { get; } =
@@ -92,27 +93,20 @@ public static unsafe class ImageIo
         if (format == ImageHeader.Format.Jpeg && ImageHeader.IsTruncatedJpeg(data))
             throw new ImageLoadException(sourceName, "truncated JPEG (no end-of-image marker after the scan data)");
 
-        ImageHandle image;
-        int width, height, channels, bits, rc;
-        fixed (byte* p = data)
-            rc = NativeMethods.rcv_image_decode(p, data.Length, options.MaxPixels, out image, out width, out height, out channels, out bits);
-        using (image)
-        {
-            if (rc != NativeMethods.Ok)
-            {
-                var message = NativeMethods.LastError();
-                throw new ImageLoadException(sourceName, rc switch
-                {
-                    NativeMethods.ErrDecode => format == ImageHeader.Format.Unknown
-                        ? "not an image OpenCV can decode (unknown format or corrupt data)"
-                        : $"{format.ToString().ToUpperInvariant()} data is truncated or corrupt",
-                    _ => message,
-                });
-            }
-            frame.EnsureSize(width, height);
-            fixed (byte* dst = frame.Pixels)
-                Check(NativeMethods.rcv_image_copy(image, dst, frame.Pixels.Length), sourceName);
-        }
+        OpenCvRuntime.EnsureLoaded();
+        using var decoded = Cv2.ImDecode(data, ImreadModes.Unchanged);
+        if (decoded.Empty())
+            throw new ImageLoadException(sourceName, format == ImageHeader.Format.Unknown
+                ? "not an image OpenCV can decode (unknown format or corrupt data)"
+                : $"{format.ToString().ToUpperInvariant()} data is truncated or corrupt");
+        int width = decoded.Cols, height = decoded.Rows, channels = decoded.Channels(), bits = Bgr8.DepthBits(decoded.Depth());
+        // Formats without a header check of ours (PNM, TIFF, WebP...) are checked once decoded.
+        if ((long)width * height > options.MaxPixels)
+            throw new ImageLoadException(sourceName, $"image is {width}x{height}, over the limit of {options.MaxPixels} pixels");
+        using var converter = new Bgr8();
+        using var decodedIn = InputArray.Create(decoded);
+        var bgr = converter.Convert(decoded, decodedIn, out var error) ?? throw new ImageLoadException(sourceName, error!);
+        Bgr8.CopyTo(bgr, frame);
         return new ImageInfo(width, height, channels, bits);
     }
 
@@ -183,15 +177,11 @@ public static unsafe class ImageIo
 
     private static int EncodeInto(Frame frame, string extension, int param, Span<byte> destination)
     {
-        long written;
-        int rc;
-        fixed (byte* src = frame.Pixels)
-        fixed (byte* dst = destination)
-            rc = NativeMethods.rcv_image_encode(src, frame.Width, frame.Height, extension, param, dst, destination.Length, out written);
-        if (rc == NativeMethods.ErrTooSmall)
-            throw new ArgumentException($"{FormatName(extension)} needs {written} bytes, the destination holds {destination.Length}", nameof(destination));
-        if (rc != NativeMethods.Ok) Check(rc, $"{FormatName(extension)} encoder");
-        return (int)written;
+        using var encoded = EncodeToVector(frame, extension, param);
+        if (encoded.Size > destination.Length)
+            throw new ArgumentException($"{FormatName(extension)} needs {encoded.Size} bytes, the destination holds {destination.Length}", nameof(destination));
+        encoded.AsSpan().CopyTo(destination);
+        return encoded.Size;
     }
 
     /// <summary>
@@ -207,22 +197,61 @@ public static unsafe class ImageIo
 
     private static int Encode(Frame frame, string extension, int param, ref byte[] buffer, ArrayPool<byte> pool)
     {
-        while (true)
+        using var encoded = EncodeToVector(frame, extension, param);
+        if (encoded.Size > buffer.Length)
         {
-            long written;
-            int rc;
-            fixed (byte* src = frame.Pixels)
-            fixed (byte* dst = buffer)
-                rc = NativeMethods.rcv_image_encode(src, frame.Width, frame.Height, extension, param, dst, buffer.Length, out written);
-            if (rc == NativeMethods.ErrTooSmall)
-            {
-                pool.Return(buffer);
-                buffer = pool.Rent((int)written);
-                continue;
-            }
-            Check(rc, $"{extension} encoder");
-            return (int)written;
+            pool.Return(buffer);
+            buffer = pool.Rent(encoded.Size);
         }
+        encoded.AsSpan().CopyTo(buffer);
+        return encoded.Size;
+    }
+
+    /// <summary>
+    /// cv::imencode into a native std::vector, whose bytes the caller copies once into its own memory. OpenCvSharp's
+    /// Cv2.ImEncode returns a new managed array per image (for a 640x480 JPEG, one on the large-object heap), and its
+    /// Mat and InputArray wrappers are managed objects too; here the Mat header, InputArray and vector are native
+    /// objects made and deleted per call, so encoding allocates nothing managed.
+    /// </summary>
+    private static unsafe EncodedBytes EncodeToVector(Frame frame, string extension, int param)
+    {
+        OpenCvRuntime.EnsureLoaded();
+        var parameters = _encodeParameters ??= new int[2];
+        parameters[0] = extension == ".png" ? (int)ImwriteFlags.PngCompression : (int)ImwriteFlags.JpegQuality;
+        parameters[1] = param;
+        IntPtr mat = 0, input = 0, vector = OpenCvSharp.Internal.NativeMethods.vector_uchar_new1();
+        try
+        {
+            int ok;
+            fixed (byte* pixels = frame.Pixels)
+            {
+                OpenCvSharp.Internal.NativeMethods.HandleException(OpenCvSharp.Internal.NativeMethods.core_Mat_new8(
+                    frame.Height, frame.Width, MatType.CV_8UC3, (IntPtr)pixels, (IntPtr)(frame.Width * 3L), out mat));
+                OpenCvSharp.Internal.NativeMethods.HandleException(OpenCvSharp.Internal.NativeMethods.core_InputArray_new_byMat(mat, out input));
+                OpenCvSharp.Internal.NativeMethods.HandleException(OpenCvSharp.Internal.NativeMethods.imgcodecs_imencode_vector(
+                    extension, input, vector, parameters, param < 0 ? 0 : 2, out ok));
+            }
+            if (ok == 0) throw new VisionException($"{FormatName(extension)} encoder: OpenCV could not encode the {frame.Width}x{frame.Height} image");
+            var encoded = new EncodedBytes(vector);
+            vector = 0;
+            return encoded;
+        }
+        finally
+        {
+            if (input != 0) OpenCvSharp.Internal.NativeMethods.core_InputArray_delete(input);
+            if (mat != 0) OpenCvSharp.Internal.NativeMethods.core_Mat_delete(mat);
+            if (vector != 0) OpenCvSharp.Internal.NativeMethods.vector_uchar_delete(vector);
+        }
+    }
+
+    [ThreadStatic] private static int[]? _encodeParameters;
+
+    /// <summary>A native std::vector&lt;uchar&gt; of encoded bytes, deleted on Dispose.</summary>
+    private readonly struct EncodedBytes(IntPtr vector) : IDisposable
+    {
+        public int Size => checked((int)OpenCvSharp.Internal.NativeMethods.vector_uchar_getSize(vector));
+        public unsafe ReadOnlySpan<byte> AsSpan() => new((void*)OpenCvSharp.Internal.NativeMethods.vector_uchar_getPointer(vector), Size);
+        public void Dispose() => OpenCvSharp.Internal.NativeMethods.vector_uchar_delete(vector);
     }
 
     private static string FormatName(string extension) => extension.TrimStart('.').ToUpperInvariant();
@@ -235,11 +264,6 @@ public static unsafe class ImageIo
     private static void CheckQuality(int quality)
     {
         if (quality is < 1 or > 100) throw new ArgumentOutOfRangeException(nameof(quality), $"JPEG quality must be 1..100, found {quality}");
-    }
-
-    private static void Check(int rc, string what)
-    {
-        if (rc != NativeMethods.Ok) throw new VisionException($"{what}: {NativeMethods.LastError()}");
     }
 
     /// <summary>An existing target under /dev (a device, /dev/stdout): .NET does not expose the file type, the path tells.</summary>
