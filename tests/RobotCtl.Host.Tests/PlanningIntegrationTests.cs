@@ -11,7 +11,7 @@ namespace RobotCtl.Host.Tests;
 
 /// <summary>
 /// The planner on the real example models (models/examples, ONNX Runtime CPU) with images preprocessed by the real
-/// OpenCV shim, and the `robotctl plan` command end to end.
+/// Vision preprocessor (OpenCV through OpenCvSharp), and the `robotctl plan` command end to end.
 /// </summary>
 public sealed class PlanningIntegrationTests : IDisposable
 {
