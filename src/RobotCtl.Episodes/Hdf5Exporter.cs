@@ -54,10 +54,12 @@ public static class Hdf5Exporter
     /// <paramref name="size"/> downsamples every frame; <paramref name="progress"/> gets (rows written, total rows) every
     /// <see cref="ProgressInterval"/>. Throws <see cref="EpisodeFormatException"/> for a file that is not a readable episode,
     /// <see cref="ArgumentException"/> for a bad output path or size, and <see cref="Hdf5ExportException"/> for bad frames
-    /// found on the way or an output that cannot be written.
+    /// found on the way or an output that cannot be written, or pixels that would not fit in <paramref name="maxPixelBytes"/>
+    /// (default: half the memory available to the process; PureHDF holds them until the file is closed).
     /// </summary>
     public static Hdf5ExportResult Export(IReadOnlyList<string> episodePaths, string outputPath, IFrameDecoder? decoder,
-        (int Width, int Height)? size = null, Action<long, long>? progress = null, CancellationToken cancellationToken = default)
+        (int Width, int Height)? size = null, Action<long, long>? progress = null, CancellationToken cancellationToken = default,
+        long? maxPixelBytes = null)
     {
         // Refused before any work: these used to fail only when renaming the finished file.
         var fullOutput = Path.GetFullPath(outputPath);
@@ -80,6 +82,15 @@ public static class Hdf5Exporter
             if (outWidth > width || outHeight > height)
                 throw new ArgumentException(
                     $"--size {outWidth}x{outHeight}: larger than the recorded frames ({width}x{height} in {firstReader.Path}); only downsampling is supported");
+
+            // PureHDF 2.2.0 keeps every chunk in memory until the file is closed (its writing cache is unbounded, and a
+            // cache that writes chunks out early makes it store them under the wrong index), so the pixels must fit.
+            var pixelBytes = (long)total * outWidth * outHeight * 3;
+            var limit = maxPixelBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+            if (pixelBytes > limit)
+                throw new Hdf5ExportException(
+                    $"{total} frames of {outWidth}x{outHeight} are {pixelBytes / 1e6:0.#} MB of pixels, which the HDF5 writer holds in memory until " +
+                    $"the file is closed: more than the {limit / 1e6:0.#} MB allowed (half the memory available); export fewer episodes per file or downsample with --size");
 
             var partial = fullOutput + ".partial";
             try
@@ -110,7 +121,7 @@ public static class Hdf5Exporter
     {
         var rowBytes = outHeight * outWidth * 3;
         var pixels = new H5Dataset<byte[]>(fileDims: [(ulong)total, (ulong)outHeight, (ulong)outWidth, 3], chunks: [1, (uint)outHeight, (uint)outWidth, 3],
-            datasetCreation: new H5DatasetCreation(ChunkCache: new StreamingChunkCache(capacity: 4), Filters: [ShuffleFilter.Id, FastestDeflate]));
+            datasetCreation: new H5DatasetCreation(Filters: [ShuffleFilter.Id, FastestDeflate]));
         var action = new float[total * 7];
         var proprio = new float[total * 7];
         var simState = new float[total * SimStateColumns.Length];
@@ -253,39 +264,6 @@ public static class Hdf5Exporter
         }
         if (destination.Width != f.Width || destination.Height != f.Height)
             throw new Hdf5ExportException($"{where}: its {f.Format} image is {destination.Width}x{destination.Height}, the row says {f.Width}x{f.Height}");
-    }
-
-    /// <summary>
-    /// Writes chunks out as the export moves past them. PureHDF's default writing cache keeps every chunk until the file
-    /// is closed (3.4 GB of memory for 10,200 frames of 224x224); pixels are written in frame order, one whole chunk per
-    /// frame, so a chunk is complete before the export asks for one <paramref name="capacity"/> chunks further on, and
-    /// is never asked for again once it has been written out.
-    /// </summary>
-    private sealed class StreamingChunkCache(int capacity) : IWritingChunkCache
-    {
-        private readonly Queue<(ulong Index, Memory<byte> Chunk)> _order = new();
-        private readonly Dictionary<ulong, Memory<byte>> _chunks = [];
-
-        public Memory<byte> GetChunk(ulong chunkIndex, Func<Memory<byte>> chunkAllocator, Action<ulong, Memory<byte>> chunkWriter)
-        {
-            if (_chunks.TryGetValue(chunkIndex, out var chunk)) return chunk;
-            while (_order.Count >= capacity)
-            {
-                var (index, oldest) = _order.Dequeue();
-                _chunks.Remove(index);
-                chunkWriter(index, oldest);
-            }
-            chunk = chunkAllocator();
-            _chunks[chunkIndex] = chunk;
-            _order.Enqueue((chunkIndex, chunk));
-            return chunk;
-        }
-
-        public void Flush(Action<ulong, Memory<byte>> chunkWriter)
-        {
-            while (_order.TryDequeue(out var entry)) chunkWriter(entry.Index, entry.Chunk);
-            _chunks.Clear();
-        }
     }
 
     private static void TryDelete(string path)

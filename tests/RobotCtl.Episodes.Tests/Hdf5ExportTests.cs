@@ -129,6 +129,12 @@ public class Hdf5ExportTests
         Assert.False(File.Exists(output));
         Assert.False(File.Exists(output + ".partial"));
 
+        // Pixels that would not fit in memory (PureHDF writes chunks only when the file closes) are refused up front.
+        e = Assert.Throws<Hdf5ExportException>(() => Hdf5Exporter.Export([png], output, new TestPngDecoder(), maxPixelBytes: 1000));
+        Assert.Equal("2 frames of 16x12 are 0 MB of pixels, which the HDF5 writer holds in memory until the file is closed: more than the 0 MB " +
+                     "allowed (half the memory available); export fewer episodes per file or downsample with --size", e.Message);
+        Assert.False(File.Exists(output + ".partial"));
+
         Assert.Equal($"--out {dir.Path}: is a directory, expected a file path",
             Assert.Throws<ArgumentException>(() => Hdf5Exporter.Export([png], dir.Path, new TestPngDecoder())).Message);
         Assert.StartsWith("--out ", Assert.Throws<ArgumentException>(() => Hdf5Exporter.Export([png], dir.File("missing/out.h5"), new TestPngDecoder())).Message);
