@@ -133,19 +133,22 @@ public static class Hdf5Exporter
         var episodeOffset = new long[counts.Length];
         for (var e = 1; e < counts.Length; e++) episodeOffset[e] = episodeOffset[e - 1] + counts[e - 1];
 
-        var datasets = new Dictionary<string, H5Dataset>
+        var file = new H5File { ["pixels"] = pixels };
+        // The other datasets are filled in memory while the pixels stream, and written once at the end.
+        var writeAtEnd = new List<Action<H5NativeWriter>>();
+        void AtEnd<T>(string name, T data, params ulong[] dims)
         {
-            ["pixels"] = pixels,
-            ["action"] = new H5Dataset<float[]>(fileDims: [(ulong)total, 7]),
-            ["proprio"] = new H5Dataset<float[]>(fileDims: [(ulong)total, 7]),
-            ["sim_state"] = new H5Dataset<float[]>(fileDims: [(ulong)total, (ulong)SimStateColumns.Length]),
-            ["step"] = new H5Dataset<long[]>(fileDims: [(ulong)total]),
-            ["time_s"] = new H5Dataset<double[]>(fileDims: [(ulong)total]),
-            ["ep_len"] = new H5Dataset<long[]>(fileDims: [(ulong)counts.Length]),
-            ["ep_offset"] = new H5Dataset<long[]>(fileDims: [(ulong)counts.Length]),
-        };
-        var file = new H5File();
-        foreach (var (name, dataset) in datasets) file[name] = dataset;
+            var dataset = new H5Dataset<T>(fileDims: dims);
+            file[name] = dataset;
+            writeAtEnd.Add(w => w.Write(dataset, data));
+        }
+        AtEnd("action", action, (ulong)total, 7);
+        AtEnd("proprio", proprio, (ulong)total, 7);
+        AtEnd("sim_state", simState, (ulong)total, (ulong)SimStateColumns.Length);
+        AtEnd("step", steps, (ulong)total);
+        AtEnd("time_s", times, (ulong)total);
+        AtEnd("ep_len", episodeLength, (ulong)counts.Length);
+        AtEnd("ep_offset", episodeOffset, (ulong)counts.Length);
         file.Attributes["episode_ids"] = JsonSerializer.Serialize(readers.Select(r => r.Info.Id).ToArray(), EpisodeJsonContext.Default.StringArray);
         file.Attributes["sources"] = JsonSerializer.Serialize(readers.Select(r => Path.GetFullPath(r.Path)).ToArray(), EpisodeJsonContext.Default.StringArray);
         file.Attributes["robotctl_schema_version"] = (long)EpisodeSchema.Version;
@@ -191,10 +194,9 @@ public static class Hdf5Exporter
                 foreach (var f in reader.Frames())
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var where = $"{reader.Path}: frame of step {f.Step}";
                     if (f.Width != width || f.Height != height)
-                        throw new Hdf5ExportException($"{where} is {f.Width}x{f.Height}, the export is {width}x{height}: one size per file");
-                    Decode(f, frame, decoder, where);
+                        throw new Hdf5ExportException($"{Where(reader, f)} is {f.Width}x{f.Height}, the export is {width}x{height}: one size per file");
+                    Decode(reader, f, frame, decoder);
                     var rgb = block.AsSpan(blockCount * rowBytes, rowBytes);
                     if (outWidth == width && outHeight == height) frame.Pixels.AsSpan(0, rowBytes).CopyTo(rgb);
                     else
@@ -230,40 +232,37 @@ public static class Hdf5Exporter
                 }
             }
             Flush();
-            writer.Write((H5Dataset<float[]>)datasets["action"], action);
-            writer.Write((H5Dataset<float[]>)datasets["proprio"], proprio);
-            writer.Write((H5Dataset<float[]>)datasets["sim_state"], simState);
-            writer.Write((H5Dataset<long[]>)datasets["step"], steps);
-            writer.Write((H5Dataset<double[]>)datasets["time_s"], times);
-            writer.Write((H5Dataset<long[]>)datasets["ep_len"], episodeLength);
-            writer.Write((H5Dataset<long[]>)datasets["ep_offset"], episodeOffset);
+            foreach (var write in writeAtEnd) write(writer);
         }
         progress?.Invoke(total, total);
     }
 
-    private static void Decode(FrameRow f, Frame destination, IFrameDecoder? decoder, string where)
+    /// <summary>Names a frame in errors (built only when one is thrown).</summary>
+    private static string Where(EpisodeReader reader, FrameRow f) => $"{reader.Path}: frame of step {f.Step}";
+
+    private static void Decode(EpisodeReader reader, FrameRow f, Frame destination, IFrameDecoder? decoder)
     {
         if (f.Format == RawBgrFrameEncoder.FormatName)
         {
             var expected = f.Width * f.Height * 3;
-            if (f.Data.Length != expected) throw new Hdf5ExportException($"{where}: raw-bgr has {f.Data.Length} bytes, expected {expected}");
+            if (f.Data.Length != expected) throw new Hdf5ExportException($"{Where(reader, f)}: raw-bgr has {f.Data.Length} bytes, expected {expected}");
             destination.EnsureSize(f.Width, f.Height);
             f.Data.CopyTo(destination.Pixels, 0);
             return;
         }
         if (f.Format is not ("jpeg" or "png"))
-            throw new Hdf5ExportException($"{where}: unknown format '{f.Format}' (expected jpeg, png or raw-bgr)");
-        if (decoder is null) throw new Hdf5ExportException($"{where}: {f.Format} frames need an image decoder (robotctl's export uses OpenCV's)");
+            throw new Hdf5ExportException($"{Where(reader, f)}: unknown format '{f.Format}' (expected jpeg, png or raw-bgr)");
+        if (decoder is null) throw new Hdf5ExportException($"{Where(reader, f)}: {f.Format} frames need an image decoder (robotctl's export uses OpenCV's)");
         try
         {
             decoder.Decode(f.Format, f.Data, destination);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new Hdf5ExportException($"{where}: cannot decode its {f.Format} data: {e.Message}", e);
+            throw new Hdf5ExportException($"{Where(reader, f)}: cannot decode its {f.Format} data: {e.Message}", e);
         }
         if (destination.Width != f.Width || destination.Height != f.Height)
-            throw new Hdf5ExportException($"{where}: its {f.Format} image is {destination.Width}x{destination.Height}, the row says {f.Width}x{f.Height}");
+            throw new Hdf5ExportException($"{Where(reader, f)}: its {f.Format} image is {destination.Width}x{destination.Height}, the row says {f.Width}x{f.Height}");
     }
 
     private static void TryDelete(string path)
