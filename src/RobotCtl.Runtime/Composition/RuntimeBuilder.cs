@@ -26,6 +26,17 @@ public sealed record RunSettings(
     /// <summary>Link loss, the camera/arm check and the control endpoint ("Safety" section).</summary>
     public SafetyOptions Safety { get; init; } = new();
 
+    /// <summary>The "Inference" section, bound and validated: what a run and the model commands both read.</summary>
+    public static InferenceOptions InferenceFrom(IConfiguration configuration)
+    {
+        // The hand-loaded library's setting is gone; say so rather than "unknown setting".
+        if (configuration[OnnxRuntime.RemovedConfigurationKey] is not null) throw new ConfigurationValueException(OnnxRuntime.RemovedConfigurationMessage);
+        AppConfiguration.Check<InferenceOptions>(configuration, "Inference");
+        var inference = configuration.GetSection("Inference").Get<InferenceOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? InferenceOptions.Default;
+        if (inference.IntraOpThreads < 0) throw new ConfigurationValueException("Inference:IntraOpThreads", ">= 0", inference.IntraOpThreads);
+        return inference;
+    }
+
     /// <summary>Binds and validates every section; a bad value throws naming its key.</summary>
     public static RunSettings From(IConfiguration configuration)
     {
@@ -35,16 +46,12 @@ public sealed record RunSettings(
         var surprise = configuration.GetSection("Surprise").Get<SurpriseOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? new SurpriseOptions();
         var recording = AppConfiguration.Bind<RecordingOptions>(configuration, RecordingOptions.SectionName);
         var sim = AppConfiguration.Bind<SimOptions>(configuration, SimOptions.SectionName);
-        // The hand-loaded library's setting is gone; say so rather than "unknown setting".
-        if (configuration[OnnxRuntime.RemovedConfigurationKey] is not null) throw new ConfigurationValueException(OnnxRuntime.RemovedConfigurationMessage);
-        AppConfiguration.Check<InferenceOptions>(configuration, "Inference");
-        var inference = configuration.GetSection("Inference").Get<InferenceOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? InferenceOptions.Default;
+        var inference = InferenceFrom(configuration);
         runtime.Validate();
         planner.Validate();
         try { surprise.Validate(); } catch (ArgumentException e) { throw new ConfigurationValueException(e.Message); }
         recording.Validate();
         sim.Validate();
-        if (inference.IntraOpThreads < 0) throw new ConfigurationValueException("Inference:IntraOpThreads", ">= 0", inference.IntraOpThreads);
         var safety = AppConfiguration.Bind<SafetyOptions>(configuration, SafetyOptions.SectionName);
         safety.Validate();
         return new RunSettings(runtime, planner, surprise, recording, sim, inference) { Safety = safety };

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Configuration;
 using RobotCtl.Core.WorldModel;
+using RobotCtl.Runtime;
 using RobotCtl.Runtime.Composition;
 using RobotCtl.Inference;
 using RobotCtl.Inference.WorldModel;
@@ -86,9 +86,7 @@ internal static class ModelCommands
     /// <summary>Inference settings from configuration, with the command line's overrides.</summary>
     internal static InferenceOptions Options(string? provider, int? threads)
     {
-        var configuration = AppConfiguration.Build();
-        if (configuration[OnnxRuntime.RemovedConfigurationKey] is not null) throw new InferenceSetupException("configuration " + OnnxRuntime.RemovedConfigurationMessage);
-        var options = configuration.GetSection("Inference").Get<InferenceOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? InferenceOptions.Default;
+        var options = RunSettings.InferenceFrom(AppConfiguration.Build());
         if (provider is not null)
         {
             options = options with
@@ -118,7 +116,7 @@ internal static class ModelCommands
             return action();
         }
         catch (Exception e) when (e is InferenceSetupException or WorldModelException or OrtException or ArgumentException
-                                      or InvalidOperationException or IOException)
+                                      or InvalidOperationException or IOException or ConfigurationValueException)
         {
             stderr.WriteLine($"robotctl {name}: {OneLine(e.Message)}");
             return 2;
