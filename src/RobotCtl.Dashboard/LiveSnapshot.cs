@@ -1,3 +1,4 @@
+using RobotCtl.Core.Diagnostics;
 using RobotCtl.Core.Vision;
 using RobotCtl.Runtime;
 
@@ -47,7 +48,7 @@ public sealed class LiveSnapshot : IDisposable
     private void OnCycle(CycleReport report)
     {
         // The loop's own accounting ends before CycleCompleted is raised, so this copy measures itself.
-        var allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
+        var allocation = AllocationWindow.Open();
         var frame = _loop.LastFrame;
         var plan = _loop.LastPlan;
         // Never a blocking wait on the loop thread: a contended Lock may allocate its wait event and park the thread.
@@ -80,11 +81,13 @@ public sealed class LiveSnapshot : IDisposable
         {
             _gate.Exit();
         }
-        if (report.Step >= ControlLoop.WarmupCycles)
+        if (report.Step < ControlLoop.WarmupCycles) return;
+        if (allocation.Read() is { } allocated)
         {
-            SteadyAllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart;
+            SteadyAllocatedBytes += allocated;
             SteadyCycles++;
         }
+        else UncertainCycles++;
     }
 
     /// <summary>Managed bytes the per-cycle copy allocated on the loop thread after the loop's warm-up cycles (should be 0).</summary>
@@ -92,6 +95,9 @@ public sealed class LiveSnapshot : IDisposable
 
     /// <summary>Cycles counted in <see cref="SteadyAllocatedBytes"/>.</summary>
     public long SteadyCycles { get; private set; }
+
+    /// <summary>Cycles after warm-up left out: a GC ran inside the copy and the count read nonzero (see AllocationWindow).</summary>
+    public long UncertainCycles { get; private set; }
 
     /// <summary>The latest report; null before the first cycle.</summary>
     public CycleReport? Last

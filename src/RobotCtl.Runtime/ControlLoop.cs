@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using RobotCtl.Core.Arm;
+using RobotCtl.Core.Diagnostics;
 using RobotCtl.Core.Timing;
 using RobotCtl.Core.Vision;
 using RobotCtl.Core.WorldModel;
@@ -92,11 +93,20 @@ public sealed class ControlLoop
     /// <summary>Cycles that count as warm-up for <see cref="SteadyAllocatedBytes"/> (JIT, first buffers, first chunk).</summary>
     public const int WarmupCycles = 3;
 
-    /// <summary>Managed bytes the loop thread allocated in its cycles after warm-up (console reporting excluded).</summary>
+    /// <summary>Managed bytes the loop thread allocated in its counted cycles after warm-up (console reporting excluded).</summary>
     public long SteadyAllocatedBytes { get; private set; }
 
-    /// <summary>Most managed bytes any single cycle after warm-up allocated.</summary>
+    /// <summary>Most managed bytes any single counted cycle after warm-up allocated.</summary>
     public long MaxCycleAllocatedBytes { get; private set; }
+
+    /// <summary>Cycles after warm-up whose allocations were counted.</summary>
+    public int CountedCycles { get; private set; }
+
+    /// <summary>
+    /// Cycles after warm-up left out of the count: a GC ran inside them and the thread's counter read nonzero, which
+    /// a GC's own bookkeeping can cause (<see cref="AllocationWindow"/>).
+    /// </summary>
+    public int UncertainCycles { get; private set; }
 
     public RunOutcome Run(CancellationToken cancellationToken)
     {
@@ -118,9 +128,8 @@ public sealed class ControlLoop
             if (cancellationToken.IsCancellationRequested) return Finish(RunOutcome.Cancelled, "cancelled");
             if (CheckLinkAndEStop(cancellationToken) is { } ended) return ended; // link loss, e-stop: before the cycle is timed
             var cycleStart = MonotonicClock.Now;
-            var allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
+            var allocation = AllocationWindow.Open();
             _timer.BeginCycle();
-            _timer.CountAllocations = Step >= WarmupCycles;
 
             // Capture: a frame newer than the last one used, no older than MaxFrameAge.
             _timer.Start();
@@ -297,17 +306,25 @@ public sealed class ControlLoop
             var t = _timer.Current;
             var cycleMs = MonotonicClock.ElapsedMs(cycleStart);
             _c.Recorder?.RecordTimings(Step, new StepTimings(t[0], t[1], t[2], t[3], t[4], t[5], cycleMs));
-            if (Step >= WarmupCycles)
-            {
-                var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedAtStart;
-                SteadyAllocatedBytes += allocated;
-                MaxCycleAllocatedBytes = Math.Max(MaxCycleAllocatedBytes, allocated);
-            }
+            if (Step >= WarmupCycles) CountAllocations(allocation);
             CycleCompleted?.Invoke(new CycleReport(Step, goalIndex, goals.Count, goalDistance, planMs, _plan.Iterations,
                 _plan.StoppedByDeadline, _plan.FinalCost, surprise, _surprise.LastRatio, surpriseAction, cycleMs));
         }
         _c.Chunks.Clear();
         return Finish(RunOutcome.StepBudgetExhausted, $"goal not reached within {_options.MaxSteps} steps");
+    }
+
+    private void CountAllocations(AllocationWindow cycle)
+    {
+        if (cycle.Read() is not { } allocated)
+        {
+            UncertainCycles++;
+            return;
+        }
+        CountedCycles++;
+        SteadyAllocatedBytes += allocated;
+        MaxCycleAllocatedBytes = Math.Max(MaxCycleAllocatedBytes, allocated);
+        _timer.CommitAllocations();
     }
 
     /// <summary>
@@ -326,7 +343,9 @@ public sealed class ControlLoop
         }
         if (SteadyAllocatedBytes - inSections != 0) parts.Add($"between sections {SteadyAllocatedBytes - inSections} B");
         var where = parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
-        return $"{SteadyAllocatedBytes} B after {WarmupCycles} warm-up cycles{where}; max {MaxCycleAllocatedBytes} B in one cycle";
+        var uncertain = UncertainCycles == 0 ? ""
+            : $"; {UncertainCycles} of {CountedCycles + UncertainCycles} cycles not counted (a GC ran inside them, and its bookkeeping reads as allocation)";
+        return $"{SteadyAllocatedBytes} B after {WarmupCycles} warm-up cycles{where}; max {MaxCycleAllocatedBytes} B in one cycle{uncertain}";
     }
 
     /// <summary>Why the last run ended, in words.</summary>

@@ -8,7 +8,8 @@ public enum Section { Capture, Preprocess, Encode, Plan, Send, Record }
 /// <summary>
 /// Times the sections of each control cycle and keeps a fixed-size history of every section for percentiles,
 /// without allocating per cycle (ring buffers sized once). It also attributes the managed bytes the calling thread
-/// allocates to each section, so a cycle that allocates says where.
+/// allocates to each section, so a cycle that allocates says where; a cycle's bytes join the totals only when the
+/// caller commits them (after warm-up, and only for cycles whose own count is certain: see AllocationWindow).
 /// </summary>
 public sealed class SectionTimer
 {
@@ -18,6 +19,7 @@ public sealed class SectionTimer
     private readonly double[] _current = new double[SectionCount];
     private readonly double[] _scratch;
     private readonly long[] _allocated = new long[SectionCount];
+    private readonly long[] _cycleAllocated = new long[SectionCount];
     private int _count;
     private long _started;
     private long _allocatedAtStart;
@@ -34,7 +36,11 @@ public sealed class SectionTimer
 
     public int Cycles => _count;
 
-    public void BeginCycle() => Array.Clear(_current);
+    public void BeginCycle()
+    {
+        Array.Clear(_current);
+        Array.Clear(_cycleAllocated);
+    }
 
     public void Start()
     {
@@ -47,14 +53,17 @@ public sealed class SectionTimer
     {
         var ms = Stopwatch.GetElapsedTime(_started).TotalMilliseconds;
         _current[(int)section] += ms;
-        if (CountAllocations) _allocated[(int)section] += GC.GetAllocatedBytesForCurrentThread() - _allocatedAtStart;
+        _cycleAllocated[(int)section] += GC.GetAllocatedBytesForCurrentThread() - _allocatedAtStart;
         return ms;
     }
 
-    /// <summary>Whether <see cref="Stop"/> adds the section's managed allocations to <see cref="AllocatedBytes"/> (off during warm-up).</summary>
-    public bool CountAllocations { get; set; }
+    /// <summary>Adds the current cycle's per-section allocations to <see cref="AllocatedBytes"/>.</summary>
+    public void CommitAllocations()
+    {
+        for (var i = 0; i < SectionCount; i++) _allocated[i] += _cycleAllocated[i];
+    }
 
-    /// <summary>Managed bytes the timing thread allocated inside <paramref name="section"/> while <see cref="CountAllocations"/> was on.</summary>
+    /// <summary>Managed bytes the timing thread allocated inside <paramref name="section"/> in the committed cycles.</summary>
     public long AllocatedBytes(Section section) => _allocated[(int)section];
 
     /// <summary>Commits the current cycle into the history.</summary>

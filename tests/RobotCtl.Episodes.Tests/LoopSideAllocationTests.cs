@@ -1,4 +1,5 @@
 using RobotCtl.Core.Arm;
+using RobotCtl.Core.Diagnostics;
 
 namespace RobotCtl.Episodes.Tests;
 
@@ -43,21 +44,29 @@ public class LoopSideAllocationTests
         encoder.Release.Set();
         while (recorder.CommittedRows < 71) await Task.Delay(5); // 1 + 10 steps x 7 records, all written: the writer is idle
 
-        // Measured: the same calls, the writer held again so each call takes the accepted (queued) path.
-        encoder.Entered.Reset();
-        encoder.Release.Reset();
-        Assert.True(recorder.RecordFrame(-2, frame));
-        Assert.True(encoder.Entered.Wait(TimeSpan.FromSeconds(10)));
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        Steps(10);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        encoder.Release.Set();
+        // Measured: the same calls, the writer held again so each call takes the accepted (queued) path. A window that
+        // a GC crossed with a nonzero count proves nothing (AllocationWindow), so it is measured again, up to 3 times.
+        long? allocated = null;
+        var windows = 0;
+        while (allocated is null && windows < 3)
+        {
+            windows++;
+            encoder.Entered.Reset();
+            encoder.Release.Reset();
+            Assert.True(recorder.RecordFrame(-1 - windows, frame));
+            Assert.True(encoder.Entered.Wait(TimeSpan.FromSeconds(10)));
+            var window = AllocationWindow.Open();
+            Steps(10 * windows);
+            allocated = window.Read() ?? (windows == 3 ? window.CountedBytes : null);
+            encoder.Release.Set();
+            while (recorder.CommittedRows < 71 * (windows + 1)) await Task.Delay(5);
+        }
         await recorder.CompleteAsync(true);
 
         Assert.Equal(0, recorder.DroppedRecords);
         Assert.Equal(0, allocated);
         using var reader = EpisodeReader.Open(recorder.Path);
-        Assert.Equal(22, reader.Count("frames"));
-        Assert.Equal(20, reader.Count("timings"));
+        Assert.Equal(11 * (windows + 1), reader.Count("frames"));
+        Assert.Equal(10 * (windows + 1), reader.Count("timings"));
     }
 }

@@ -15,11 +15,7 @@ public class PredictorBuffersTests(ModelsFixture models) : IClassFixture<ModelsF
         world.Predict(buffers);
         world.Predict(buffers);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) world.Predict(buffers);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, Allocations.Of(() => world.Predict(buffers), times: 20));
     }
 
     [Fact]
@@ -31,10 +27,7 @@ public class PredictorBuffersTests(ModelsFixture models) : IClassFixture<ModelsF
         var latent = new float[world.Spec.LatentSize];
         world.Encode(pixels, 1, latent);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++) world.Encode(pixels, 1, latent);
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.Of(() => world.Encode(pixels, 1, latent), times: 20));
     }
 
     [Fact]
@@ -49,13 +42,11 @@ public class PredictorBuffersTests(ModelsFixture models) : IClassFixture<ModelsF
         world.Encode(two, 2, latents2);
         world.Encode(two.AsSpan(frame), 1, latent1);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
+        var allocated = Allocations.Of(() =>
         {
             world.Encode(two, 2, latents2);
             world.Encode(two.AsSpan(frame), 1, latent1);
-        }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }, times: 10);
 
         Assert.Equal(0, allocated);
         // The second image of the batch encodes as it does alone (the bound tensors are per batch size, not shared).

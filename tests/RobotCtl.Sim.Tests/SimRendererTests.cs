@@ -130,13 +130,11 @@ public class SimRendererTests
             var frame = new Frame(64, 64);
             renderer.Render(sim, frame); // warm-up: draws the static background once
             var state = sim.Snapshot();
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            for (var i = 0; i < 20; i++)
+            Assert.Equal(0, Allocations.Of(() =>
             {
                 renderer.Render(sim, frame);
                 renderer.Render(scene, state, frame);
-            }
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            }, times: 20));
             var again = new Frame(64, 64);
             new SimRenderer(Small with { Projection = projection }).Render(scene, state, again);
             Assert.Equal(frame.Pixels, again.Pixels);

@@ -263,8 +263,6 @@ public class PreprocessorTests
         var frame = TestImages.Random(640, 480, 2);
         var output = new float[pre.OutputLength];
         pre.Process(frame, output);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 20; i++) pre.Process(frame, output);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.Of(() => pre.Process(frame, output), times: 20));
     }
 }
