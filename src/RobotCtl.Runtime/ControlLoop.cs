@@ -328,11 +328,12 @@ public sealed class ControlLoop
     }
 
     /// <summary>
-    /// The steady-state allocations in words: the total, where they happened (by section; "between sections" is the
-    /// success check, surprise and the wait for execution) and the largest single cycle.
+    /// The steady-state allocations in words: the total over how many cycles, where they happened (by section;
+    /// "between sections" is the success check, surprise and the wait for execution) and the largest single cycle.
     /// </summary>
     public string AllocationReport()
     {
+        if (CountedCycles + UncertainCycles == 0) return $"not measured: the run ended within its {WarmupCycles} warm-up cycles";
         var parts = new List<string>();
         long inSections = 0;
         foreach (var section in Enum.GetValues<Section>())
@@ -345,7 +346,8 @@ public sealed class ControlLoop
         var where = parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
         var uncertain = UncertainCycles == 0 ? ""
             : $"; {UncertainCycles} of {CountedCycles + UncertainCycles} cycles not counted (a GC ran inside them, and its bookkeeping reads as allocation)";
-        return $"{SteadyAllocatedBytes} B after {WarmupCycles} warm-up cycles{where}; max {MaxCycleAllocatedBytes} B in one cycle{uncertain}";
+        return $"{SteadyAllocatedBytes} B in {CountedCycles} cycle(s) after {WarmupCycles} warm-up cycles{where}; " +
+               $"max {MaxCycleAllocatedBytes} B in one cycle{uncertain}";
     }
 
     /// <summary>Why the last run ended, in words.</summary>
