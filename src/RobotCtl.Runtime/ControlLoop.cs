@@ -345,7 +345,7 @@ public sealed class ControlLoop
         if (SteadyAllocatedBytes - inSections != 0) parts.Add($"between sections {SteadyAllocatedBytes - inSections} B");
         var where = parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
         var uncertain = UncertainCycles == 0 ? ""
-            : $"; {UncertainCycles} of {CountedCycles + UncertainCycles} cycles not counted (a GC ran inside them, and its bookkeeping reads as allocation)";
+            : $"; {UncertainCycles} of {CountedCycles + UncertainCycles} cycles not counted (a GC ran inside them, so their count cannot be told from its bookkeeping)";
         return $"{SteadyAllocatedBytes} B in {CountedCycles} cycle(s) after {WarmupCycles} warm-up cycles{where}; " +
                $"max {MaxCycleAllocatedBytes} B in one cycle{uncertain}";
     }
