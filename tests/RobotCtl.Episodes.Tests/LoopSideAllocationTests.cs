@@ -36,13 +36,23 @@ public class LoopSideAllocationTests
             }
         }
 
+        async Task AllWritten(long rows)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (recorder.CommittedRows < rows)
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"the writer committed {recorder.CommittedRows} of {rows} rows");
+                await Task.Delay(5);
+            }
+        }
+
         // Warm-up with the writer held: pooled frames, float buffers and the queue grow to the measured depth once.
         encoder.Release.Reset();
         Assert.True(recorder.RecordFrame(-1, frame));
         Assert.True(encoder.Entered.Wait(TimeSpan.FromSeconds(10)));
         Steps(0);
         encoder.Release.Set();
-        while (recorder.CommittedRows < 71) await Task.Delay(5); // 1 + 10 steps x 7 records, all written: the writer is idle
+        await AllWritten(71); // 1 + 10 steps x 7 records, all written: the writer is idle
 
         // Measured: the same calls, the writer held again so each call takes the accepted (queued) path. A window that
         // a GC crossed with a nonzero count proves nothing (AllocationWindow), so it is measured again, up to 3 times.
@@ -59,7 +69,7 @@ public class LoopSideAllocationTests
             Steps(10 * windows);
             allocated = window.Read() ?? (windows == 3 ? window.CountedBytes : null);
             encoder.Release.Set();
-            while (recorder.CommittedRows < 71 * (windows + 1)) await Task.Delay(5);
+            await AllWritten(71 * (windows + 1));
         }
         await recorder.CompleteAsync(true);
 
