@@ -20,10 +20,8 @@ public class ControlLoopAllocationTests
         var settings = services.Factory().Settings;
         await using var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None);
         var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance);
-        components.Streamer.Start();
 
-        var outcome = await Task.Factory.StartNew(() => loop.Run(CancellationToken.None), TaskCreationOptions.LongRunning);
-        components.Streamer.Stop();
+        var outcome = await TestHome.RunToEndAsync(components, loop);
 
         Assert.True(outcome == RunOutcome.StepBudgetExhausted, $"{outcome}: {loop.OutcomeMessage}");
         Assert.Equal(ControlLoop.WarmupCycles + 4, loop.Step);
@@ -52,10 +50,8 @@ public class ControlLoopAllocationTests
         {
             ExternalSuccess = _ => task.ErrorMetres(workcell.Snapshot(), episode) < 0,
         };
-        components.Streamer.Start();
 
-        var outcome = await Task.Factory.StartNew(() => loop.Run(CancellationToken.None), TaskCreationOptions.LongRunning);
-        components.Streamer.Stop();
+        var outcome = await TestHome.RunToEndAsync(components, loop);
 
         Assert.True(outcome == RunOutcome.StepBudgetExhausted, $"{outcome}: {loop.OutcomeMessage}");
         Assert.True(loop.SteadyAllocatedBytes == 0 && loop.CountedCycles > 0, loop.AllocationReport());

@@ -43,9 +43,7 @@ public class GoalChainTests
                 return loop.Step >= (goal == 0 ? 2 : 4);
             },
         };
-        components.Streamer.Start();
-        var outcome = await Task.Factory.StartNew(() => loop.Run(CancellationToken.None), TaskCreationOptions.LongRunning);
-        components.Streamer.Stop();
+        var outcome = await TestHome.RunToEndAsync(components, loop);
 
         Assert.Equal(RunOutcome.Success, outcome);
         Assert.Equal(4, loop.Step);
@@ -66,9 +64,7 @@ public class GoalChainTests
             ControlLoop? loop = null;
             // The first goal counts as reached at cycle 2; the second never.
             loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance) { ExternalSuccess = g => g == 0 && loop!.Step >= 2 };
-            components.Streamer.Start();
-            var outcome = await Task.Factory.StartNew(() => loop.Run(CancellationToken.None), TaskCreationOptions.LongRunning);
-            components.Streamer.Stop();
+            var outcome = await TestHome.RunToEndAsync(components, loop);
             Assert.Equal(RunOutcome.StepBudgetExhausted, outcome);
             await components.CloseEpisodeAsync(outcome, loop.OutcomeMessage);
         }

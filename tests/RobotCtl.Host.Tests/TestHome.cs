@@ -1,5 +1,6 @@
 using RobotCtl.Core.Vision;
 using RobotCtl.Host.Commands;
+using RobotCtl.Runtime;
 using RobotCtl.Runtime.Composition;
 using RobotCtl.Sim;
 using RobotCtl.Vision.Imaging;
@@ -49,6 +50,20 @@ internal static class TestHome
         var profile = dir.File("arm.json");
         File.WriteAllText(profile, $$"""{ "name": "test-mqtt", "transport": "mqtt", "mqtt": { "host": "127.0.0.1", "port": {{port}}, "robotId": "{{robotId}}", "qos": 1 } }""");
         return profile;
+    }
+
+    /// <summary>Runs <paramref name="loop"/> to its end on a thread of its own, as the host does, the streamer running around it.</summary>
+    public static async Task<RunOutcome> RunToEndAsync(RuntimeComponents components, ControlLoop loop)
+    {
+        components.Streamer.Start();
+        try
+        {
+            return await Task.Factory.StartNew(() => loop.Run(CancellationToken.None), TaskCreationOptions.LongRunning);
+        }
+        finally
+        {
+            components.Streamer.Stop();
+        }
     }
 
     /// <summary>A temporary directory removed on dispose.</summary>

@@ -24,6 +24,18 @@ public class OpenCvRuntimeTests : IDisposable
         return capture.Finish();
     }
 
+    /// <summary>Starts a camera on <paramref name="source"/>, which must fail; returns the error and what reached fd 2.</summary>
+    private static (CameraException Error, string Printed) StartFails(string source)
+    {
+        CameraException? error = null;
+        var printed = Stderr(() =>
+        {
+            using var camera = CaptureCamera.Create(source);
+            error = Assert.Throws<CameraException>(camera.Start);
+        });
+        return (error!, printed);
+    }
+
     [Fact]
     public void A_gstreamer_source_fails_saying_this_build_lacks_gstreamer_and_what_to_use()
     {
@@ -40,14 +52,9 @@ public class OpenCvRuntimeTests : IDisposable
     {
         var bogus = _dir.File("bogus.avi");
         File.WriteAllText(bogus, "this is not a video");
-        CameraException? e = null;
-        var printed = Stderr(() =>
-        {
-            using var camera = CaptureCamera.Create(bogus);
-            e = Assert.Throws<CameraException>(camera.Start);
-        });
+        var (e, printed) = StartFails(bogus);
         Assert.Equal("", printed);
-        Assert.Contains("could not open", e!.Message);
+        Assert.Contains("could not open", e.Message);
         // OpenCV's own words, without its log prefix.
         Assert.DoesNotContain("[ WARN", e.Message);
     }
@@ -55,14 +62,9 @@ public class OpenCvRuntimeTests : IDisposable
     [Fact]
     public void A_missing_device_index_fails_with_opencvs_reason_and_prints_nothing()
     {
-        CameraException? e = null;
-        var printed = Stderr(() =>
-        {
-            using var camera = CaptureCamera.Create("63");
-            e = Assert.Throws<CameraException>(camera.Start);
-        });
+        var (e, printed) = StartFails("63");
         Assert.Equal("", printed);
-        Assert.Contains("v4l2:63", e!.Message);
+        Assert.Contains("v4l2:63", e.Message);
         Assert.Contains("could not open", e.Message);
     }
 
