@@ -36,6 +36,15 @@ public class OpenCvRuntimeTests : IDisposable
         return (error!, printed);
     }
 
+    /// <summary>Writes clip.avi: <paramref name="frames"/> random 64x48 frames at 10 fps.</summary>
+    private string RandomClip(int frames)
+    {
+        var path = _dir.File("clip.avi");
+        using var writer = new VideoFileWriter(path, 64, 48, 10);
+        for (var i = 0; i < frames; i++) writer.Write(TestImages.Random(64, 48, i));
+        return path;
+    }
+
     [Fact]
     public void A_gstreamer_source_fails_saying_this_build_lacks_gstreamer_and_what_to_use()
     {
@@ -71,9 +80,7 @@ public class OpenCvRuntimeTests : IDisposable
     [Fact]
     public void Reading_a_video_to_its_end_prints_nothing()
     {
-        var path = _dir.File("clip.avi");
-        using (var writer = new VideoFileWriter(path, 64, 48, 10))
-            for (var i = 0; i < 5; i++) writer.Write(TestImages.Random(64, 48, i));
+        var path = RandomClip(5);
         var frames = 0;
         var printed = Stderr(() =>
         {
@@ -120,9 +127,7 @@ public class OpenCvRuntimeTests : IDisposable
     [Fact]
     public void Capture_reads_allocate_nothing_once_the_frame_has_its_size()
     {
-        var path = _dir.File("clip.avi");
-        using (var writer = new VideoFileWriter(path, 64, 48, 10))
-            for (var i = 0; i < 32; i++) writer.Write(TestImages.Random(64, 48, i)); // enough for three measured windows
+        var path = RandomClip(32); // enough for three measured windows
         using var grabber = new VideoCaptureGrabber(CameraSource.Parse(path), CameraRequest.Default);
         grabber.Open();
         var frame = new Frame(1, 1);
