@@ -90,11 +90,34 @@ public sealed class LatentPlanner : IPlanner
         return _cost.TryPredict(latent, plan.Actions, blocks, predicted);
     }
 
+    /// <summary>
+    /// The cost of each given candidate from <paramref name="input"/>'s context, exactly as the solver scores its
+    /// samples, and each candidate's last predicted latent. Candidates are normalised, [Options.Samples, Horizon *
+    /// Block * Dim], and are not clipped to the search box (a reference planner scores what it is given). A candidate
+    /// whose rollout is not finite costs +infinity. For `robotctl model score`: debugging a plan, checking parity.
+    /// </summary>
+    /// <param name="finalLatents">[Options.Samples, LatentSize], or empty.</param>
+    public void Score(in PlanInput input, ReadOnlySpan<float> candidates, Span<float> costs, Span<float> finalLatents)
+    {
+        var samples = _core.Options.Samples;
+        var horizon = _core.Options.Horizon;
+        var latent = _core.Spec.LatentSize;
+        if (costs.Length != samples) throw new ArgumentException($"costs: expected {samples} values (one per candidate), found {costs.Length}");
+        if (!finalLatents.IsEmpty && finalLatents.Length != samples * latent)
+            throw new ArgumentException($"final latents: expected {samples} x {latent} values, found {finalLatents.Length}");
+        _cost.SetContext(input.Latents, input.PastActions, input.States, input.PastActionsNormalised);
+        _cost.Evaluate(candidates, costs);
+        if (finalLatents.IsEmpty) return;
+        var predicted = _cost.Predictions;
+        for (var b = 0; b < samples; b++)
+            predicted.Slice((b * horizon + horizon - 1) * latent, latent).CopyTo(finalLatents.Slice(b * latent, latent));
+    }
+
     private PlanResult PlanCore(in PlanInput input, PlanResult result, int maxIterations)
     {
         var start = _clock();
         _core.Check(input, result);
-        _cost.SetContext(input.Latents, input.PastActions, input.States);
+        _cost.SetContext(input.Latents, input.PastActions, input.States, input.PastActionsNormalised);
         _cost.ResetCounters();
         _core.Run(_cost, input, result, maxIterations, start);
         var solve = _core.Solve;

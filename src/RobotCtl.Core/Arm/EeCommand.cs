@@ -12,6 +12,9 @@ public readonly record struct EeCommand(float Dx, float Dy, float Dz, float DRol
 {
     public const int Dim = 7;
 
+    /// <summary>The axes' names, in order (model.json's action.checkpoint_dims, import --action-dims).</summary>
+    public static readonly IReadOnlyList<string> AxisNames = ["dx", "dy", "dz", "droll", "dpitch", "dyaw", "gripper"];
+
     /// <summary>Zero motion: what the arm is sent whenever a command cannot be vouched for.</summary>
     public static EeCommand Hold => default;
 

@@ -42,6 +42,17 @@ public sealed record WorldModelSpec
     /// <summary>false: the planner holds that dimension at a physical zero delta.</summary>
     public required bool[] ActionSearch { get; init; }
 
+    /// <summary>
+    /// For an imported checkpoint whose actions have fewer dimensions than <see cref="ActionDim"/>: which of this
+    /// model's dimensions the checkpoint's own action dimensions are, in the checkpoint's order (manifest
+    /// action.checkpoint_dims). The predictor graph takes all ActionDim and reads only these; null = all, in order.
+    /// Used to read actions given in the checkpoint's own units (`model score`, `plan --context-actions`).
+    /// </summary>
+    public int[]? CheckpointActionDims { get; init; }
+
+    /// <summary>Values per predictor step in the checkpoint's own layout: ActionBlock x its action dims.</summary>
+    public int CheckpointBlockSize => ActionBlock * (CheckpointActionDims?.Length ?? ActionDim);
+
     /// <summary>Context frames the predictor attends to.</summary>
     public required int History { get; init; }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using RobotCtl.Core.Arm;
 using RobotCtl.Core.WorldModel;
 
 namespace RobotCtl.Inference.WorldModel;
@@ -218,6 +219,7 @@ public sealed record ModelManifest
             var actionMean = Numbers(perDimension, "action.mean", "mean", dim, positive: false);
             var actionStd = Numbers(perDimension, "action.std", "std", dim, positive: true);
             var search = Booleans(perDimension, "action.search", "search", dim);
+            var checkpointDims = CheckpointDims(action, dim);
 
             int stateDim = 0;
             string? integrate = null;
@@ -260,13 +262,53 @@ public sealed record ModelManifest
                     Name = name, Family = family,
                     Image = new ImageSpec(width, height, scale, mean, std),
                     LatentShape = latentShape, ActionDim = dim, ActionBlock = block,
-                    ActionMean = actionMean, ActionStd = actionStd, ActionSearch = search,
+                    ActionMean = actionMean, ActionStd = actionStd, ActionSearch = search, CheckpointActionDims = checkpointDims,
                     History = history, StateDim = stateDim, StateIntegration = integrate, Planner = defaults,
                 },
                 EncoderFile = encoderFile, EncoderInput = encoderInput, EncoderOutput = encoderOutput,
                 PredictorFile = predictorFile, LatentsInput = latents, ActionsInput = actions, StatesInput = states,
                 PredictorOutput = output, Flops = flops,
             };
+        }
+
+        /// <summary>
+        /// action.checkpoint_dims (optional; written by `model import`): the names of the 7-D command's axes that an
+        /// imported checkpoint's own action dimensions are, in its order, each at most once.
+        /// </summary>
+        private int[]? CheckpointDims(JsonElement? action, int dim)
+        {
+            var v = Get(action, "checkpoint_dims");
+            if (v is null || v.Value.ValueKind == JsonValueKind.Null) return null;
+            var names = EeCommand.AxisNames;
+            var expected = $"must be null or an array of 1..{names.Count} distinct axis names ({string.Join(", ", names)})";
+            if (dim != EeCommand.Dim)
+            {
+                Problem("action.checkpoint_dims", $"needs action.dim {EeCommand.Dim} (the end-effector command), found dim {dim}:", v);
+                return null;
+            }
+            if (v.Value.ValueKind != JsonValueKind.Array || v.Value.GetArrayLength() is 0 or > EeCommand.Dim)
+            {
+                Problem("action.checkpoint_dims", expected, v);
+                return null;
+            }
+            var result = new List<int>();
+            foreach (var item in v.Value.EnumerateArray())
+            {
+                var index = item.ValueKind == JsonValueKind.String ? IndexOf(names, item.GetString()) : -1;
+                if (index < 0 || result.Contains(index))
+                {
+                    Problem("action.checkpoint_dims", expected, v);
+                    return null;
+                }
+                result.Add(index);
+            }
+            return [.. result];
+        }
+
+        private static int IndexOf(IReadOnlyList<string> names, string? name)
+        {
+            for (var i = 0; i < names.Count; i++) if (names[i] == name) return i;
+            return -1;
         }
 
         private int[] LatentShape(JsonElement? latent)

@@ -65,8 +65,8 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
     }
 
     /// <summary>Binds the observed context: latents [F, L] oldest first, the F-1 executed action blocks between them
-    /// (physical), and F states when the model takes states.</summary>
-    public void SetContext(ReadOnlySpan<float> latents, ReadOnlySpan<float> pastActions, ReadOnlySpan<float> states)
+    /// (physical, or already normalised when <paramref name="actionsNormalised"/>), and F states when the model takes states.</summary>
+    public void SetContext(ReadOnlySpan<float> latents, ReadOnlySpan<float> pastActions, ReadOnlySpan<float> states, bool actionsNormalised = false)
     {
         if (!_hasGoal) throw new InvalidOperationException("no goal: call SetGoal with the goal image's latent before planning");
         if (latents.Length == 0 || latents.Length % _latent != 0 || latents.Length / _latent > _history)
@@ -83,9 +83,13 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
         RequireFinite(states, "states");
         _contextFrames = f;
         latents.CopyTo(_contextLatents);
-        _codec.Normalise(pastActions, _pastActions);
+        if (actionsNormalised) pastActions.CopyTo(_pastActions);
+        else _codec.Normalise(pastActions, _pastActions);
         states.CopyTo(_contextStates);
     }
+
+    /// <summary>Each candidate's predictions from the last <see cref="Evaluate"/>: [samples, horizon, latent].</summary>
+    public ReadOnlySpan<float> Predictions => _population.Predicted;
 
     /// <summary>Creates the predictor buffers for every window length up front (warm-up).</summary>
     public void CreateAllBuffers()

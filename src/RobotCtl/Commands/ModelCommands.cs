@@ -22,6 +22,8 @@ internal static class ModelCommands
         var command = new Command("model", "Inspect and measure world models (a directory with model.json, encoder.onnx, predictor.onnx).");
         command.Subcommands.Add(CheckCommand());
         command.Subcommands.Add(BenchCommand());
+        command.Subcommands.Add(ModelScoreCommand.Create());
+        command.Subcommands.Add(ModelImportCommand.Create());
         return command;
     }
 
@@ -109,7 +111,7 @@ internal static class ModelCommands
         return options;
     }
 
-    private static int Guard(string name, TextWriter stderr, Func<int> action)
+    internal static int Guard(string name, TextWriter stderr, Func<int> action)
     {
         try
         {
@@ -140,7 +142,7 @@ internal static class ModelCommands
     }
 
     /// <summary>A path that is no directory at all is bad input (exit 2), not an unusable model (exit 1).</summary>
-    private static string RequireDirectory(string directory)
+    internal static string RequireDirectory(string directory)
     {
         var path = RobotCtlHome.Resolve(directory);
         if (File.Exists(path)) throw new ArgumentException($"<dir> {directory}: is a file, expected a model directory (model.json, encoder.onnx, predictor.onnx)");

@@ -22,13 +22,26 @@ namespace RobotCtl.Host.Commands;
 internal static class PlanCommand
 {
     internal sealed record Arguments(
-        string Model, string Observation, string Goal, int? Samples, int? TopK, int? Iterations, int? Horizon,
-        ulong? Seed, double? DeadlineMs, string? Solver, float[]? State, bool Json, int Repeats = 1, string? CostShape = null);
+        string Model, string? Observation, string Goal, int? Samples, int? TopK, int? Iterations, int? Horizon,
+        ulong? Seed, double? DeadlineMs, string? Solver, float[]? State, bool Json, int Repeats = 1, string? CostShape = null,
+        IReadOnlyList<string>? Context = null, string? ContextActions = null, string? ContextStates = null);
 
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model directory (model.json, encoder.onnx, predictor.onnx)", Required = true };
-        var observation = new Option<string>("--observation") { Description = "Current image (PNG/JPEG, any size)", Required = true };
+        var observation = new Option<string?>("--observation") { Description = "Current image (PNG/JPEG, any size); or --context" };
+        var context = new Option<string[]>("--context")
+        {
+            Description = "Instead of --observation: the context the loop gives the predictor, images oldest first, one action block apart " +
+                          "(the last is the current frame; 1..predictor.history), with --context-actions (and --context-states for state models)",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var contextActions = new Option<string?>("--context-actions")
+        {
+            Description = "JSON [F-1][block values]: the blocks executed between the F context frames, in the checkpoint's own predictor-input " +
+                          "units (normalised; for an imported checkpoint its own action dims, see model.json action.checkpoint_dims)",
+        };
+        var contextStates = new Option<string?>("--context-states") { Description = "JSON [F][state dim]: one end-effector state per context frame (state models)" };
         var goal = new Option<string>("--goal") { Description = "Goal image (PNG/JPEG, any size)", Required = true };
         var samples = new Option<int?>("--samples") { Description = "Candidates per iteration (default: the model's planner.samples)" };
         var topk = new Option<int?>("--topk") { Description = "Elites refit per iteration (default: planner.topk)" };
@@ -50,6 +63,7 @@ internal static class PlanCommand
         // Refused at parse time, naming the option: a directory or a missing file as an image, counts below 1, TopK above Samples.
         CliErrors.ValidateDirectory(model, "a model directory (model.json, encoder.onnx, predictor.onnx)");
         CliErrors.ValidateImageFiles(observation);
+        CliErrors.ValidateImageFiles(context);
         CliErrors.ValidateImageFiles(goal);
         foreach (var count in new[] { samples, topk, iterations, horizon }) CliErrors.AtLeast(count, 1);
         topk.Validators.Add(r =>
@@ -57,8 +71,19 @@ internal static class PlanCommand
             if (CliErrors.IntValue(r) is { } k && r.Parent is CommandResult c && CliErrors.IntValue(c.GetResult(samples)) is { } n && k > n)
                 r.AddError($"--topk {k}: expected <= --samples ({n})");
         });
-        var command = new Command("plan", "Plan one action chunk from an observation image toward a goal image");
-        foreach (var o in new Option[] { model, observation, goal, samples, topk, iterations, horizon, seed, deadline, solver, state, costShape, json, repeats })
+        var command = new Command("plan", "Plan one action chunk from an observation image (or a context of several, as the loop gives the predictor) toward a goal image");
+        command.Validators.Add(c =>
+        {
+            var hasObservation = c.GetResult(observation) is { Tokens.Count: > 0 };
+            var hasContext = c.GetResult(context) is { Tokens.Count: > 0 };
+            if (hasObservation == hasContext)
+                c.AddError(hasObservation ? "--observation and --context: give one (--context's last image is the current frame)" : "expected --observation <image> or --context <image>...");
+            else if (!hasContext && (c.GetResult(contextActions) is not null || c.GetResult(contextStates) is not null))
+                c.AddError("--context-actions/--context-states: they go with --context, not --observation");
+            else if (c.GetResult(contextStates) is not null && c.GetResult(state) is not null)
+                c.AddError("--state and --context-states: give one (--context-states' last row is the current state)");
+        });
+        foreach (var o in new Option[] { model, observation, context, contextActions, contextStates, goal, samples, topk, iterations, horizon, seed, deadline, solver, state, costShape, json, repeats })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -72,9 +97,10 @@ internal static class PlanCommand
                 Console.Error.WriteLine($"robotctl plan: --state: {e.Message}");
                 return 2;
             }
-            return Run(new Arguments(r.GetValue(model)!, r.GetValue(observation)!, r.GetValue(goal)!, r.GetValue(samples),
+            return Run(new Arguments(r.GetValue(model)!, r.GetValue(observation), r.GetValue(goal)!, r.GetValue(samples),
                 r.GetValue(topk), r.GetValue(iterations), r.GetValue(horizon), r.GetValue(seed), r.GetValue(deadline),
-                r.GetValue(solver), stateValues, r.GetValue(json), r.GetValue(repeats), r.GetValue(costShape)), Console.Out, Console.Error);
+                r.GetValue(solver), stateValues, r.GetValue(json), r.GetValue(repeats), r.GetValue(costShape),
+                r.GetValue(context), r.GetValue(contextActions), r.GetValue(contextStates)), Console.Out, Console.Error);
         });
         return command;
     }
@@ -119,23 +145,23 @@ internal static class PlanCommand
 
         var encodeStart = MonotonicClock.Now;
         using var preprocessor = factory.CreatePreprocessor(spec);
-        var observation = Encode(preprocessor, model, args.Observation);
-        var goal = Encode(preprocessor, model, args.Goal);
-        var encodeMs = MonotonicClock.ElapsedMs(encodeStart);
-
-        var options = factory.PlannerOptions(spec) with { Seed = args.Seed ?? 0 };
-
-        var state = spec.StateDim > 0 ? args.State ?? new float[spec.StateDim] : [];
-        if (spec.StateDim > 0 && state.Length != spec.StateDim)
+        var state = spec.StateDim > 0 && args.ContextStates is null ? args.State ?? new float[spec.StateDim] : null;
+        if (state is not null && state.Length != spec.StateDim)
             throw new ArgumentException($"--state: model '{spec.Name}' takes {spec.StateDim} state values, found {state.Length}");
         if (spec.StateDim == 0 && args.State is not null)
             throw new ArgumentException($"--state: model '{spec.Name}' takes no state input");
+        var context = PlanContext.Read(model, preprocessor, args.Context is { Count: > 0 } images ? images : [args.Observation!],
+            args.ContextActions, args.ContextStates, state);
+        var goal = PlanContext.Encode(preprocessor, model, args.Goal);
+        var encodeMs = MonotonicClock.ElapsedMs(encodeStart);
+
+        var options = factory.PlannerOptions(spec) with { Seed = args.Seed ?? 0 };
 
         if (args.Repeats < 1) throw new ArgumentException($"--repeats: expected >= 1, found {args.Repeats}");
 
         using var planner = factory.CreatePlanner(model, options);
         planner.SetGoal(goal);
-        var input = new PlanInput(observation) { States = state, Seed = options.Seed };
+        var input = context.Input(options.Seed);
         if (args.Repeats > 1) planner.WarmUp(input);
         var plan = planner.CreateResult();
         var runs = new double[args.Repeats];
@@ -159,19 +185,6 @@ internal static class PlanCommand
         return 0;
     }
 
-    /// <summary>Loads, preprocesses (the run's camera calibration, then the model's size, scale, mean, std) and encodes one image.</summary>
-    private static float[] Encode(Preprocessor preprocessor, OnnxWorldModel model, string path)
-    {
-        var frame = ImageIo.Load(path);
-        var pixels = new float[preprocessor.OutputLength];
-        preprocessor.Process(frame, pixels);
-        var latent = new float[model.Spec.LatentSize];
-        model.Encode(pixels, 1, latent);
-        var bad = Array.FindIndex(latent, v => !float.IsFinite(v));
-        if (bad >= 0) throw new WorldModelException($"model '{model.Spec.Name}': the encoder gave a non-finite latent for {path} (value {bad} is {latent[bad]})");
-        return latent;
-    }
-
     private static double Median(double[] runs)
     {
         var sorted = runs.Order().ToArray();
@@ -181,7 +194,8 @@ internal static class PlanCommand
     private static void WriteText(TextWriter o, WorldModelSpec spec, PlannerOptions options, PlanResult plan, double encodeMs, Arguments args, double[] runs)
     {
         var c = CultureInfo.InvariantCulture;
-        o.WriteLine($"model {spec.Name} ({spec.Family}), observation {args.Observation}, goal {args.Goal}");
+        var from = args.Context is { Count: > 0 } images ? $"context {string.Join(" ", images)}" : $"observation {args.Observation}";
+        o.WriteLine($"model {spec.Name} ({spec.Family}), {from}, goal {args.Goal}");
         o.WriteLine(string.Create(c, $"{options.Solver.ToString().ToLowerInvariant()} {options.Samples} samples, top {options.TopK}, horizon {options.Horizon} x {spec.ActionBlock} steps, cost shape {options.CostShape}, seed {plan.Seed}"));
         var stopped = plan.StoppedByDeadline ? $" (deadline: stopped before iteration {plan.Iterations + 1} of {options.Iterations})" : "";
         o.WriteLine(string.Create(c, $"iterations {plan.Iterations}{stopped}, final cost {(plan.Iterations > 0 ? plan.FinalCost.ToString("G6", c) : "n/a (warm start, nothing scored)")}"));

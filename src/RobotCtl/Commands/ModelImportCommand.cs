@@ -1,0 +1,124 @@
+using System.CommandLine;
+using System.Diagnostics;
+using RobotCtl.Inference.WorldModel;
+using RobotCtl.Runtime.Composition;
+
+namespace RobotCtl.Host.Commands;
+
+/// <summary>
+/// `robotctl model import lewm CHECKPOINT --out DIR`: turns an authors' checkpoint into a model directory of robotctl's
+/// contract. The conversion itself is PyTorch work (the state dict is a torch pickle; the graphs are exported with
+/// torch.onnx), so it runs the project's importer, models/tools/lewm_import.py, with a Python that has PyTorch and
+/// ONNX; then the new directory is checked as `model check` does, with this robotctl's ONNX Runtime.
+/// </summary>
+internal static class ModelImportCommand
+{
+    private const string DefaultPython = "/usr/bin/python3";
+
+    public static Command Create()
+    {
+        var family = new Argument<string>("family") { Description = "The checkpoint's model family: lewm (a stable-worldmodel LeWM checkpoint folder)" };
+        family.AcceptOnlyFromAmong("lewm");
+        var source = new Argument<string>("checkpoint") { Description = "lewm: the checkpoint folder, holding weights.pt and config.json as stable-worldmodel's save_pretrained writes them" };
+        var output = new Option<string>("--out") { Description = "The model directory to create (must not exist, or be empty)", Required = true };
+        var stats = new Option<string?>("--action-stats")
+        {
+            Description = "The training data's action statistics: JSON {\"mean\": [...], \"std\": [...]} (one value per checkpoint action dim), " +
+                          "or an HDF5 file with an 'action' dataset (stable-worldmodel's layout) they are computed from as its normaliser does. " +
+                          "Without it the planner's actions are taken as already normalised (mean 0, std 1)",
+        };
+        var dims = new Option<string?>("--action-dims")
+        {
+            Description = "Which of the arm's axes (dx, dy, dz, droll, dpitch, dyaw, gripper) the checkpoint's action dims are, in its order, " +
+                          "comma-separated (default: the first N); the others are held at zero",
+        };
+        var name = new Option<string?>("--name") { Description = "The model's name in model.json (default: the output directory's name)" };
+        var history = new Option<int?>("--history") { Description = "Context frames the runtime gives the predictor (default and maximum: the checkpoint's predictor num_frames)" };
+        CliErrors.AtLeast(history, 1);
+        var python = new Option<string?>("--python")
+        {
+            Description = $"The Python interpreter with PyTorch (1.13 or 2.x) and ONNX to run the importer (default: $ROBOTCTL_PYTHON, else {DefaultPython}; " +
+                          "scripts/setup --models installs Debian's)",
+        };
+        var command = new Command("import",
+            "Import an authors' checkpoint as a robotctl model directory (model.json, encoder.onnx, predictor.onnx, parity references), " +
+            "then check it as `model check` does. lewm: a stable-worldmodel LeWM checkpoint (weights.pt + config.json); planner " +
+            "defaults are the authors' PushT planning config (CEM 300 samples, top 30, 30 iterations, horizon 5, receding 5; cost: " +
+            "squared error of the last predicted latent, summed). Bad input: one line, exit 2, nothing left behind.");
+        command.Arguments.Add(family);
+        command.Arguments.Add(source);
+        foreach (var o in new Option[] { output, stats, dims, name, history, python }) command.Options.Add(o);
+        command.SetAction(r => ModelCommands.Guard("model import", Console.Error, () =>
+        {
+            var args = new List<string> { RobotCtlHome.Resolve(r.GetValue(source)!), "--out", Path.GetFullPath(r.GetValue(output)!) };
+            if (r.GetValue(stats) is { } s) args.AddRange(["--action-stats", RobotCtlHome.Resolve(s)]);
+            if (r.GetValue(dims) is { } d) args.AddRange(["--action-dims", d]);
+            if (r.GetValue(name) is { } n) args.AddRange(["--name", n]);
+            if (r.GetValue(history) is { } h) args.AddRange(["--history", h.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            return Import(r.GetValue(python), args, Path.GetFullPath(r.GetValue(output)!), Console.Out, Console.Error);
+        }));
+        return command;
+    }
+
+    internal static int Import(string? python, IReadOnlyList<string> importerArgs, string outputDirectory, TextWriter stdout, TextWriter stderr)
+    {
+        var interpreter = python ?? Environment.GetEnvironmentVariable("ROBOTCTL_PYTHON") ?? DefaultPython;
+        var script = Path.Combine(RobotCtlHome.Path, "models", "tools", "lewm_import.py");
+        if (!File.Exists(script)) throw new InvalidOperationException($"the importer {script} is missing from this robotctl checkout");
+        RequirePython(interpreter);
+
+        var code = RunPython(interpreter, [script, .. importerArgs], stdout, stderr);
+        if (code != 0) return code; // the importer said what was wrong (exit 2: bad input; 1: it failed) and left nothing behind
+
+        // The importer compared its graphs with PyTorch; this checks them with the ONNX Runtime the runtime will use.
+        var report = ModelCheck.Run(outputDirectory, ModelCommands.Options(null, null));
+        if (report.Usable)
+        {
+            stdout.WriteLine($"model check: usable ({report.Provider}); next: robotctl model check {outputDirectory}, robotctl plan --model {outputDirectory} ...");
+            return 0;
+        }
+        stderr.WriteLine($"robotctl model import: the imported model does not pass model check, removed {outputDirectory}: {string.Join("; ", report.Problems)}");
+        Directory.Delete(outputDirectory, recursive: true);
+        return 1;
+    }
+
+    /// <summary>A missing interpreter or one without torch/onnx is a setup problem said in one line, not a Python traceback.</summary>
+    private static void RequirePython(string interpreter)
+    {
+        var probe = new StringWriter();
+        int code;
+        try
+        {
+            code = RunPython(interpreter, ["-c", "import torch, onnx, numpy"], TextWriter.Null, probe);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new ArgumentException($"--python {interpreter}: cannot start it ({e.Message}); install Debian's PyTorch with scripts/setup --models, or name an interpreter that has torch and onnx");
+        }
+        if (code != 0)
+        {
+            var last = probe.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? $"exit {code}";
+            throw new ArgumentException($"--python {interpreter}: it lacks what the importer needs ({last}); install Debian's PyTorch and ONNX with scripts/setup --models, or name an interpreter that has torch and onnx");
+        }
+    }
+
+    private static int RunPython(string interpreter, IEnumerable<string> arguments, TextWriter stdout, TextWriter stderr)
+    {
+        var info = new ProcessStartInfo(interpreter) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in arguments) info.ArgumentList.Add(a);
+        // Debian's OpenBLAS takes some virtual CPUs for "Prescott" (~5x slower products); name the kernel the CPU has, as
+        // scripts/train-workcell does.
+        if (Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is null)
+        {
+            if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) info.Environment["OPENBLAS_CORETYPE"] = "SKYLAKEX";
+            else if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) info.Environment["OPENBLAS_CORETYPE"] = "HASWELL";
+        }
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {interpreter}");
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) stdout.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) stderr.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+}
