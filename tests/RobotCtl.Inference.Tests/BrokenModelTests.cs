@@ -71,6 +71,9 @@ public class BrokenModelTests
         { """{"planner": {"iterations": 1.5}}""", "planner.iterations must be a positive integer, found 1.5" },
         { """{"planner": {"init_std": 0}}""", "planner.init_std must be a number > 0, found 0" },
         { """{"planner": {"horizon": 2, "receding": 3}}""", "planner.receding must be <= planner.horizon (2), found 3" },
+        { """{"action": {"checkpoint_dims": ["dx", "up"]}}""", "action.checkpoint_dims must be null or an array of 1..7 distinct axis names (dx, dy, dz, droll, dpitch, dyaw, gripper), found [\"dx\",\"up\"]" },
+        { """{"action": {"checkpoint_dims": ["dx", "dx"]}}""", "action.checkpoint_dims must be null or an array of 1..7 distinct axis names" },
+        { """{"action": {"checkpoint_dims": []}}""", "action.checkpoint_dims must be null or an array of 1..7 distinct axis names" },
     };
 
     /// <summary>Each check of MODEL-CONTRACT.md's "What loading must check", on an edited copy of the good model.</summary>
@@ -88,6 +91,27 @@ public class BrokenModelTests
             var error = Assert.Throws<WorldModelException>(() => OnnxWorldModel.Load(directory, TestData.Cpu));
 
             Assert.Contains(expected, error.Message);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Checkpoint_dims_name_the_axes_an_imported_checkpoints_actions_are()
+    {
+        var directory = CopyGood();
+        try
+        {
+            var json = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, "model.json")))!.AsObject();
+            Merge(json, JsonNode.Parse("""{"action": {"checkpoint_dims": ["dy", "dx"]}}""")!.AsObject());
+            File.WriteAllText(Path.Combine(directory, "model.json"), json.ToJsonString());
+
+            using var model = OnnxWorldModel.Load(directory, TestData.Cpu);
+
+            Assert.Equal([1, 0], model.Spec.CheckpointActionDims!);
+            Assert.Equal(model.Spec.ActionBlock * 2, model.Spec.CheckpointBlockSize);
         }
         finally
         {

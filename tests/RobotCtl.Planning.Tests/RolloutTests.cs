@@ -88,6 +88,35 @@ public class RolloutTests
     }
 
     [Fact]
+    public void ScoreGivesTheReferenceCostsAndFinalLatentsOfGivenCandidatesWithNormalisedPastActions()
+    {
+        // model score's path: the planner's own rollout and cost, candidates and executed blocks given in normalised units.
+        var spec = Analytic.Spec("score", [2], Block, history: 3, Mean, Std, Search);
+        var model = new ObjectPushModel(spec, gain: 50f, momentum: 0.5f);
+        var options = PlannerOptions.ForModel(spec) with { Samples = Samples, TopK = 1, Iterations = 1, Horizon = Horizon, CostShape = CostShape.Last };
+        using var planner = new LatentPlanner(model, options);
+        float[] goal = [12f, -3f];
+        float[] context = [-1f, 0.5f, 0f, 1.5f, 1f, 2f];
+        var pastNormalised = Enumerable.Range(0, 2 * Block * 7).Select(i => 0.3f * MathF.Sin(i)).ToArray();
+        var candidates = RandomCandidates(7);
+        planner.SetGoal(goal);
+
+        var costs = new float[Samples];
+        var finals = new float[Samples * 2];
+        planner.Score(new PlanInput(context) { PastActions = pastNormalised, PastActionsNormalised = true }, candidates, costs, finals);
+
+        var expected = ReferenceCosts(model, context, pastNormalised, candidates, goal, [0f, 0f, 0f, 1f]);
+        for (var b = 0; b < Samples; b++) Assert.Equal(expected[b], costs[b], expected[b] * 1e-5f + 1e-5f);
+        // The last step's cost is the squared distance of the final latent to the goal.
+        for (var b = 0; b < Samples; b++)
+        {
+            var dx = finals[b * 2] - goal[0];
+            var dy = finals[b * 2 + 1] - goal[1];
+            Assert.Equal(dx * dx + dy * dy, costs[b], costs[b] * 1e-6f + 1e-6f);
+        }
+    }
+
+    [Fact]
     public void BuffersAreCreatedOncePerWindowLengthAndReused()
     {
         var spec = Analytic.Spec("count", [2], Block, history: 3, Mean, Std, Search);
