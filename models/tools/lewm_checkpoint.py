@@ -142,7 +142,9 @@ def actions(args) -> None:
         blocks.append(a)
     data = np.concatenate(blocks)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    with h5py.File(args.out, "w", libver="latest") as f:
+    # Their HDF5Writer opens with libver="latest"; the default format here keeps the file byte-identical between runs
+    # (the newer root-group header records its creation time). Readers see the same datasets.
+    with h5py.File(args.out, "w") as f:
         f.create_dataset("action", data=data, maxshape=(None, args.action_dim), chunks=(1, args.action_dim),
                          track_times=False)
         f.create_dataset("ep_len", data=np.full(args.episodes, args.length, dtype=np.int32), maxshape=(None,),
