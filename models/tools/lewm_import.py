@@ -185,17 +185,17 @@ def check_state_dict(model: torch.nn.Module, state: dict, weights: Path) -> None
             parts.append(f"{len(missing)} missing key{'s' if len(missing) != 1 else ''} ({_names(missing)})")
         if unexpected:
             parts.append(f"{len(unexpected)} unexpected key{'s' if len(unexpected) != 1 else ''} ({_names(unexpected)})")
-        raise BadInput(f"{weights.name} does not match the LeWM config.json describes: {' and '.join(parts)}")
+        raise BadInput(f"{weights} does not match the LeWM config.json describes: {' and '.join(parts)}")
     wrong = [k for k in expected if tuple(state[k].shape) != tuple(expected[k].shape)]
     if wrong:
         k = wrong[0]
         more = f" (and {len(wrong) - 1} more key{'s' if len(wrong) > 2 else ''} of the wrong shape)" if len(wrong) > 1 else ""
-        raise BadInput(f"{weights.name} {k}: config.json implies shape {list(expected[k].shape)}, found "
+        raise BadInput(f"{weights} {k}: config.json implies shape {list(expected[k].shape)}, found "
                        f"{list(state[k].shape)}{more}")
     for k, v in state.items():
         if v.is_floating_point() and not torch.isfinite(v).all():
             bad = int((~torch.isfinite(v)).sum())
-            raise BadInput(f"{weights.name} {k}: {bad} non-finite value{'s' if bad != 1 else ''}")
+            raise BadInput(f"{weights} {k}: {bad} non-finite value{'s' if bad != 1 else ''}")
     model.load_state_dict(state, strict=True)
 
 
