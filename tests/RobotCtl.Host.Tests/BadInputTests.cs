@@ -30,7 +30,7 @@ public class BadInputTests
     /// Exit 2, exactly one error line on stderr containing every fragment, no trace, nothing on stdout. Other stderr
     /// lines may only be the runtime's info log lines (an error found after the model is loaded comes after them).
     /// </summary>
-    private static string AssertBadInput((int Code, string Out, string Err) r, params string[] fragments)
+    internal static string AssertBadInput((int Code, string Out, string Err) r, params string[] fragments)
     {
         var lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.True(r.Code == 2, $"exit {r.Code}, expected 2; stderr: {r.Err}; stdout: {r.Out}");

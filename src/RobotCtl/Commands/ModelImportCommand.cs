@@ -15,6 +15,9 @@ internal static class ModelImportCommand
 {
     private const string DefaultPython = "/usr/bin/python3";
 
+    /// <summary>How models/tools/lewm_import.py starts its one-line verdicts on stderr (errors and warnings).</summary>
+    private const string ImporterPrefix = "lewm import: ";
+
     public static Command Create()
     {
         var family = new Argument<string>("family") { Description = "The checkpoint's model family: lewm (a stable-worldmodel LeWM checkpoint folder)" };
@@ -33,6 +36,12 @@ internal static class ModelImportCommand
                           "comma-separated (default: the first N); the others are held at zero",
         };
         var name = new Option<string?>("--name") { Description = "The model's name in model.json (default: the output directory's name)" };
+        var frameskip = new Option<int?>("--frameskip")
+        {
+            Description = "Low-level actions per predictor step (the training frameskip): a checkpoint records only their product with the " +
+                          "action dims (action_encoder.input_dim); default 5 (LeWM's) when it divides it, else from --action-stats or --action-dims",
+        };
+        CliErrors.AtLeast(frameskip, 1);
         var history = new Option<int?>("--history") { Description = "Context frames the runtime gives the predictor (default and maximum: the checkpoint's predictor num_frames)" };
         CliErrors.AtLeast(history, 1);
         var python = new Option<string?>("--python")
@@ -47,13 +56,14 @@ internal static class ModelImportCommand
             "squared error of the last predicted latent, summed). Bad input: one line, exit 2, nothing left behind.");
         command.Arguments.Add(family);
         command.Arguments.Add(source);
-        foreach (var o in new Option[] { output, stats, dims, name, history, python }) command.Options.Add(o);
+        foreach (var o in new Option[] { output, stats, dims, frameskip, name, history, python }) command.Options.Add(o);
         command.SetAction(r => ModelCommands.Guard("model import", Console.Error, () =>
         {
             var args = new List<string> { RobotCtlHome.Resolve(r.GetValue(source)!), "--out", Path.GetFullPath(r.GetValue(output)!) };
             if (r.GetValue(stats) is { } s) args.AddRange(["--action-stats", RobotCtlHome.Resolve(s)]);
             if (r.GetValue(dims) is { } d) args.AddRange(["--action-dims", d]);
             if (r.GetValue(name) is { } n) args.AddRange(["--name", n]);
+            if (r.GetValue(frameskip) is { } f) args.AddRange(["--frameskip", f.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             if (r.GetValue(history) is { } h) args.AddRange(["--history", h.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             return Import(r.GetValue(python), args, Path.GetFullPath(r.GetValue(output)!), Console.Out, Console.Error);
         }));
@@ -67,8 +77,22 @@ internal static class ModelImportCommand
         if (!File.Exists(script)) throw new InvalidOperationException($"the importer {script} is missing from this robotctl checkout");
         RequirePython(interpreter);
 
-        var code = RunPython(interpreter, [script, .. importerArgs], stdout, stderr);
-        if (code != 0) return code; // the importer said what was wrong (exit 2: bad input; 1: it failed) and left nothing behind
+        // The importer's progress goes through as it comes; its verdict ("lewm import: <reason>") is said once, as ours.
+        var verdicts = new List<string>();
+        var progress = new LineFilter(line =>
+        {
+            if (line.StartsWith(ImporterPrefix, StringComparison.Ordinal)) verdicts.Add(line[ImporterPrefix.Length..]);
+            else stderr.WriteLine(line);
+        });
+        var code = RunPython(interpreter, [script, .. importerArgs], stdout, progress);
+        if (code != 0)
+        {
+            // Exit 2: bad input, 1: the import failed; either way the importer left nothing behind.
+            var reason = verdicts.Count > 0 ? string.Join("; ", verdicts) : $"the importer exited with {code} without a reason (see the lines above)";
+            stderr.WriteLine($"robotctl model import: {reason}");
+            return code == 2 ? 2 : 1;
+        }
+        foreach (var v in verdicts) stderr.WriteLine($"robotctl model import: {v}");
 
         // The importer compared its graphs with PyTorch; this checks them with the ONNX Runtime the runtime will use.
         var report = ModelCheck.Run(outputDirectory, ModelCommands.Options(null, null));
@@ -120,5 +144,13 @@ internal static class ModelImportCommand
         process.BeginErrorReadLine();
         process.WaitForExit();
         return process.ExitCode;
+    }
+
+    /// <summary>A writer that hands each whole line to <paramref name="onLine"/> (the importer's stderr, line by line).</summary>
+    private sealed class LineFilter(Action<string> onLine) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+        public override void WriteLine(string? value) => onLine(value ?? "");
+        public override void Write(char value) => throw new NotSupportedException("line-wise only");
     }
 }
