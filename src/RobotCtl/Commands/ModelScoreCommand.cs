@@ -67,8 +67,10 @@ internal static class ModelScoreCommand
         var horizon = rows[0].Length;
         if (horizon == 0) throw new ArgumentException($"--candidates {args.Candidates}[0]: expected at least one horizon step, found none");
 
+        // The planner scores populations of at least two (its solver's minimum): a single candidate is scored twice.
+        var population = Math.Max(2, rows.Length);
         var overrides = new ConfigurationOverrides { new("Runtime:Model", directory), new("Planner:DeadlineMs", null) };
-        overrides.Set("Planner:Samples", rows.Length);
+        overrides.Set("Planner:Samples", population);
         overrides.Set("Planner:TopK", 1);
         overrides.Set("Planner:Iterations", 1);
         overrides.Set("Planner:Horizon", horizon);
@@ -80,7 +82,7 @@ internal static class ModelScoreCommand
 
         // Candidates in checkpoint units -> the planner's normalised layout.
         var width = horizon * spec.ActionBlockSize;
-        var normalised = new float[rows.Length * width];
+        var normalised = new float[population * width];
         for (var c = 0; c < rows.Length; c++)
         {
             if (rows[c].Length != horizon)
@@ -101,9 +103,12 @@ internal static class ModelScoreCommand
         var options = factory.PlannerOptions(spec);
         using var planner = factory.CreatePlanner(model, options);
         planner.SetGoal(goal);
-        var costs = new float[rows.Length];
-        var finals = new float[rows.Length * spec.LatentSize];
-        planner.Score(context.Input(), normalised, costs, finals);
+        for (var c = rows.Length; c < population; c++) normalised.AsSpan(0, width).CopyTo(normalised.AsSpan(c * width, width));
+        var scored = new float[population];
+        var allFinals = new float[population * spec.LatentSize];
+        planner.Score(context.Input(), normalised, scored, allFinals);
+        var costs = scored[..rows.Length];
+        var finals = allFinals[..(rows.Length * spec.LatentSize)];
         var best = 0;
         for (var c = 1; c < costs.Length; c++) if (costs[c] < costs[best]) best = c;
 
