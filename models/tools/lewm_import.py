@@ -72,9 +72,11 @@ IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
 # The authors' PushT planning config (scripts/plan/config/pusht.yaml + solver/cem.yaml): CEM, 300 samples, top 30,
 # 30 steps, horizon 5, receding 5, var_scale 1.0 (used as the initial std of the normalised actions), GoalMSE (sum of
-# squared differences of the last predicted latent to the goal's).
+# squared differences of the last predicted latent to the goal's). Their CEMSolver returns the final elite mean
+# (solver/cem.py `outputs['actions'] = mean`) and scores only fresh samples (no elite carried over): execute "mean",
+# elitism false.
 PLANNER = {"solver": "cem", "cost": "mse", "samples": 300, "topk": 30, "iterations": 30, "horizon": 5,
-           "receding": 5, "init_std": 1.0, "cost_shape": "last"}
+           "receding": 5, "init_std": 1.0, "cost_shape": "last", "execute": "mean", "elitism": False}
 
 
 class BadInput(Exception):

@@ -5,6 +5,9 @@ namespace RobotCtl.Planning;
 
 public enum SolverKind { Cem, Mppi }
 
+/// <summary>What a plan executes: the best sample scored, or the final sampling mean (stable-worldmodel's CEM).</summary>
+public enum PlanExecute { Best, Mean }
+
 /// <summary>
 /// Planner configuration. Defaults are LeWM's (stable-worldmodel CEM): 300 samples, top 30, 30 iterations,
 /// horizon 5 blocks, initial std 1 in the normalised action space, no momentum, no std clamp.
@@ -37,6 +40,9 @@ public sealed record PlannerOptions
 
     /// <summary>Re-score the best candidate so far in every iteration (sample 1), so the best cost never rises.</summary>
     public bool Elitism { get; init; } = true;
+
+    /// <summary>What the plan's chunk is: the best sample scored (default) or the final mean (stable-worldmodel's CEM).</summary>
+    public PlanExecute Execute { get; init; } = PlanExecute.Best;
 
     /// <summary>Physical gripper actions with |g| below this become 0 (V-JEPA 2-AC: 0.25); 0 = off. 7-D actions only.</summary>
     public float GripperDeadband { get; init; }
@@ -71,8 +77,18 @@ public sealed record PlannerOptions
             MinStd = mppi ? 0.05f : 0f, MaxStd = mppi ? 2f : float.PositiveInfinity,
             Cost = spec.Cost,
             CostShape = p.CostShape ?? CostShape.Last,
+            Elitism = p.Elitism,
+            Execute = ParseExecute(p.Execute, "planner.execute"),
         };
     }
+
+    /// <summary>"best" or "mean" (manifest planner.execute, setting Planner:Execute).</summary>
+    public static PlanExecute ParseExecute(string text, string what) => text.ToLowerInvariant() switch
+    {
+        "best" => PlanExecute.Best,
+        "mean" => PlanExecute.Mean,
+        _ => throw new ArgumentException($"{what}: expected \"best\" or \"mean\", found \"{text}\""),
+    };
 
     public void Validate()
     {

@@ -85,7 +85,7 @@ internal sealed class SamplingCore
         _solver.Solve(cost, _initialMean, seed, deadline, Solve, maxIterations);
         if (Solve.Iterations > 0 && !float.IsFinite(Solve.BestCost)) throw _nonFinite();
 
-        Codec.Denormalise(Solve.Best, result.Actions);
+        Codec.Denormalise(Options.Execute == PlanExecute.Mean ? Solve.Mean : Solve.Best, result.Actions);
         Solve.Mean.CopyTo(result.NormalisedMean);
         Solve.Mean.CopyTo(_warmMean);
         _hasWarmStart = true;

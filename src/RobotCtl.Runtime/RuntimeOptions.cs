@@ -104,6 +104,13 @@ public sealed class PlannerSettings
     /// <summary>Physical gripper actions with |g| below this become 0 (V-JEPA 2-AC: 0.25).</summary>
     public float? GripperDeadband { get; set; }
 
+    /// <summary>What a plan executes: "best" (the best sample scored) or "mean" (the final sampling mean, as
+    /// stable-worldmodel's CEM); null keeps the model's planner.execute.</summary>
+    public string? Execute { get; set; }
+
+    /// <summary>Re-score the best sample so far in every iteration; null keeps the model's planner.elitism.</summary>
+    public bool? Elitism { get; set; }
+
     /// <summary>
     /// How each horizon step's distance to the goal counts: "last" (LeWM), "sum", or comma-separated weights, one per
     /// horizon step; null or empty keeps the model's planner.cost_shape.
@@ -141,6 +148,7 @@ public sealed class PlannerSettings
         if (MaxStd is not null && !(MaxStd > (MinStd ?? 0))) throw new ConfigurationValueException($"{s}:MaxStd", "> MinStd", MaxStd);
         if (Temperature is not null && !(Temperature > 0)) throw new ConfigurationValueException($"{s}:Temperature", "> 0", Temperature);
         if (GripperDeadband is not null && !(GripperDeadband >= 0)) throw new ConfigurationValueException($"{s}:GripperDeadband", ">= 0", GripperDeadband);
+        if (Execute is not null && Execute is not ("best" or "mean")) throw new ConfigurationValueException($"{s}:Execute", "best or mean", Execute);
         if (!string.IsNullOrWhiteSpace(CostShape))
         {
             try

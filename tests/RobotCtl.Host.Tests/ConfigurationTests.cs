@@ -27,6 +27,8 @@ public class ConfigurationTests
     [InlineData("Planner:MeanMomentum=1.5", "Planner:MeanMomentum")]
     [InlineData("Planner:CostShape=first", "Planner:CostShape")]
     [InlineData("Planner:CostShape=1,-2", "Planner:CostShape")]
+    [InlineData("Planner:Execute=median", "Planner:Execute")]
+    [InlineData("Planner:Elitism=maybe", "Planner:Elitism")]
     [InlineData("Sim:RenderOnRead=maybe", "RenderOnRead")]
     public void A_bad_value_is_refused_naming_its_key(string set, string key)
     {

@@ -47,6 +47,10 @@ public sealed class LewmImportTests : IClassFixture<LewmImportTests.Imported>
         Assert.Equal(("cem", "mse", 300, 30, 30, 5, 5), ((string)planner["solver"]!, (string)planner["cost"]!, (int)planner["samples"]!,
             (int)planner["topk"]!, (int)planner["iterations"]!, (int)planner["horizon"]!, (int)planner["receding"]!));
         Assert.Equal("last", (string?)planner["cost_shape"]);
+        // Their CEMSolver executes the final elite mean and carries no elite over.
+        Assert.Equal("mean", (string?)planner["execute"]);
+        Assert.False((bool)planner["elitism"]!);
+        Assert.Contains("executes the mean", BadInputTests.Cli("model", "check", _imported.Model).Out);
         Assert.Equal("stable_worldmodel.wm.lewm.LeWM", (string?)manifest["import"]!["targets"]!["model"]);
     }
 

@@ -74,6 +74,8 @@ public class BrokenModelTests
         { """{"action": {"checkpoint_dims": ["dx", "up"]}}""", "action.checkpoint_dims must be null or an array of 1..7 distinct axis names (dx, dy, dz, droll, dpitch, dyaw, gripper), found [\"dx\",\"up\"]" },
         { """{"action": {"checkpoint_dims": ["dx", "dx"]}}""", "action.checkpoint_dims must be null or an array of 1..7 distinct axis names" },
         { """{"action": {"checkpoint_dims": []}}""", "action.checkpoint_dims must be null or an array of 1..7 distinct axis names" },
+        { """{"planner": {"execute": "median"}}""", "planner.execute must be one of \"best\", \"mean\", found \"median\"" },
+        { """{"planner": {"elitism": "no"}}""", "planner.elitism must be true, false or absent, found \"no\"" },
     };
 
     /// <summary>Each check of MODEL-CONTRACT.md's "What loading must check", on an edited copy of the good model.</summary>

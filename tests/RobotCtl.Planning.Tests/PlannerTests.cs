@@ -64,6 +64,34 @@ public class PlannerTests
     }
 
     [Fact]
+    public void TheAuthorsCemExecutesTheFinalMeanWithoutElitismAndStillReachesTheGoal()
+    {
+        // stable-worldmodel's CEMSolver: the chunk is the final elite mean, no elite is carried over between iterations.
+        var model = Model();
+        var options = new PlannerOptions { Execute = PlanExecute.Mean, Elitism = false, Seed = 3 };
+        using var planner = new LatentPlanner(model, options, Limits);
+        var start = Encode(model, 8, 10);
+        planner.SetGoal(Encode(model, 20, 16));
+        var plan = planner.Plan(new PlanInput(start));
+
+        // The chunk is the de-normalised final mean (within the limits), not the best sample.
+        for (var v = 0; v < plan.Actions.Length; v++)
+        {
+            var i = v % 7;
+            var expected = Search[i] ? Math.Clamp(plan.NormalisedMean[v] * Std[i] + Mean[i], -Limits.MaxStep[i], Limits.MaxStep[i]) : 0f;
+            Assert.Equal(expected, plan.Actions[v], 1e-7f);
+        }
+        var (x, y) = FinalPosition(model, start, plan);
+        Assert.Equal(20, x, 0.1);
+        Assert.Equal(16, y, 0.1);
+
+        // With the default (best sample, elitism) the same seed gives another chunk: the option is what changed it.
+        using var best = new LatentPlanner(model, options with { Execute = PlanExecute.Best }, Limits);
+        best.SetGoal(Encode(model, 20, 16));
+        Assert.NotEqual(plan.Actions, best.Plan(new PlanInput(start)).Actions);
+    }
+
+    [Fact]
     public void MppiAlsoReachesTheGoal()
     {
         var model = Model();

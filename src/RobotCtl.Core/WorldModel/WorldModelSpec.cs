@@ -3,10 +3,16 @@ namespace RobotCtl.Core.WorldModel;
 /// <summary>How frames are turned into the encoder's input: x = (pixel / Scale - Mean[c]) / Std[c], RGB, NCHW.</summary>
 public sealed record ImageSpec(int Width, int Height, float Scale, float[] Mean, float[] Std);
 
-/// <summary>Planner defaults a model ships with (manifest "planner"); <paramref name="CostShape"/> null = last step only.</summary>
+/// <summary>
+/// Planner defaults a model ships with (manifest "planner"); <paramref name="CostShape"/> null = last step only.
+/// <paramref name="Execute"/>: what a plan executes, "best" (the best sample scored; robotctl's default) or "mean" (the
+/// final sampling mean, as stable-worldmodel's CEM returns); <paramref name="Elitism"/>: re-score the best sample so far
+/// in every iteration (robotctl's default; stable-worldmodel does not).
+/// </summary>
 public sealed record PlannerDefaults(
     string Solver = "cem", string Cost = "mse", int Samples = 300, int TopK = 30, int Iterations = 30,
-    int Horizon = 5, int Receding = 5, float InitStd = 1.0f, CostShape? CostShape = null);
+    int Horizon = 5, int Receding = 5, float InitStd = 1.0f, CostShape? CostShape = null,
+    string Execute = "best", bool Elitism = true);
 
 public enum LatentCost { Mse, L1 }
 

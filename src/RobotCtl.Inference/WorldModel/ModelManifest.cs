@@ -29,6 +29,7 @@ public sealed record ModelManifest
     public static readonly IReadOnlyList<string> Families = ["lewm", "vjepa2-ac", "dino-wm"];
     public static readonly IReadOnlyList<string> Solvers = ["cem", "mppi"];
     public static readonly IReadOnlyList<string> Costs = ["mse", "l1"];
+    public static readonly IReadOnlyList<string> Executes = ["best", "mean"];
     public static readonly IReadOnlyList<string> StateIntegrations = ["ee-pose-euler-xyz"];
 
     /// <summary>Reads and checks <c>directory/model.json</c>.</summary>
@@ -246,7 +247,12 @@ public sealed record ModelManifest
                 Horizon: Int(planner, "planner.horizon", "horizon", 1),
                 Receding: Int(planner, "planner.receding", "receding", 1),
                 InitStd: Positive(planner, "planner.init_std", "init_std"));
-            defaults = defaults with { CostShape = CostShapeField(planner, defaults.Horizon) };
+            defaults = defaults with
+            {
+                CostShape = CostShapeField(planner, defaults.Horizon),
+                Execute = Get(planner, "execute") is null ? "best" : String(planner, "planner.execute", "execute", Executes),
+                Elitism = OptionalBool(planner, "planner.elitism", "elitism", true),
+            };
             if (defaults.TopK > 0 && defaults.Samples > 0 && defaults.TopK > defaults.Samples)
                 problems.Add($"{file}: planner.topk must be <= planner.samples ({defaults.Samples}), found {defaults.TopK}");
             if (defaults.Receding > 0 && defaults.Horizon > 0 && defaults.Receding > defaults.Horizon)
@@ -309,6 +315,16 @@ public sealed record ModelManifest
         {
             for (var i = 0; i < names.Count; i++) if (names[i] == name) return i;
             return -1;
+        }
+
+        /// <summary>An optional boolean: absent or null gives <paramref name="absent"/>.</summary>
+        private bool OptionalBool(JsonElement? parent, string field, string key, bool absent)
+        {
+            var v = Get(parent, key);
+            if (v is null || v.Value.ValueKind == JsonValueKind.Null) return absent;
+            if (v.Value.ValueKind is JsonValueKind.True or JsonValueKind.False) return v.Value.GetBoolean();
+            Problem(field, "must be true, false or absent", v);
+            return absent;
         }
 
         private int[] LatentShape(JsonElement? latent)

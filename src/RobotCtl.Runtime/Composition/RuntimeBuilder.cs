@@ -184,6 +184,7 @@ internal static class RuntimeBuilder
                     plannerOptions.Iterations, plannerOptions.Horizon, plannerOptions.InitStd, seed = o.Seed,
                     execute_blocks = o.ExecuteBlocks, deadline_ms = settings.Planner.DeadlineMs,
                     cost_shape = plannerOptions.CostShape.ToString(),
+                    execute = plannerOptions.Execute.ToString().ToLowerInvariant(), elitism = plannerOptions.Elitism,
                 }),
                 PlannerDeadline = plannerOptions.Deadline,
             };
@@ -220,6 +221,8 @@ internal static class RuntimeBuilder
             MaxStd = s.MaxStd ?? options.MaxStd,
             Temperature = s.Temperature ?? options.Temperature,
             GripperDeadband = s.GripperDeadband ?? options.GripperDeadband,
+            Execute = s.Execute is { } execute ? PlannerOptions.ParseExecute(execute, $"{PlannerSettings.SectionName}:Execute") : options.Execute,
+            Elitism = s.Elitism ?? options.Elitism,
             Seed = unchecked((ulong)seed),
             Deadline = s.DeadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
         };

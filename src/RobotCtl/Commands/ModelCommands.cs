@@ -171,7 +171,7 @@ internal static class ModelCommands
                         $"mean [{Join(spec.ActionMean)}], std [{Join(spec.ActionStd)}], searched [{string.Join(", ", spec.ActionSearch.Select(s => s ? "yes" : "no"))}]");
             o.WriteLine(spec.StateDim > 0 ? $"state      dim {spec.StateDim}, integrated as {spec.StateIntegration}" : "state      none");
             var p = spec.Planner;
-            o.WriteLine($"planner    {p.Solver}, samples {p.Samples}, topk {p.TopK}, iterations {p.Iterations}, horizon {p.Horizon}, receding {p.Receding}, init_std {F(p.InitStd)}, cost shape {p.CostShape ?? CostShape.Last}");
+            o.WriteLine($"planner    {p.Solver}, samples {p.Samples}, topk {p.TopK}, iterations {p.Iterations}, horizon {p.Horizon}, receding {p.Receding}, init_std {F(p.InitStd)}, cost shape {p.CostShape ?? CostShape.Last}, executes the {p.Execute}{(p.Elitism ? ", elitism" : "")}");
         }
         if (report.Flops is { } flops)
             o.WriteLine($"flops      encoder {flops.EncoderPerImage / 1e6:F1} MFLOP/image; predictor per sample " +
