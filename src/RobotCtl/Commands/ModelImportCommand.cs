@@ -6,23 +6,42 @@ using RobotCtl.Runtime.Composition;
 namespace RobotCtl.Host.Commands;
 
 /// <summary>
-/// `robotctl model import lewm CHECKPOINT --out DIR`: turns an authors' checkpoint into a model directory of robotctl's
-/// contract. The conversion itself is PyTorch work (the state dict is a torch pickle; the graphs are exported with
-/// torch.onnx), so it runs the project's importer, models/tools/lewm_import.py, with a Python that has PyTorch and
-/// ONNX; then the new directory is checked as `model check` does, with this robotctl's ONNX Runtime.
+/// `robotctl model import lewm|vjepa2-ac CHECKPOINT --out DIR`: turns an authors' checkpoint into a model directory of
+/// robotctl's contract. The conversion itself is PyTorch work (the state dict is a torch pickle; the graphs are exported
+/// with torch.onnx), so it runs the project's importer for the family (models/tools/lewm_import.py,
+/// models/tools/vjepa2ac_import.py) with a Python that has PyTorch and ONNX; then the new directory is checked as
+/// `model check` does, with this robotctl's ONNX Runtime.
 /// </summary>
 internal static class ModelImportCommand
 {
     private const string DefaultPython = "/usr/bin/python3";
 
-    /// <summary>How models/tools/lewm_import.py starts its one-line verdicts on stderr (errors and warnings).</summary>
-    private const string ImporterPrefix = "lewm import: ";
+    /// <summary>A family's importer script (under models/tools) and how it starts its one-line verdicts on stderr.</summary>
+    private sealed record Importer(string Script, string Prefix);
+
+    private static readonly Dictionary<string, Importer> Importers = new()
+    {
+        ["lewm"] = new("lewm_import.py", "lewm import: "),
+        ["vjepa2-ac"] = new("vjepa2ac_import.py", "vjepa2-ac import: "),
+    };
 
     public static Command Create()
     {
-        var family = new Argument<string>("family") { Description = "The checkpoint's model family: lewm (a stable-worldmodel LeWM checkpoint folder)" };
-        family.AcceptOnlyFromAmong("lewm");
-        var source = new Argument<string>("checkpoint") { Description = "lewm: the checkpoint folder, holding weights.pt and config.json as stable-worldmodel's save_pretrained writes them" };
+        var family = new Argument<string>("family")
+        {
+            Description = "The checkpoint's model family: lewm (a stable-worldmodel LeWM checkpoint folder) or vjepa2-ac (a vjepa2 .pt with encoder and predictor)",
+        };
+        family.AcceptOnlyFromAmong([.. Importers.Keys]);
+        var source = new Argument<string>("checkpoint")
+        {
+            Description = "lewm: the checkpoint folder, holding weights.pt and config.json as stable-worldmodel's save_pretrained writes them; " +
+                          "vjepa2-ac: the .pt file holding {\"encoder\": state dict, \"predictor\": state dict}",
+        };
+        var arch = new Option<string?>("--arch")
+        {
+            Description = "vjepa2-ac: JSON naming the authors' constructors and their arguments ({\"encoder\": {\"name\", \"kwargs\"}, " +
+                          "\"predictor\": {\"name\", \"kwargs\"}}) for sizes other than the published ViT-g AC model",
+        };
         var output = new Option<string>("--out") { Description = "The model directory to create (must not exist, or be empty)", Required = true };
         var stats = new Option<string?>("--action-stats")
         {
@@ -44,6 +63,7 @@ internal static class ModelImportCommand
         CliErrors.AtLeast(frameskip, 1);
         var history = new Option<int?>("--history") { Description = "Context frames the runtime gives the predictor (default and maximum: the checkpoint's predictor num_frames)" };
         CliErrors.AtLeast(history, 1);
+        var lewmOnly = new Option[] { stats, dims, frameskip, history };
         var python = new Option<string?>("--python")
         {
             Description = $"The Python interpreter with PyTorch (1.13 or 2.x) and ONNX to run the importer (default: $ROBOTCTL_PYTHON, else {DefaultPython}; " +
@@ -53,10 +73,18 @@ internal static class ModelImportCommand
             "Import an authors' checkpoint as a robotctl model directory (model.json, encoder.onnx, predictor.onnx, parity references), " +
             "then check it as `model check` does. lewm: a stable-worldmodel LeWM checkpoint (weights.pt + config.json); planner " +
             "defaults are the authors' PushT planning config (CEM 300 samples, top 30, 30 iterations, horizon 5, receding 5; cost: " +
-            "squared error of the last predicted latent, summed). Bad input: one line, exit 2, nothing left behind.");
+            "squared error of the last predicted latent, summed). vjepa2-ac: a facebookresearch/vjepa2 action-conditioned checkpoint; " +
+            "planner defaults are the authors' MPC's (models/README.md). Bad input: one line, exit 2, nothing left behind.");
         command.Arguments.Add(family);
         command.Arguments.Add(source);
-        foreach (var o in new Option[] { output, stats, dims, frameskip, name, history, python }) command.Options.Add(o);
+        foreach (var o in new Option[] { output, stats, dims, frameskip, name, history, arch, python }) command.Options.Add(o);
+        command.Validators.Add(c =>
+        {
+            var kind = c.GetValue(family);
+            if (kind != "lewm" && lewmOnly.FirstOrDefault(o => c.GetResult(o) is not null) is { } o)
+                c.AddError($"{o.Name}: only for lewm checkpoints, found with {kind}");
+            if (kind != "vjepa2-ac" && c.GetResult(arch) is not null) c.AddError($"--arch: only for vjepa2-ac checkpoints, found with {kind}");
+        });
         command.SetAction(r => ModelCommands.Guard("model import", Console.Error, () =>
         {
             var args = new List<string> { RobotCtlHome.Resolve(r.GetValue(source)!), "--out", Path.GetFullPath(r.GetValue(output)!) };
@@ -65,23 +93,24 @@ internal static class ModelImportCommand
             if (r.GetValue(name) is { } n) args.AddRange(["--name", n]);
             if (r.GetValue(frameskip) is { } f) args.AddRange(["--frameskip", f.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             if (r.GetValue(history) is { } h) args.AddRange(["--history", h.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            return Import(r.GetValue(python), args, Path.GetFullPath(r.GetValue(output)!), Console.Out, Console.Error);
+            if (r.GetValue(arch) is { } a) args.AddRange(["--arch", RobotCtlHome.Resolve(a)]);
+            return Import(Importers[r.GetValue(family)!], r.GetValue(python), args, Path.GetFullPath(r.GetValue(output)!), Console.Out, Console.Error);
         }));
         return command;
     }
 
-    internal static int Import(string? python, IReadOnlyList<string> importerArgs, string outputDirectory, TextWriter stdout, TextWriter stderr)
+    private static int Import(Importer importer, string? python, IReadOnlyList<string> importerArgs, string outputDirectory, TextWriter stdout, TextWriter stderr)
     {
         var interpreter = python ?? Environment.GetEnvironmentVariable("ROBOTCTL_PYTHON") ?? DefaultPython;
-        var script = Path.Combine(RobotCtlHome.Path, "models", "tools", "lewm_import.py");
+        var script = Path.Combine(RobotCtlHome.Path, "models", "tools", importer.Script);
         if (!File.Exists(script)) throw new InvalidOperationException($"the importer {script} is missing from this robotctl checkout");
         RequirePython(interpreter);
 
-        // The importer's progress goes through as it comes; its verdict ("lewm import: <reason>") is said once, as ours.
+        // The importer's progress goes through as it comes; its verdict ("<family> import: <reason>") is said once, as ours.
         var verdicts = new List<string>();
         var progress = new LineFilter(line =>
         {
-            if (line.StartsWith(ImporterPrefix, StringComparison.Ordinal)) verdicts.Add(line[ImporterPrefix.Length..]);
+            if (line.StartsWith(importer.Prefix, StringComparison.Ordinal)) verdicts.Add(line[importer.Prefix.Length..]);
             else stderr.WriteLine(line);
         });
         var code = RunPython(interpreter, [script, .. importerArgs], stdout, progress);
