@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from arch import PlainLayerNorm  # noqa: E402  (models/tools is on sys.path for every caller)
+
 LEWM_TARGET = "stable_worldmodel.wm.lewm.LeWM"
 VIT_TARGETS = ("stable_pretraining.backbone.utils.vit_hf", "stable_pretraining.backbone.vit_hf")
 PREDICTOR_TARGET = "stable_worldmodel.wm.lewm.module.Predictor"
@@ -385,19 +387,7 @@ def _check_dims(spec: LewmSpec) -> None:
 
 # ----------------------------------------------------------------------------------------------- building blocks
 
-class PlainLayerNorm(nn.Module):
-    """LayerNorm without learned affine (nn.LayerNorm(elementwise_affine=False): no state-dict keys). Explicit
-    ones/zeros buffers, because torch 1.13 exports an affine-free nn.LayerNorm with an empty scale input, which
-    ONNX rejects."""
-
-    def __init__(self, width: int, eps: float):
-        super().__init__()
-        self.eps = eps
-        self.register_buffer("one", torch.ones(width), persistent=False)
-        self.register_buffer("zero", torch.zeros(width), persistent=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return nn.functional.layer_norm(x, self.one.shape, self.one, self.zero, self.eps)
+# PlainLayerNorm (affine-free LayerNorm that torch 1.13 can export): the one in arch.py, beside this file.
 
 
 def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, bias: torch.Tensor | None):
