@@ -62,7 +62,8 @@ public sealed record PlannerOptions
     /// <summary>Time budget per plan, from the call; null = run every iteration.</summary>
     public TimeSpan? Deadline { get; init; }
 
-    /// <summary>The model's shipped planner defaults (manifest "planner"), with TD-MPC2's std clamp for MPPI.</summary>
+    /// <summary>The model's shipped planner defaults (manifest "planner": numbers, cost shape, execute, elitism, momentum
+    /// on mean and std, gripper dead-band), with TD-MPC2's std clamp for MPPI.</summary>
     public static PlannerOptions ForModel(WorldModelSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -79,6 +80,7 @@ public sealed record PlannerOptions
             CostShape = p.CostShape ?? CostShape.Last,
             Elitism = p.Elitism,
             Execute = ParseExecute(p.Execute, "planner.execute"),
+            MeanMomentum = p.MeanMomentum, StdMomentum = p.StdMomentum, GripperDeadband = p.GripperDeadband,
         };
     }
 

@@ -74,4 +74,54 @@ public class EePoseIntegratorTests
         var back = Matrix(r, p, y);
         for (var i = 0; i < 9; i++) Assert.Equal(m[i], back[i], 1e-9);
     }
+
+    /// <summary>
+    /// scipy's rule (as_euler, Bernardes-Viollet), which V-JEPA 2-AC's compute_new_pose inherits: at gimbal lock the THIRD
+    /// angle (yaw, for extrinsic xyz) is 0 and roll takes the whole rotation about the aligned axes: roll - yaw at
+    /// pitch +pi/2, roll + yaw at -pi/2. Values as scipy gives them for from_euler("xyz", a).as_euler("xyz").
+    /// </summary>
+    [Theory]
+    [InlineData(0.3, Math.PI / 2, 0.5, -0.2, Math.PI / 2)]
+    [InlineData(0.3, -Math.PI / 2, 0.5, 0.8, -Math.PI / 2)]
+    [InlineData(0.3, 1.5707963705062866, 0.5, -0.2, 1.5707962830835066)] // float32(pi/2): within 1e-7 of the lock
+    public void At_gimbal_lock_yaw_is_zero_and_roll_takes_the_rotation_as_scipy(double roll, double pitch, double yaw,
+        double expectedRoll, double expectedPitch)
+    {
+        Span<double> m = stackalloc double[9];
+        EePoseIntegrator.ToMatrix(roll, pitch, yaw, m);
+        var (r, p, y) = EePoseIntegrator.ToEuler(m);
+        Assert.Equal(0.0, y);
+        Assert.Equal(expectedRoll, r, 1e-7);
+        Assert.Equal(expectedPitch, p, 1e-7);
+    }
+
+    [Fact]
+    public void Just_outside_scipys_tolerance_the_angles_are_kept()
+    {
+        Span<double> m = stackalloc double[9];
+        EePoseIntegrator.ToMatrix(0.3, Math.PI / 2 - 2e-7, 0.5, m);
+        var (r, p, y) = EePoseIntegrator.ToEuler(m);
+        Assert.Equal(0.3, r, 1e-6);
+        Assert.Equal(Math.PI / 2 - 2e-7, p, 1e-9);
+        Assert.Equal(0.5, y, 1e-6);
+    }
+
+    [Fact]
+    public void A_roll_past_pi_wraps_to_minus_pi()
+    {
+        float[] state = [0.4f, 0, 0.3f, 3.0f, 0.2f, -0.4f, 0.5f];
+        EePoseIntegrator.Step(state, [0, 0, 0, 0.35f, 0, 0, 0]);
+        // Rx(0.35) composed on the left of Rz Ry Rx(3.0) is not a plain roll change (pitch and yaw stay put only when
+        // both are zero): compare the rotation, and the roll's wrap on an axis-aligned case.
+        var expected = Multiply(Matrix(0.35f, 0, 0), Matrix(3.0f, 0.2f, -0.4f));
+        var actual = Matrix(state[3], state[4], state[5]);
+        for (var i = 0; i < 9; i++) Assert.Equal(expected[i], actual[i], 1e-6);
+        Assert.InRange(state[3], -Math.PI, Math.PI);
+
+        float[] plain = [0, 0, 0, 3.0f, 0, 0, 0];
+        EePoseIntegrator.Step(plain, [0, 0, 0, 0.35f, 0, 0, 0]);
+        Assert.Equal((float)(3.0f + 0.35f - 2 * Math.PI), plain[3], 1e-6f);
+        Assert.Equal(0f, plain[4], 1e-6f);
+        Assert.Equal(0f, plain[5], 1e-6f);
+    }
 }

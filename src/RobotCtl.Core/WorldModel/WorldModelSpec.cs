@@ -7,12 +7,16 @@ public sealed record ImageSpec(int Width, int Height, float Scale, float[] Mean,
 /// Planner defaults a model ships with (manifest "planner"); <paramref name="CostShape"/> null = last step only.
 /// <paramref name="Execute"/>: what a plan executes, "best" (the best sample scored; robotctl's default) or "mean" (the
 /// final sampling mean, as stable-worldmodel's CEM returns); <paramref name="Elitism"/>: re-score the best sample so far
-/// in every iteration (robotctl's default; stable-worldmodel does not).
+/// in every iteration (robotctl's default; stable-worldmodel does not). <paramref name="MeanMomentum"/>,
+/// <paramref name="StdMomentum"/>: the weight kept on the previous mean / std at each refit (V-JEPA 2-AC's cem: 0.15,
+/// 0.15; 0 = plain refit); <paramref name="GripperDeadband"/>: physical gripper actions below it in magnitude become 0
+/// (V-JEPA 2-AC: 0.25; 0 = off).
 /// </summary>
 public sealed record PlannerDefaults(
     string Solver = "cem", string Cost = "mse", int Samples = 300, int TopK = 30, int Iterations = 30,
     int Horizon = 5, int Receding = 5, float InitStd = 1.0f, CostShape? CostShape = null,
-    string Execute = "best", bool Elitism = true);
+    string Execute = "best", bool Elitism = true,
+    float MeanMomentum = 0f, float StdMomentum = 0f, float GripperDeadband = 0f);
 
 public enum LatentCost { Mse, L1 }
 

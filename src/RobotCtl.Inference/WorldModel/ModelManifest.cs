@@ -252,6 +252,10 @@ public sealed record ModelManifest
                 CostShape = CostShapeField(planner, defaults.Horizon),
                 Execute = Get(planner, "execute") is null ? "best" : String(planner, "planner.execute", "execute", Executes),
                 Elitism = OptionalBool(planner, "planner.elitism", "elitism", true),
+                MeanMomentum = OptionalNumber(planner, "planner.mean_momentum", "mean_momentum", 0, 1, "a number in [0, 1)"),
+                StdMomentum = OptionalNumber(planner, "planner.std_momentum", "std_momentum", 0, 1, "a number in [0, 1)"),
+                GripperDeadband = OptionalNumber(planner, "planner.gripper_deadband", "gripper_deadband", 0, double.PositiveInfinity,
+                    "a finite number >= 0"),
             };
             if (defaults.TopK > 0 && defaults.Samples > 0 && defaults.TopK > defaults.Samples)
                 problems.Add($"{file}: planner.topk must be <= planner.samples ({defaults.Samples}), found {defaults.TopK}");
@@ -315,6 +319,18 @@ public sealed record ModelManifest
         {
             for (var i = 0; i < names.Count; i++) if (names[i] == name) return i;
             return -1;
+        }
+
+        /// <summary>An optional number in [min, max) (max infinite: any finite value >= min); absent or null gives 0.</summary>
+        private float OptionalNumber(JsonElement? parent, string field, string key, double min, double max, string expected)
+        {
+            var v = Get(parent, key);
+            if (v is null || v.Value.ValueKind == JsonValueKind.Null) return 0f;
+            if (v.Value.ValueKind == JsonValueKind.Number && v.Value.TryGetDouble(out var d) && double.IsFinite(d)
+                && d >= min && d < max && float.IsFinite((float)d))
+                return (float)d;
+            Problem(field, $"must be {expected} or absent", v);
+            return 0f;
         }
 
         /// <summary>An optional boolean: absent or null gives <paramref name="absent"/>.</summary>

@@ -79,6 +79,17 @@ internal sealed class ActionCodec
         }
     }
 
+    /// <summary>a * std + mean for every value: the physical actions a predictor input stands for, with no bounds, held
+    /// dimensions or dead-band applied (the rollout's state integration; <see cref="Denormalise"/> is for execution).</summary>
+    public void ToPhysical(ReadOnlySpan<float> normalised, Span<float> physical)
+    {
+        for (var v = 0; v < normalised.Length; v++)
+        {
+            var i = v % Dim;
+            physical[v] = normalised[v] * _std[i] + _mean[i];
+        }
+    }
+
     public void Normalise(ReadOnlySpan<float> physical, Span<float> normalised)
     {
         for (var v = 0; v < physical.Length; v++)

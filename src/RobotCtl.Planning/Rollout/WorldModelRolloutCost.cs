@@ -187,7 +187,13 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
         }
     }
 
-    /// <summary>State of predicted frame f+k: the previous frame's state moved by candidate block k, action by action.</summary>
+    /// <summary>
+    /// State of predicted frame f+k: the previous frame's state moved by candidate block k, action by action. The state
+    /// moves by exactly the actions the predictor is given, de-normalised (V-JEPA 2-AC's compute_new_pose takes the
+    /// same action tensor as its predictor): a solver's samples already lie in the search box, and the candidates
+    /// `model score` is given are not clipped, so their held or out-of-bounds values must move the state as they move
+    /// the predictor.
+    /// </summary>
     private void IntegrateStates(RolloutBatch batch, ReadOnlySpan<float> candidates, int k)
     {
         var a = _codec.BlockSize;
@@ -199,7 +205,7 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
                 : batch.PredictedStates.AsSpan((b * _horizon + k - 1) * s, s);
             var state = batch.PredictedStates.AsSpan((b * _horizon + k) * s, s);
             previous.CopyTo(state);
-            _codec.Denormalise(candidates.Slice((b * _horizon + k) * a, a), _physical);
+            _codec.ToPhysical(candidates.Slice((b * _horizon + k) * a, a), _physical);
             for (var i = 0; i < _codec.Block; i++) EePoseIntegrator.Step(state, _physical.AsSpan(i * _codec.Dim, _codec.Dim));
         }
     }

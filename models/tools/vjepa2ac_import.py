@@ -1,0 +1,520 @@
+#!/usr/bin/python3
+"""Imports a facebookresearch/vjepa2 V-JEPA 2-AC checkpoint into robotctl's model contract (see models/README.md).
+
+  /usr/bin/python3 models/tools/vjepa2ac_import.py CHECKPOINT.pt --out MODEL_DIR [--arch ARCH.json] [--name NAME]
+
+CHECKPOINT.pt holds {"encoder": state dict, "predictor": state dict} (other top-level keys are ignored), as the
+published vjepa2-ac-vitg.pt; keys may carry `module.` / `backbone.` (removed as their hub loader's _clean_backbone_key
+does: every occurrence). Without --arch the modules are the published configuration (src/hub/backbones.py
+_make_vjepa2_ac_model: vit_giant_xformers, 256 x 256, patch 16, 64 frames, tubelet 2, RoPE; vit_ac_predictor 1024 wide,
+24 deep, 16 heads). --arch names their constructors and arguments for other sizes:
+  {"encoder": {"name": "vit_tiny" | ... | "vit_giant_xformers" | "VisionTransformer", "kwargs": {...}},
+   "predictor": {"name": "vit_ac_predictor" | "VisionTransformerPredictorAC", "kwargs": {...}}}
+(other top-level keys are ignored; arguments are honoured as their constructors honour them, see vjepa2ac_modules.py).
+
+MODEL_DIR gets model.json, encoder.onnx (pixels [B,3,H,W] -> latent [B,N,D], layer-normed as their world model wrapper
+does), predictor.onnx (latents [B,T,N,D], actions [B,T,7], states [B,T,7] -> next_latents [B,T,N,D]; T dynamic,
+1..num_frames // tubelet_size), reference/ parity cases run through ONNX Runtime (models/tools/ort_check.py) when its
+library is installed. A graph whose weights exceed 1.5 GB (the ViT-g encoder: ~4 GB) is written with its weights as
+external data in one file beside it (encoder.onnx.data); ONNX Runtime finds it by the graph's path.
+
+Bad input (missing or unreadable checkpoint, not a torch file, no encoder/predictor, keys or shapes that disagree with
+the configuration, bad --arch, an --out that exists and is not empty): one line `vjepa2-ac import: ...` on stderr,
+exit 2, and no MODEL_DIR (everything is written into a temporary folder beside it and renamed at the end). Exit 1: an
+internal failure (export, parity). Progress on stderr, a two-line summary on stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import hashlib
+import inspect
+import io
+import json
+import math
+import os
+import resource
+import shutil
+import sys
+import time
+import traceback
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import make_models  # noqa: E402
+import ort_check  # noqa: E402
+import vjepa2ac_modules as vm  # noqa: E402
+
+SCRIPT = "models/tools/vjepa2ac_import.py"
+PREFIX = "vjepa2-ac import: "
+# Their transform (app/vjepa_droid/transforms.py make_transforms, as the energy-landscape notebook builds it for the
+# world model: no augmentation, crop_size 256): random_resized_crop with scale (1, 1) and ratio (1, 1) = the centred
+# square of the image resized (bilinear) to crop_size, then (x - 255 * mean) / (255 * std) with ImageNet's statistics.
+IMAGENET_MEAN = [0.485, 0.456, 0.406]
+IMAGENET_STD = [0.229, 0.224, 0.225]
+# Their MPC: notebooks/utils/world_model_wrapper.py WorldModel's default mpc_args (rollout 2, samples 400, topk 10,
+# cem_steps 10, momentum_mean 0.15, momentum_std 0.15, maxnorm 0.05) into notebooks/utils/mpc_utils.py cem (whose own
+# defaults give momentum_mean_gripper 0.15, momentum_std_gripper 0.15). The energy is l1 (mean |a - b| over every token
+# and channel of the last predicted frame); cem returns its final mean (momentum-blended, no elite carried over), the
+# gripper rounded to 0 below 0.25 in magnitude; the first action is executed and the plan redone (receding 1).
+# init_std is their maxnorm (metres: actions are raw). See models/README.md for every knob and what robotctl does.
+PLANNER = {"solver": "cem", "cost": "l1", "samples": 400, "topk": 10, "iterations": 10, "horizon": 2, "receding": 1,
+           "init_std": 0.05, "cost_shape": "last", "execute": "mean", "elitism": False,
+           "mean_momentum": 0.15, "std_momentum": 0.15, "gripper_deadband": 0.25}
+SEARCH = [True, True, True, False, False, False, True]        # cem zeroes the rotation deltas
+EXTERNAL_BYTES = 1.5e9                                        # weights above this go to external data (2 GB limit)
+
+
+class BadInput(Exception):
+    """What the user gave is wrong; reported in one line, exit 2."""
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise BadInput(f"arguments: {message} (see --help)")
+
+
+def parse_args(argv) -> argparse.Namespace:
+    parser = Parser(prog="vjepa2ac_import.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint", type=Path, help="the .pt file holding {encoder, predictor} state dicts")
+    parser.add_argument("--out", type=Path, required=True, help="model directory to create (must not exist, or be empty)")
+    parser.add_argument("--arch", type=Path, help="JSON naming the authors' constructors and arguments (default: the "
+                                                  "published ViT-g AC configuration)")
+    parser.add_argument("--name", help="model name in model.json (default: the --out folder's name)")
+    parser.add_argument("--external-data", choices=["auto", "always", "never"], default="auto",
+                        help="store graph weights in a .data file beside the graph: auto = above 1.5 GB (default)")
+    parser.add_argument("--threads", type=int, default=min(4, os.cpu_count() or 1), help="PyTorch threads")
+    return parser.parse_args(argv)
+
+
+# ----------------------------------------------------------------------------------------------- reading inputs
+
+def check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        raise BadInput(f"--out {out}: exists and is not empty (expected a new or empty folder)")
+
+
+def read_arch(path: Path | None) -> tuple[dict, str]:
+    if path is None:
+        return json.loads(json.dumps(vm.PUBLISHED)), "published (src/hub/backbones.py _make_vjepa2_ac_model)"
+    if not path.is_file():
+        raise BadInput(f"--arch {path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput(f"--arch {path}: cannot be read ({e})") from None
+    try:
+        arch = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise BadInput(f"--arch {path}: not JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
+    return arch, str(path.resolve())
+
+
+def load_checkpoint(path: Path) -> dict:
+    if not path.exists():
+        raise BadInput(f"checkpoint {path}: no such file")
+    if not path.is_file():
+        raise BadInput(f"checkpoint {path}: not a file (expected the .pt holding {{\"encoder\", \"predictor\"}})")
+    kwargs = {"map_location": "cpu"}
+    if "weights_only" in inspect.signature(torch.load).parameters:   # torch >= 1.13: no arbitrary pickles
+        kwargs["weights_only"] = True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = torch.load(path, **kwargs)
+    except Exception as e:  # noqa: BLE001 - any failure to unpickle is bad input
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise BadInput(f"checkpoint {path}: not a loadable torch file ({type(e).__name__}: {first[:200]})") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"checkpoint {path}: expected a dict {{\"encoder\": state dict, \"predictor\": state dict}}, found "
+                       f"{type(data).__name__}")
+    missing = [k for k in ("encoder", "predictor") if k not in data]
+    if missing:
+        found = ", ".join(map(str, list(data)[:8])) or "nothing"
+        raise BadInput(f"checkpoint {path}: no {' and no '.join(repr(k) for k in missing)} key (expected "
+                       f"{{\"encoder\": state dict, \"predictor\": state dict}}, found keys: {found})")
+    for k in ("encoder", "predictor"):
+        v = data[k]
+        if not isinstance(v, dict) or not v or not all(isinstance(n, str) and torch.is_tensor(t) for n, t in v.items()):
+            raise BadInput(f"checkpoint {path} [{k!r}]: expected a state dict (names to tensors), found "
+                           f"{type(v).__name__}{' (empty)' if isinstance(v, dict) and not v else ''}")
+    return data
+
+
+def clean_keys(state: dict, where: str) -> dict:
+    """_clean_backbone_key: every "module." and "backbone." removed from each key; a collision is refused (theirs would
+    keep whichever came last)."""
+    out = {}
+    for key, value in state.items():
+        clean = key.replace("module.", "").replace("backbone.", "")
+        if clean in out:
+            raise BadInput(f"{where}: two keys become '{clean}' once 'module.'/'backbone.' are removed (the second is "
+                           f"'{key}')")
+        out[clean] = value
+    return out
+
+
+def _names(keys, limit: int = 5) -> str:
+    keys = sorted(keys)
+    return ", ".join(keys[:limit]) + (", ..." if len(keys) > limit else "")
+
+
+def check_state(module: torch.nn.Module, state: dict, where: str, what: str, ignorable=()) -> list:
+    """Strict key and shape agreement with the module the configuration builds. Returns the ignored keys."""
+    expected = module.state_dict()
+    missing = set(expected) - set(state)
+    unexpected = set(state) - set(expected)
+    ignored = sorted(k for k in unexpected if k in ignorable)
+    unexpected -= set(ignored)
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing key{'s' if len(missing) != 1 else ''} ({_names(missing)})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected key{'s' if len(unexpected) != 1 else ''} ({_names(unexpected)})")
+        raise BadInput(f"{where} does not match {what}: {' and '.join(parts)}")
+    wrong = [k for k in expected if tuple(state[k].shape) != tuple(expected[k].shape)]
+    if wrong:
+        k = wrong[0]
+        more = f" (and {len(wrong) - 1} more key{'s' if len(wrong) > 2 else ''} of the wrong shape)" if len(wrong) > 1 else ""
+        raise BadInput(f"{where} {k}: {what} implies shape {list(expected[k].shape)}, found {list(state[k].shape)}{more}")
+    for k in expected:
+        v = state[k]
+        if not v.is_floating_point():
+            raise BadInput(f"{where} {k}: expected floating-point weights, found {str(v.dtype).replace('torch.', '')}")
+        if not torch.isfinite(v).all():
+            bad = int((~torch.isfinite(v)).sum())
+            raise BadInput(f"{where} {k}: {bad} non-finite value{'s' if bad != 1 else ''}")
+    return ignored
+
+
+def as_float32(state: dict, keys) -> tuple[dict, list]:
+    dtypes = sorted({str(state[k].dtype).replace("torch.", "") for k in keys})
+    return {k: state[k].float().contiguous() for k in keys}, dtypes
+
+
+# ----------------------------------------------------------------------------------------------- export
+
+def export(module: torch.nn.Module, args: tuple, path: Path, inputs: list, outputs: list, axes: dict,
+           external: bool) -> None:
+    """torch.onnx.export (TorchScript tracing, opset 17; torch >= 2.5 is told dynamo=False), onnx.checker full check,
+    names / float32 / symbolic axes verified. external: the weights go to one file `<name>.data` beside the graph."""
+    kwargs = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs["dynamo"] = False
+    common = dict(input_names=inputs, output_names=outputs, dynamic_axes=axes, opset_version=make_models.OPSET,
+                  do_constant_folding=True, **kwargs)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", category=UserWarning)
+        if not external:
+            buffer = io.BytesIO()
+            torch.onnx.export(module, args, buffer, **common)
+            model = onnx.load_from_string(buffer.getvalue())
+            onnx.checker.check_model(model, full_check=True)
+            make_models._check_signature(model, inputs, outputs, axes, path)
+            path.write_bytes(buffer.getvalue())
+            return
+        # Big: torch writes each tensor to its own file beside the graph (it must, above 2 GB); they are then
+        # concatenated into one <name>.data, streamed, and the graph's external-data entries rewritten to point there.
+        work = path.parent / f".{path.name}.parts"
+        work.mkdir()
+        staged = work / path.name
+        torch.onnx.export(module, args, str(staged), **common)
+    gc.collect()
+    consolidate(staged, path)
+    shutil.rmtree(work)
+    onnx.checker.check_model(str(path), full_check=True)
+    model = onnx.load(str(path), load_external_data=False)
+    make_models._check_signature(model, inputs, outputs, axes, path)
+
+
+def consolidate(staged: Path, path: Path) -> None:
+    """Every initializer's bytes (external or raw) into one `<path>.data` (64-byte aligned), the graph to `path`."""
+    from onnx.external_data_helper import ExternalDataInfo, set_external_data
+    model = onnx.load(str(staged), load_external_data=False)
+    data_name = path.name + ".data"
+    offset = 0
+    with open(path.parent / data_name, "wb") as out:
+        for tensor in model.graph.initializer:
+            if tensor.data_location == onnx.TensorProto.EXTERNAL:
+                info = ExternalDataInfo(tensor)
+                with open(staged.parent / info.location, "rb") as f:
+                    f.seek(info.offset or 0)
+                    remaining = info.length if info.length else None
+                    pad = (-offset) % 64
+                    out.write(b"\0" * pad)
+                    offset += pad
+                    start = offset
+                    while True:
+                        chunk = f.read(1 << 24 if remaining is None else min(1 << 24, remaining))
+                        if not chunk:
+                            break
+                        out.write(chunk)
+                        offset += len(chunk)
+                        if remaining is not None:
+                            remaining -= len(chunk)
+                            if remaining == 0:
+                                break
+                del tensor.external_data[:]
+                set_external_data(tensor, location=data_name, offset=start, length=offset - start)
+            elif tensor.HasField("raw_data") and len(tensor.raw_data) >= 1024:
+                pad = (-offset) % 64
+                out.write(b"\0" * pad)
+                offset += pad
+                start = offset
+                out.write(tensor.raw_data)
+                offset += len(tensor.raw_data)
+                set_external_data(tensor, location=data_name, offset=start, length=offset - start)
+                tensor.ClearField("raw_data")
+                tensor.data_location = onnx.TensorProto.EXTERNAL
+    with open(path, "wb") as f:
+        f.write(model.SerializeToString())
+
+
+def formula_input(shape, offset: float) -> np.ndarray:
+    return make_models.formula_input(shape, offset)
+
+
+def write_references(directory: Path, encoder, predictor, enc: vm.EncoderSpec, history: int) -> list:
+    """reference/reference.json (models/README.md's format, checked by ort_check.py) and one .bin per case: encoder at
+    B=1; predictor at B=1 for T = 1..min(history, 4) and B=2 at T = min(history, 2)."""
+    out = directory / "reference"
+    out.mkdir(parents=True, exist_ok=True)
+    image = [3, enc.img_h, enc.img_w]
+    latent = [enc.tokens, enc.embed_dim]
+    runs = [(1, t) for t in range(1, min(history, 4) + 1)] + [(2, min(history, 2))]
+    cases = [{"name": "encoder_b1", "graph": "encoder", "inputs": {"pixels": {"shape": [1] + image, "offset": 0.1}}}]
+    for b, t in runs:
+        cases.append({"name": f"predictor_b{b}_T{t}", "graph": "predictor", "inputs": {
+            "latents": {"shape": [b, t] + latent, "offset": 0.2},
+            "actions": {"shape": [b, t, vm.ACTION_DIM], "offset": 0.3},
+            "states": {"shape": [b, t, vm.ACTION_DIM], "offset": 0.4}}})
+    with torch.no_grad():
+        for case in cases:
+            args = [torch.from_numpy(formula_input(s["shape"], s["offset"])) for s in case["inputs"].values()]
+            module, name = (encoder, "latent") if case["graph"] == "encoder" else (predictor, "next_latents")
+            result = module(*args).numpy().astype("<f4")
+            if not np.isfinite(result).all():
+                raise RuntimeError(f"{case['name']}: non-finite reference output")
+            file = case["name"] + ".bin"
+            (out / file).write_bytes(result.tobytes())
+            case["output"] = {"name": name, "shape": list(result.shape), "file": file,
+                              "max_abs": float(np.abs(result).max())}
+    make_models.write_json(out / "reference.json", {
+        "formula": make_models.FORMULA,
+        "formula_numpy": "np.sin(np.arange(n, dtype=np.float64) * 0.0137 + offset).astype(np.float32)",
+        "dtype": "float32", "byte_order": "little", "layout": "row-major",
+        "producer": f"PyTorch {torch.__version__}, eval mode, float32 (models/tools/vjepa2ac_modules.py)",
+        "cases": cases})
+    return cases
+
+
+# ----------------------------------------------------------------------------------------------- manifest
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def manifest(name: str, enc: vm.EncoderSpec, pred: vm.PredictorSpec, provenance: dict) -> dict:
+    return {
+        "format": 1,
+        "name": name,
+        "family": "vjepa2-ac",
+        "image": {"width": enc.img_w, "height": enc.img_h, "scale": 255.0, "mean": IMAGENET_MEAN, "std": IMAGENET_STD},
+        "encoder": {"file": "encoder.onnx", "input": "pixels", "output": "latent"},
+        "predictor": {"file": "predictor.onnx", "latents": "latents", "actions": "actions", "states": "states",
+                      "output": "next_latents", "history": pred.max_frames},
+        "latent": {"shape": [enc.tokens, enc.embed_dim]},
+        "action": {"dim": vm.ACTION_DIM, "block": 1, "mean": [0.0] * vm.ACTION_DIM, "std": [1.0] * vm.ACTION_DIM,
+                   "search": list(SEARCH)},
+        "state": {"dim": vm.ACTION_DIM, "integrate": "ee-pose-euler-xyz"},
+        "planner": dict(PLANNER, horizon=min(PLANNER["horizon"], pred.max_frames),
+                        receding=min(PLANNER["receding"], pred.max_frames)),
+        "flops": vm.flops(enc, pred, pred.max_frames),
+        "import": provenance,
+    }
+
+
+# ----------------------------------------------------------------------------------------------- main
+
+def import_checkpoint(args) -> dict:
+    """Validates everything silently (so bad input is one line), then exports. Returns the summary facts."""
+    start = time.time()
+    out = args.out.resolve() if args.out.is_absolute() else (Path.cwd() / args.out)
+    check_out(out)
+    arch, arch_from = read_arch(args.arch)
+    try:
+        enc, pred = vm.resolve(arch)
+    except vm.ArchError as e:
+        raise BadInput(f"--arch {args.arch}: {e}" if args.arch else f"the published configuration: {e}") from None
+    name = args.name if args.name is not None else out.name
+    if not name:
+        raise BadInput("--name: empty")
+    data = load_checkpoint(args.checkpoint)
+    ckpt = args.checkpoint
+    what = f"{'--arch' if args.arch else 'the published'} {enc.name}"
+    encoder, predictor = vm.build(enc, pred, device="meta")
+    enc_state = clean_keys(data["encoder"], f"checkpoint {ckpt} ['encoder']")
+    # Their hub loader loads the encoder with strict=False: the published encoder carries a sincos pos_embed its RoPE
+    # model does not use. That one key is ignored as theirs ignores it; any other disagreement is refused.
+    ignored = check_state(encoder, enc_state, f"checkpoint {ckpt} ['encoder']", f"the encoder {what} builds",
+                          ignorable=("pos_embed",) if enc.use_rope else ())
+    pred_state = clean_keys(data["predictor"], f"checkpoint {ckpt} ['predictor']")
+    check_state(predictor, pred_state, f"checkpoint {ckpt} ['predictor']", f"the predictor {pred.name} builds")
+    enc_state, enc_dtypes = as_float32(enc_state, encoder.state_dict().keys())
+    pred_state, pred_dtypes = as_float32(pred_state, predictor.state_dict().keys())
+    others = sorted(str(k) for k in data if k not in ("encoder", "predictor"))
+    del data
+    vm.adopt(encoder, enc_state)
+    vm.adopt(predictor, pred_state)
+    del enc_state, pred_state
+    gc.collect()
+
+    # ---- inputs are good: from here on, progress lines and (internal) failures only
+    log(f"{PREFIX}{ckpt} -> {out}")
+    log(f"  arch ({arch_from}): encoder {enc.name} {enc.embed_dim} wide, {enc.depth} deep, {enc.num_heads} heads, patch "
+        f"{enc.patch} at {enc.img_h}x{enc.img_w} ({enc.tokens} tokens), rope {enc.use_rope}, LayerNorm eps "
+        f"{enc.norm_eps:g}; predictor {pred.name} {pred.width} wide, {pred.depth} deep, {pred.num_heads} heads, "
+        f"{pred.max_frames} frames max")
+    log(f"  weights: encoder {vm.parameter_count(encoder):,} + predictor {vm.parameter_count(predictor):,} parameters "
+        f"({', '.join(sorted(set(enc_dtypes + pred_dtypes)))}), loaded strictly")
+    for spec, label in ((enc, "encoder"), (pred, "predictor")):
+        if spec.ignored:
+            log(f"  note: {label} arguments their **kwargs swallows (no effect): {', '.join(spec.ignored)}")
+        if spec.drop_rate > 0:
+            log(f"  warning: {label} drop_rate {spec.drop_rate:g}: their SDPA applies it as attention dropout even in "
+                f"eval (a random model at inference); the graphs are deterministic (its expectation)")
+    if ignored:
+        log(f"  note: encoder key{'s' if len(ignored) > 1 else ''} {', '.join(ignored)} ignored (RoPE model; their hub "
+            f"loader's strict=False skips {'them' if len(ignored) > 1 else 'it'} too)")
+    if others:
+        log(f"  note: other checkpoint entries not read: {', '.join(others[:8])}")
+
+    torch.set_num_threads(max(1, args.threads))
+    enc_bytes = 4 * vm.parameter_count(encoder)
+    pred_bytes = 4 * vm.parameter_count(predictor)
+    external = {g: (args.external_data == "always" or (args.external_data == "auto" and b > EXTERNAL_BYTES))
+                for g, b in (("encoder", enc_bytes), ("predictor", pred_bytes))}
+    provenance = {
+        "script": SCRIPT,
+        "source": str(ckpt.resolve()),
+        "checkpoint_sha256": sha256(ckpt),
+        "arch": arch,
+        "arch_from": arch_from,
+        "resolved": {"encoder": vm.spec_dict(enc), "predictor": vm.spec_dict(pred)},
+        "authors": {"repository": "facebookresearch/vjepa2", "commit": "c2963a47433ecca0ad4f06ec28bcfa8cb5b5cefb",
+                    "files": ["src/models/vision_transformer.py", "src/models/ac_predictor.py",
+                              "src/models/utils/modules.py", "src/hub/backbones.py",
+                              "notebooks/utils/world_model_wrapper.py", "notebooks/utils/mpc_utils.py"]},
+        "representation_norm": {"eps": vm.REPRESENTATION_EPS, "affine": False,
+                                "model_layernorm_eps": {"encoder": enc.norm_eps, "predictor": pred.norm_eps}},
+        "ignored_encoder_keys": ignored,
+        "weights_dtypes": sorted(set(enc_dtypes + pred_dtypes)),
+        "parameters": {"encoder": vm.parameter_count(encoder), "predictor": vm.parameter_count(predictor)},
+        "external_data": [f"{g}.onnx.data" for g, e in external.items() if e],
+        "torch": torch.__version__,
+        "onnx": onnx.__version__,
+    }
+    document = manifest(name, enc, pred, provenance)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temp = out.parent / f".{out.name}.vjepa2ac-import-{os.getpid()}"
+    if temp.exists():
+        shutil.rmtree(temp)
+    temp.mkdir()
+    timings = {}
+    try:
+        make_models.write_json(temp / "model.json", document)
+        t = time.time()
+        export(encoder, (torch.zeros(2, 3, enc.img_h, enc.img_w),), temp / "encoder.onnx", ["pixels"], ["latent"],
+               {"pixels": {0: "batch"}, "latent": {0: "batch"}}, external["encoder"])
+        timings["encoder_export_s"] = round(time.time() - t, 1)
+        log(f"  encoder.onnx: {graph_mb(temp / 'encoder.onnx'):.2f} MB ({timings['encoder_export_s']} s)")
+        t = time.time()
+        # Traced at B=2, T=2 (neither 1 nor the maximum), so a size frozen by tracing breaks other T's references.
+        t2 = min(2, pred.max_frames)
+        names = ["latents", "actions", "states", "next_latents"]
+        export(predictor, (torch.zeros(2, t2, enc.tokens, enc.embed_dim), torch.zeros(2, t2, vm.ACTION_DIM),
+                           torch.zeros(2, t2, vm.ACTION_DIM)),
+               temp / "predictor.onnx", names[:3], names[3:], {n: {0: "batch", 1: "time"} for n in names},
+               external["predictor"])
+        timings["predictor_export_s"] = round(time.time() - t, 1)
+        log(f"  predictor.onnx: {graph_mb(temp / 'predictor.onnx'):.2f} MB ({timings['predictor_export_s']} s)")
+        t = time.time()
+        cases = write_references(temp, encoder, predictor, enc, pred.max_frames)
+        timings["references_s"] = round(time.time() - t, 1)
+        log(f"  reference/: {len(cases)} cases ({timings['references_s']} s)")
+        del encoder, predictor
+        gc.collect()
+        parity = "skipped (ONNX Runtime library not found: run scripts/setup)"
+        if ort_check.DEFAULT_LIB.exists():
+            t = time.time()
+            with contextlib.redirect_stdout(sys.stderr):
+                ok = ort_check.check(temp, ort_check.Ort(ort_check.DEFAULT_LIB, 2), atol=1e-4, rtol=1e-3)
+            if not ok:
+                raise RuntimeError("ONNX Runtime's outputs differ from PyTorch's references beyond 1e-4 + 1e-3 x max|ref|")
+            timings["onnxruntime_check_s"] = round(time.time() - t, 1)
+            parity = f"ONNX Runtime matches PyTorch on {len(cases)} cases"
+            log(f"  {parity} ({timings['onnxruntime_check_s']} s)")
+        else:
+            log(f"  parity check {parity}")
+        if out.exists():
+            out.rmdir()            # empty (checked above)
+        temp.rename(out)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    disk = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    return {"out": out, "name": name, "enc": enc, "pred": pred, "parity": parity, "seconds": time.time() - start,
+            "disk": disk, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "params": provenance["parameters"], "external": provenance["external_data"], "timings": timings}
+
+
+def graph_mb(path: Path) -> float:
+    data = path.parent / (path.name + ".data")
+    return (path.stat().st_size + (data.stat().st_size if data.exists() else 0)) / 1e6
+
+
+def main(argv=None) -> int:
+    try:
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+        facts = import_checkpoint(args)
+    except BadInput as e:
+        print(f"{PREFIX}{e}", file=sys.stderr, flush=True)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PREFIX}interrupted; nothing written", file=sys.stderr, flush=True)
+        return 130
+    except Exception as e:  # noqa: BLE001
+        traceback.print_exc()
+        print(f"{PREFIX}internal failure: {type(e).__name__}: {e}".splitlines()[0], file=sys.stderr, flush=True)
+        return 1
+    e, p = facts["enc"], facts["pred"]
+    print(f"{facts['out']}: model '{facts['name']}' (vjepa2-ac), image {e.img_h}x{e.img_w}, latent [{e.tokens}, "
+          f"{e.embed_dim}], history {p.max_frames}, actions and states 7-D raw, {facts['params']['encoder']:,} + "
+          f"{facts['params']['predictor']:,} params" + (f", external data: {', '.join(facts['external'])}"
+                                                        if facts["external"] else ""))
+    print(f"  {facts['parity']}; {facts['disk'] / 1e6:.1f} MB on disk, {facts['seconds']:.1f} s, "
+          f"peak memory {facts['peak_mb']:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
