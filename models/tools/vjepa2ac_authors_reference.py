@@ -169,7 +169,7 @@ def reference(args):
         "encoder_unexpected_keys": unexpected,
         "torch": torch.__version__,
         "threads": args.threads,
-        "vjepa2": {"source": os.path.abspath(args.vjepa2), "commit": args.commit},
+        "vjepa2": {"repository": "facebookresearch/vjepa2", "commit": args.commit, "paths": VJEPA2_PATHS},
         "shims": used,
     }
     if not args.no_timing:

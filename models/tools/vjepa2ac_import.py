@@ -69,6 +69,7 @@ PLANNER = {"solver": "cem", "cost": "l1", "samples": 400, "topk": 10, "iteration
            "mean_momentum": 0.15, "std_momentum": 0.15, "gripper_deadband": 0.25}
 SEARCH = [True, True, True, False, False, False, True]        # cem zeroes the rotation deltas
 EXTERNAL_BYTES = 1.5e9                                        # weights above this go to external data (2 GB limit)
+IN_MEMORY_BYTES = 1e8                                         # graphs above this are exported through a file
 
 
 class BadInput(Exception):
@@ -208,91 +209,84 @@ def as_float32(state: dict, keys) -> tuple[dict, list]:
 # ----------------------------------------------------------------------------------------------- export
 
 def export(module: torch.nn.Module, args: tuple, path: Path, inputs: list, outputs: list, axes: dict,
-           external: bool) -> None:
+           external: bool, size: int) -> None:
     """torch.onnx.export (TorchScript tracing, opset 17; torch >= 2.5 is told dynamo=False), onnx.checker full check,
-    names / float32 / symbolic axes verified. external: the weights go to one file `<name>.data` beside the graph."""
+    names / float32 / symbolic axes verified. Graphs of `size` >= 100 MB go through a file (no extra protobuf copies in
+    Python). external: the graph is exported without its weights (they become inputs named by the state dict), then
+    every weight is streamed from the module into one `<name>.data` beside the graph and turned into an initializer
+    that points there; torch's own serialisation of a graph's weights costs ~2.3 x their size in memory (measured:
+    +4.6 GB for a 2 GB encoder), this costs one tensor at a time."""
     kwargs = {}
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False
     common = dict(input_names=inputs, output_names=outputs, dynamic_axes=axes, opset_version=make_models.OPSET,
                   do_constant_folding=True, **kwargs)
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
-        warnings.filterwarnings("ignore", category=UserWarning)
-        if not external:
-            buffer = io.BytesIO()
-            torch.onnx.export(module, args, buffer, **common)
-            model = onnx.load_from_string(buffer.getvalue())
-            onnx.checker.check_model(model, full_check=True)
-            make_models._check_signature(model, inputs, outputs, axes, path)
-            path.write_bytes(buffer.getvalue())
-            return
-        # Big: torch writes each tensor to its own file beside the graph (it must, above 2 GB); they are then
-        # concatenated into one <name>.data, streamed, and the graph's external-data entries rewritten to point there.
-        work = path.parent / f".{path.name}.parts"
-        work.mkdir()
-        staged = work / path.name
-        torch.onnx.export(module, args, str(staged), **common)
-    gc.collect()
-    consolidate(staged, path)
-    shutil.rmtree(work)
+
+    def run(target, export_params=True):
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+            warnings.filterwarnings("ignore", category=UserWarning)
+            torch.onnx.export(module, args, target, export_params=export_params, **common)
+
+    if external:
+        buffer = io.BytesIO()
+        run(buffer, export_params=False)
+        model = onnx.load_from_string(buffer.getvalue())
+        del buffer
+        attach_external_weights(model, module, path, inputs)
+    elif size < IN_MEMORY_BYTES:
+        buffer = io.BytesIO()
+        run(buffer)
+        model = onnx.load_from_string(buffer.getvalue())
+        onnx.checker.check_model(model, full_check=True)
+        make_models._check_signature(model, inputs, outputs, axes, path)
+        path.write_bytes(buffer.getvalue())
+        return
+    else:
+        run(str(path))
     onnx.checker.check_model(str(path), full_check=True)
-    model = onnx.load(str(path), load_external_data=False)
-    make_models._check_signature(model, inputs, outputs, axes, path)
+    make_models._check_signature(onnx.load(str(path), load_external_data=False), inputs, outputs, axes, path)
 
 
-def consolidate(staged: Path, path: Path) -> None:
-    """Every initializer's bytes (external or raw) into one `<path>.data` (64-byte aligned), the graph to `path`."""
-    from onnx.external_data_helper import ExternalDataInfo, set_external_data
-    model = onnx.load(str(staged), load_external_data=False)
+def attach_external_weights(model: onnx.ModelProto, module: torch.nn.Module, path: Path, inputs: list) -> None:
+    """The weight inputs of a graph exported with export_params=False (named by the module's state dict) become
+    initializers whose bytes are appended, 64-byte aligned, to `<path>.data`; the graph is written to `path`."""
+    state = module.state_dict()
     data_name = path.name + ".data"
-    offset = 0
+    kept, offset = [], 0
     with open(path.parent / data_name, "wb") as out:
-        for tensor in model.graph.initializer:
-            if tensor.data_location == onnx.TensorProto.EXTERNAL:
-                info = ExternalDataInfo(tensor)
-                with open(staged.parent / info.location, "rb") as f:
-                    f.seek(info.offset or 0)
-                    remaining = info.length if info.length else None
-                    pad = (-offset) % 64
-                    out.write(b"\0" * pad)
-                    offset += pad
-                    start = offset
-                    while True:
-                        chunk = f.read(1 << 24 if remaining is None else min(1 << 24, remaining))
-                        if not chunk:
-                            break
-                        out.write(chunk)
-                        offset += len(chunk)
-                        if remaining is not None:
-                            remaining -= len(chunk)
-                            if remaining == 0:
-                                break
-                del tensor.external_data[:]
-                set_external_data(tensor, location=data_name, offset=start, length=offset - start)
-            elif tensor.HasField("raw_data") and len(tensor.raw_data) >= 1024:
-                pad = (-offset) % 64
-                out.write(b"\0" * pad)
-                offset += pad
-                start = offset
-                out.write(tensor.raw_data)
-                offset += len(tensor.raw_data)
-                set_external_data(tensor, location=data_name, offset=start, length=offset - start)
-                tensor.ClearField("raw_data")
-                tensor.data_location = onnx.TensorProto.EXTERNAL
-    with open(path, "wb") as f:
-        f.write(model.SerializeToString())
+        for value in model.graph.input:
+            if value.name in inputs:
+                kept.append(value)
+                continue
+            if value.name not in state:
+                raise RuntimeError(f"{path.name}: graph input '{value.name}' is neither a declared input nor a weight")
+            array = state[value.name].detach().contiguous().numpy()
+            if array.dtype != np.float32:
+                raise RuntimeError(f"{path.name}: weight '{value.name}' is {array.dtype}, expected float32")
+            pad = (-offset) % 64
+            out.write(b"\0" * pad)
+            offset += pad
+            out.write(array.data)
+            tensor = onnx.TensorProto(name=value.name, data_type=onnx.TensorProto.FLOAT, dims=list(array.shape))
+            for key, text in (("location", data_name), ("offset", str(offset)), ("length", str(array.nbytes))):
+                entry = tensor.external_data.add()
+                entry.key, entry.value = key, text
+            tensor.data_location = onnx.TensorProto.EXTERNAL
+            model.graph.initializer.append(tensor)
+            offset += array.nbytes
+    del model.graph.input[:]
+    model.graph.input.extend(kept)
+    path.write_bytes(model.SerializeToString())
 
 
 def formula_input(shape, offset: float) -> np.ndarray:
     return make_models.formula_input(shape, offset)
 
 
-def write_references(directory: Path, encoder, predictor, enc: vm.EncoderSpec, history: int) -> list:
-    """reference/reference.json (models/README.md's format, checked by ort_check.py) and one .bin per case: encoder at
-    B=1; predictor at B=1 for T = 1..min(history, 4) and B=2 at T = min(history, 2)."""
-    out = directory / "reference"
-    out.mkdir(parents=True, exist_ok=True)
+def reference_cases(enc: vm.EncoderSpec, history: int) -> list:
+    """Encoder at B=1; predictor at B=1 for T = 1..min(history, 4) and B=2 at T = min(history, 2) (models/README.md's
+    reference format, checked by ort_check.py)."""
     image = [3, enc.img_h, enc.img_w]
     latent = [enc.tokens, enc.embed_dim]
     runs = [(1, t) for t in range(1, min(history, 4) + 1)] + [(2, min(history, 2))]
@@ -302,10 +296,17 @@ def write_references(directory: Path, encoder, predictor, enc: vm.EncoderSpec, h
             "latents": {"shape": [b, t] + latent, "offset": 0.2},
             "actions": {"shape": [b, t, vm.ACTION_DIM], "offset": 0.3},
             "states": {"shape": [b, t, vm.ACTION_DIM], "offset": 0.4}}})
+    return cases
+
+
+def run_references(directory: Path, module, graph: str, cases: list) -> None:
+    """Computes the cases of one graph with PyTorch: one raw little-endian float32 file each, in reference/."""
+    out = directory / "reference"
+    out.mkdir(parents=True, exist_ok=True)
+    name = "latent" if graph == "encoder" else "next_latents"
     with torch.no_grad():
-        for case in cases:
+        for case in (c for c in cases if c["graph"] == graph):
             args = [torch.from_numpy(formula_input(s["shape"], s["offset"])) for s in case["inputs"].values()]
-            module, name = (encoder, "latent") if case["graph"] == "encoder" else (predictor, "next_latents")
             result = module(*args).numpy().astype("<f4")
             if not np.isfinite(result).all():
                 raise RuntimeError(f"{case['name']}: non-finite reference output")
@@ -313,13 +314,15 @@ def write_references(directory: Path, encoder, predictor, enc: vm.EncoderSpec, h
             (out / file).write_bytes(result.tobytes())
             case["output"] = {"name": name, "shape": list(result.shape), "file": file,
                               "max_abs": float(np.abs(result).max())}
-    make_models.write_json(out / "reference.json", {
+
+
+def write_reference_json(directory: Path, cases: list) -> None:
+    make_models.write_json(directory / "reference" / "reference.json", {
         "formula": make_models.FORMULA,
         "formula_numpy": "np.sin(np.arange(n, dtype=np.float64) * 0.0137 + offset).astype(np.float32)",
         "dtype": "float32", "byte_order": "little", "layout": "row-major",
         "producer": f"PyTorch {torch.__version__}, eval mode, float32 (models/tools/vjepa2ac_modules.py)",
         "cases": cases})
-    return cases
 
 
 # ----------------------------------------------------------------------------------------------- manifest
@@ -394,7 +397,7 @@ def import_checkpoint(args) -> dict:
         f"{enc.norm_eps:g}; predictor {pred.name} {pred.width} wide, {pred.depth} deep, {pred.num_heads} heads, "
         f"{pred.max_frames} frames max")
     log(f"  weights: encoder {vm.parameter_count(encoder):,} + predictor {vm.parameter_count(predictor):,} parameters "
-        f"({', '.join(sorted(set(enc_dtypes + pred_dtypes)))}), loaded strictly")
+        f"({', '.join(sorted(set(enc_dtypes + pred_dtypes)))}), loaded strictly ({memory()})")
     for spec, label in ((enc, "encoder"), (pred, "predictor")):
         if spec.ignored:
             log(f"  note: {label} arguments their **kwargs swallows (no effect): {', '.join(spec.ignored)}")
@@ -408,6 +411,8 @@ def import_checkpoint(args) -> dict:
         log(f"  note: other checkpoint entries not read: {', '.join(others[:8])}")
 
     torch.set_num_threads(max(1, args.threads))
+    vm.transpose_linears(encoder)          # W^T stored once: no folded second copy while exporting (see TransposedLinear)
+    vm.transpose_linears(predictor)
     enc_bytes = 4 * vm.parameter_count(encoder)
     pred_bytes = 4 * vm.parameter_count(predictor)
     external = {g: (args.external_data == "always" or (args.external_data == "auto" and b > EXTERNAL_BYTES))
@@ -442,11 +447,19 @@ def import_checkpoint(args) -> dict:
     timings = {}
     try:
         make_models.write_json(temp / "model.json", document)
+        cases = reference_cases(enc, pred.max_frames)
+        # One graph at a time: the encoder is exported, its reference computed, and its weights freed before the
+        # predictor's turn (the ViT-g encoder alone is 4 GB).
         t = time.time()
         export(encoder, (torch.zeros(2, 3, enc.img_h, enc.img_w),), temp / "encoder.onnx", ["pixels"], ["latent"],
-               {"pixels": {0: "batch"}, "latent": {0: "batch"}}, external["encoder"])
+               {"pixels": {0: "batch"}, "latent": {0: "batch"}}, external["encoder"], enc_bytes)
         timings["encoder_export_s"] = round(time.time() - t, 1)
-        log(f"  encoder.onnx: {graph_mb(temp / 'encoder.onnx'):.2f} MB ({timings['encoder_export_s']} s)")
+        log(f"  encoder.onnx: {graph_mb(temp / 'encoder.onnx'):.2f} MB ({timings['encoder_export_s']} s; {memory()})")
+        t = time.time()
+        run_references(temp, encoder, "encoder", cases)
+        timings["encoder_reference_s"] = round(time.time() - t, 1)
+        del encoder
+        release_memory()
         t = time.time()
         # Traced at B=2, T=2 (neither 1 nor the maximum), so a size frozen by tracing breaks other T's references.
         t2 = min(2, pred.max_frames)
@@ -454,15 +467,17 @@ def import_checkpoint(args) -> dict:
         export(predictor, (torch.zeros(2, t2, enc.tokens, enc.embed_dim), torch.zeros(2, t2, vm.ACTION_DIM),
                            torch.zeros(2, t2, vm.ACTION_DIM)),
                temp / "predictor.onnx", names[:3], names[3:], {n: {0: "batch", 1: "time"} for n in names},
-               external["predictor"])
+               external["predictor"], pred_bytes)
         timings["predictor_export_s"] = round(time.time() - t, 1)
-        log(f"  predictor.onnx: {graph_mb(temp / 'predictor.onnx'):.2f} MB ({timings['predictor_export_s']} s)")
+        log(f"  predictor.onnx: {graph_mb(temp / 'predictor.onnx'):.2f} MB ({timings['predictor_export_s']} s; {memory()})")
         t = time.time()
-        cases = write_references(temp, encoder, predictor, enc, pred.max_frames)
-        timings["references_s"] = round(time.time() - t, 1)
-        log(f"  reference/: {len(cases)} cases ({timings['references_s']} s)")
-        del encoder, predictor
-        gc.collect()
+        run_references(temp, predictor, "predictor", cases)
+        write_reference_json(temp, cases)
+        timings["predictor_references_s"] = round(time.time() - t, 1)
+        log(f"  reference/: {len(cases)} cases ({timings['encoder_reference_s']} + {timings['predictor_references_s']} s; "
+            f"{memory()})")
+        del predictor
+        release_memory()
         parity = "skipped (ONNX Runtime library not found: run scripts/setup)"
         if ort_check.DEFAULT_LIB.exists():
             t = time.time()
@@ -472,7 +487,7 @@ def import_checkpoint(args) -> dict:
                 raise RuntimeError("ONNX Runtime's outputs differ from PyTorch's references beyond 1e-4 + 1e-3 x max|ref|")
             timings["onnxruntime_check_s"] = round(time.time() - t, 1)
             parity = f"ONNX Runtime matches PyTorch on {len(cases)} cases"
-            log(f"  {parity} ({timings['onnxruntime_check_s']} s)")
+            log(f"  {parity} ({timings['onnxruntime_check_s']} s; {memory()})")
         else:
             log(f"  parity check {parity}")
         if out.exists():
@@ -485,6 +500,26 @@ def import_checkpoint(args) -> dict:
     return {"out": out, "name": name, "enc": enc, "pred": pred, "parity": parity, "seconds": time.time() - start,
             "disk": disk, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "params": provenance["parameters"], "external": provenance["external_data"], "timings": timings}
+
+
+def release_memory() -> None:
+    """Frees what Python and torch released back to the system (glibc keeps freed heap otherwise), before ONNX Runtime
+    loads the graphs."""
+    gc.collect()
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def memory() -> str:
+    """Resident and peak memory of this process so far, for the progress lines."""
+    try:
+        rss = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e9
+    except (OSError, ValueError, IndexError):
+        rss = float("nan")
+    return f"rss {rss:.2f} GB, peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB"
 
 
 def graph_mb(path: Path) -> float:

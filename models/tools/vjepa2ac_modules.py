@@ -394,6 +394,9 @@ def resolve(arch: dict) -> tuple[EncoderSpec, PredictorSpec]:
     if (pred.grid_h, pred.grid_w) != (enc.grid_h, enc.grid_w):
         raise ArchError(f"predictor.kwargs img_size/patch_size: a {pred.grid_h} x {pred.grid_w} token grid, the encoder "
                         f"makes {enc.grid_h} x {enc.grid_w} per frame")
+    if enc.img_h != enc.img_w:
+        raise ArchError(f"encoder.kwargs.img_size: {[enc.img_h, enc.img_w]}; their world model takes square images only "
+                        f"(its transform crops crop_size x crop_size, and tokens_per_frame = (crop_size // patch_size) ** 2)")
     if (pred.img_h, pred.img_w) != (enc.img_h, enc.img_w):
         raise ArchError(f"predictor.kwargs.img_size: {[pred.img_h, pred.img_w]}, the encoder's is {[enc.img_h, enc.img_w]}")
     return enc, pred
@@ -665,6 +668,33 @@ def adopt(module: nn.Module, state: dict) -> None:
             owner._parameters[leaf] = nn.Parameter(tensor, requires_grad=False)
         else:
             owner._buffers[leaf] = tensor
+
+
+class TransposedLinear(nn.Module):
+    """x @ W^T + b with W^T stored (contiguous): exported as MatMul on the initializer itself. torch.onnx exports an
+    nn.Linear on 3-D input as MatMul(x, Transpose(W)) and constant-folds the transpose into a second copy of every
+    weight; for the ViT-g encoder that is 4 GB more memory while exporting."""
+
+    def __init__(self, linear: nn.Linear):
+        super().__init__()
+        self.weight_t = nn.Parameter(linear.weight.detach().t().contiguous(), requires_grad=False)
+        self.bias = None if linear.bias is None else nn.Parameter(linear.bias.detach(), requires_grad=False)
+
+    def forward(self, x):
+        y = torch.matmul(x, self.weight_t)
+        return y if self.bias is None else y + self.bias
+
+
+def transpose_linears(module: nn.Module) -> nn.Module:
+    """Replaces every nn.Linear by a TransposedLinear, one at a time (each original is released as it goes). The state
+    dict keys change (weight -> weight_t): for export only, after the checkpoint is loaded."""
+    for name, child in list(module.named_children()):
+        if isinstance(child, nn.Linear):
+            setattr(module, name, TransposedLinear(child))
+            del child
+        else:
+            transpose_linears(child)
+    return module
 
 
 # ----------------------------------------------------------------------------------------------- FLOPs
