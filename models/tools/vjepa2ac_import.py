@@ -373,14 +373,15 @@ def import_checkpoint(args) -> dict:
     data = load_checkpoint(args.checkpoint)
     ckpt = args.checkpoint
     what = f"{'--arch' if args.arch else 'the published'} {enc.name}"
+    hint = "" if args.arch else " (the published ViT-g AC configuration; --arch names other sizes)"
     encoder, predictor = vm.build(enc, pred, device="meta")
     enc_state = clean_keys(data["encoder"], f"checkpoint {ckpt} ['encoder']")
     # Their hub loader loads the encoder with strict=False: the published encoder carries a sincos pos_embed its RoPE
     # model does not use. That one key is ignored as theirs ignores it; any other disagreement is refused.
-    ignored = check_state(encoder, enc_state, f"checkpoint {ckpt} ['encoder']", f"the encoder {what} builds",
+    ignored = check_state(encoder, enc_state, f"checkpoint {ckpt} ['encoder']", f"the encoder {what} builds{hint}",
                           ignorable=("pos_embed",) if enc.use_rope else ())
     pred_state = clean_keys(data["predictor"], f"checkpoint {ckpt} ['predictor']")
-    check_state(predictor, pred_state, f"checkpoint {ckpt} ['predictor']", f"the predictor {pred.name} builds")
+    check_state(predictor, pred_state, f"checkpoint {ckpt} ['predictor']", f"the predictor {pred.name} builds{hint}")
     enc_state, enc_dtypes = as_float32(enc_state, encoder.state_dict().keys())
     pred_state, pred_dtypes = as_float32(pred_state, predictor.state_dict().keys())
     others = sorted(str(k) for k in data if k not in ("encoder", "predictor"))
