@@ -305,6 +305,31 @@ public class ContextHistoryTests
 
     [Fact]
     [Trait("Category", "Slow")]
+    public async Task Overlapped_replanning_keeps_only_frames_the_log_places_exactly_one_block_apart()
+    {
+        using var dir = new TestHome.TempDir();
+        // Overlapped: the streamer never pauses; frames are taken on the fly and linked only where the execution log says
+        // they are exactly one block apart. How many make it depends on timing; what is kept must be exact.
+        var run = await RunAsync(dir, "workcell", steps: 6, ["Runtime:ExecuteBlocks=3", "Runtime:ReplanMode=Overlapped"]);
+
+        Assert.Equal(RunOutcome.StepBudgetExhausted, run.Outcome);
+        Assert.Equal(0, run.Chunks.Pauses);
+        using var reader = EpisodeReader.Open(run.Episode);
+        var contexts = reader.PlanContexts().ToList();
+        Assert.Equal(6, contexts.Count);
+        foreach (var c in contexts)
+        {
+            for (var j = 1; j < c.Frames; j++) Assert.Equal(5, c.Serials[j] - c.Serials[j - 1]);
+            // Each executed block as the log recorded it: what the governor let out, mapped back.
+            Assert.Equal((c.Frames - 1) * 35, c.PastActions.Length);
+        }
+        Assert.All(reader.BoundaryFrames(), b => Assert.True(b.Serial == -1 || b.Serial > 0));
+        using var session = ReplaySession.Open(reader.Info);
+        Assert.All(session.Replayer.Replay(reader), s => Assert.False(s.Diverges, $"step {s.Step}: plan diff {s.PlanDiff}, context diff {s.ContextDiff}"));
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
     public async Task After_an_operator_pause_the_history_restarts_from_the_next_frame()
     {
         using var dir = new TestHome.TempDir();
