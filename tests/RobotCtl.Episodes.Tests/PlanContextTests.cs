@@ -52,7 +52,7 @@ public class PlanContextTests
     }
 
     [Fact]
-    public void A_context_whose_references_do_not_line_up_is_refused()
+    public async Task A_context_whose_references_do_not_line_up_is_refused()
     {
         using var dir = new TempDir();
         var recorder = EpisodeRecorder.Create(dir.Path, RoundTripTests.Metadata(), new RawBgrFrameEncoder());
@@ -61,7 +61,7 @@ public class PlanContextTests
             FrameSteps = [0, 1], FrameBoundaries = [0], Serials = [0, 5], LatentShape = [1], Latents = [1f, 2f],
         }));
         Assert.Contains("frame steps, boundaries and serials", e.Message);
-        recorder.CompleteAsync(null).GetAwaiter().GetResult();
+        await recorder.CompleteAsync(null);
     }
 
     [Fact]
