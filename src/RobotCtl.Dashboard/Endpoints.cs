@@ -343,7 +343,8 @@ internal sealed partial class Endpoints(LiveRun? live, DashboardOptions options,
                     var steps = session.Replayer.Replay(reader).Select(s => new
                     {
                         step = s.Step, latent_diff = double.IsFinite(s.LatentDiff) ? s.LatentDiff : (double?)null, plan_diff = s.PlanDiff,
-                        iterations = s.Iterations, commands = s.CommandsCompared, command_diff = s.CommandDiff, diverges = s.Diverges,
+                        iterations = s.Iterations, commands = s.CommandsCompared, command_diff = s.CommandDiff, context_frames = s.ContextFrames,
+                        diverges = s.Diverges,
                     }).ToArray();
                     return Results.Json(new
                     {

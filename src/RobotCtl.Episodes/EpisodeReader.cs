@@ -295,6 +295,29 @@ public sealed class EpisodeReader : IDisposable
             r => new SimStateRow(r.GetInt64(0), r.GetInt64(1), new SimStateSample(D(r, 2), D(r, 3), D(r, 4), D(r, 5), D(r, 6), D(r, 7))))
         : [];
 
+    /// <summary>True when the file has the context-history tables (boundary_frames, plan_contexts); older files do not.</summary>
+    public bool HasPlanContexts => _tables.Contains("plan_contexts") && _tables.Contains("boundary_frames");
+
+    /// <summary>
+    /// Frames captured at block boundaries while a chunk ran (<see cref="EpisodeRecorder.RecordBoundaryFrame"/>); empty
+    /// for a file without the table.
+    /// </summary>
+    public IEnumerable<BoundaryFrameRow> BoundaryFrames() => _tables.Contains("boundary_frames")
+        ? Query("SELECT step,t_ticks,boundary,serial,capture_ticks,sequence,width,height,format,data,latent_shape,latent,state FROM boundary_frames ORDER BY id",
+            r => new BoundaryFrameRow(r.GetInt64(0), r.GetInt64(1), r.GetInt32(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.GetInt32(6), r.GetInt32(7),
+                r.GetString(8), Bytes(r, 9), ShapeOf(r.GetString(10)), Floats(r, 11), Floats(r, 12)))
+        : [];
+
+    /// <summary>
+    /// The observed context of each plan that had one recorded (<see cref="EpisodeRecorder.RecordPlanContext"/>); empty
+    /// for a file without the table (every plan then had the single frame of its step).
+    /// </summary>
+    public IEnumerable<PlanContextRow> PlanContexts() => _tables.Contains("plan_contexts")
+        ? Query("SELECT step,t_ticks,frames,frame_steps,frame_boundaries,serials,latent_shape,action_block,action_dim,state_dim,latents,past_actions,states FROM plan_contexts ORDER BY id",
+            r => new PlanContextRow(r.GetInt64(0), r.GetInt64(1), r.GetInt32(2), LongsOf(r.GetString(3)), ShapeOf(r.GetString(4)), LongsOf(r.GetString(5)),
+                ShapeOf(r.GetString(6)), r.GetInt32(7), r.GetInt32(8), r.GetInt32(9), Floats(r, 10), Floats(r, 11), Floats(r, 12)))
+        : [];
+
     public IEnumerable<SurpriseRow> Surprises() => Query(
         "SELECT step,t_ticks,value FROM surprise ORDER BY id",
         r => new SurpriseRow(r.GetInt64(0), r.GetInt64(1), (float)D(r, 2)));
@@ -375,6 +398,8 @@ public sealed class EpisodeReader : IDisposable
     }
 
     private static int[] ShapeOf(string json) => JsonSerializer.Deserialize(json, EpisodeJsonContext.Default.Int32Array) ?? [];
+
+    private static long[] LongsOf(string json) => JsonSerializer.Deserialize(json, EpisodeJsonContext.Default.Int64Array) ?? [];
 
     private static T Scalar<T>(SqliteConnection connection, string sql)
     {

@@ -53,6 +53,7 @@ public sealed class EpisodeRecorder : IAsyncDisposable
     private readonly IFrameEncoder _encoder;
     private readonly FramePool _frames;
     private readonly ArrayPool<float> _floats;
+    private readonly ArrayPool<long> _longs;
     private readonly int _maxRowsPerCommit;
     private readonly Task _consumer;
     private readonly FileStream _lock;
@@ -65,6 +66,7 @@ public sealed class EpisodeRecorder : IAsyncDisposable
     private int _completed;
 
     private const int MaxPooledFloats = 1 << 24;
+    private const int MaxPooledLongs = 1 << 16;
 
     private EpisodeRecorder(string path, string id, EpisodeStore store, FileStream fileLock, IFrameEncoder encoder, EpisodeRecorderOptions options)
     {
@@ -79,6 +81,7 @@ public sealed class EpisodeRecorder : IAsyncDisposable
         // The recorder's own pool, deep enough for a full queue: the shared pool keeps only a few arrays per size,
         // so a burst of queued latents/plans would allocate.
         _floats = ArrayPool<float>.Create(MaxPooledFloats, options.QueueCapacity);
+        _longs = ArrayPool<long>.Create(MaxPooledLongs, options.QueueCapacity);
         _maxRowsPerCommit = options.MaxRowsPerCommit;
         // FullMode.Wait + TryWrite: a full queue answers false at once (never waits), so each drop is counted.
         _channel = Channel.CreateBounded<PendingRecord>(new BoundedChannelOptions(options.QueueCapacity)
@@ -200,7 +203,7 @@ public sealed class EpisodeRecorder : IAsyncDisposable
     /// deep. The pools otherwise create buffers lazily the first time the writer falls that far behind, so a loop
     /// could allocate long after its warm-up; call once at start.
     /// </summary>
-    public void Reserve(int frameWidth, int frameHeight, ReadOnlySpan<int> floatLengths, int depth = 64)
+    public void Reserve(int frameWidth, int frameHeight, ReadOnlySpan<int> floatLengths, int depth = 64, ReadOnlySpan<int> longLengths = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(depth);
         _frames.Reserve(frameWidth, frameHeight);
@@ -209,6 +212,12 @@ public sealed class EpisodeRecorder : IAsyncDisposable
         {
             for (var i = 0; i < depth; i++) held[i] = _floats.Rent(Math.Max(length, 1));
             for (var i = 0; i < depth; i++) _floats.Return(held[i]);
+        }
+        var heldLongs = new long[depth][];
+        foreach (var length in longLengths)
+        {
+            for (var i = 0; i < depth; i++) heldLongs[i] = _longs.Rent(Math.Max(length, 1));
+            for (var i = 0; i < depth; i++) _longs.Return(heldLongs[i]);
         }
     }
 
@@ -233,6 +242,59 @@ public sealed class EpisodeRecorder : IAsyncDisposable
             Shape = s, Text = plan.Planner, Text2 = plan.SettingsJson, Int0 = plan.Iterations, Long0 = plan.Seed,
             Double0 = plan.DeadlineMs, Double1 = plan.ElapsedMs, Float0 = plan.FinalCost,
         }, buffer);
+    }
+
+    /// <summary>
+    /// A frame the loop captured at block boundary <paramref name="boundary"/> (1..) of step <paramref name="step"/>'s chunk
+    /// while it ran (context history), with its latent, the arm state (state models; else empty) and the serial of the
+    /// last executed action it shows. Copied into a pooled frame and buffer; encoded on the writer task.
+    /// </summary>
+    public bool RecordBoundaryFrame(long step, int boundary, long serial, Frame frame, ReadOnlySpan<float> latent, ReadOnlySpan<int> latentShape,
+        ReadOnlySpan<float> state)
+    {
+        var s = Shape.From(latentShape, latent.Length, nameof(latentShape));
+        if (!_frames.TryRent(out var copy))
+        {
+            CountDrop(step);
+            return false;
+        }
+        frame.CopyTo(copy);
+        var buffer = _floats.Rent(Math.Max(latent.Length + state.Length, 1));
+        latent.CopyTo(buffer);
+        state.CopyTo(buffer.AsSpan(latent.Length));
+        if (Queue(new PendingRecord
+            {
+                Kind = RecordKind.BoundaryFrame, Step = step, Frame = copy, Floats = buffer, Length0 = latent.Length, Length1 = state.Length,
+                Shape = s, Int0 = boundary, Long0 = serial,
+            }, buffer)) return true;
+        _frames.Return(copy);
+        return false;
+    }
+
+    /// <summary>The observed context one plan was made from (<see cref="PlanContextRecord"/>), copied into pooled buffers.</summary>
+    public bool RecordPlanContext(long step, in PlanContextRecord context)
+    {
+        var f = context.FrameSteps.Length;
+        if (f < 1 || context.FrameBoundaries.Length != f || context.Serials.Length != f)
+            throw new ArgumentException($"plan context: expected as many frame steps, boundaries and serials (>= 1), found {f}, {context.FrameBoundaries.Length}, {context.Serials.Length}", nameof(context));
+        var s = Shape.From(context.LatentShape, context.Latents.Length / f, nameof(context.LatentShape));
+        var floats = _floats.Rent(Math.Max(context.Latents.Length + context.PastActions.Length + context.States.Length, 1));
+        context.Latents.CopyTo(floats);
+        context.PastActions.CopyTo(floats.AsSpan(context.Latents.Length));
+        context.States.CopyTo(floats.AsSpan(context.Latents.Length + context.PastActions.Length));
+        var longs = _longs.Rent(3 * f);
+        context.FrameSteps.CopyTo(longs);
+        context.Serials.CopyTo(longs.AsSpan(f));
+        for (var i = 0; i < f; i++) longs[2 * f + i] = context.FrameBoundaries[i];
+        var record = new PendingRecord
+        {
+            Kind = RecordKind.PlanContext, Step = step, Floats = floats, Longs = longs, Length0 = context.Latents.Length,
+            Length1 = context.PastActions.Length, Length2 = context.States.Length, Shape = s,
+            Int0 = f, Int1 = context.ActionBlock, Int2 = context.ActionDim, Int3 = context.StateDim,
+        };
+        if (Queue(record, floats)) return true;
+        _longs.Return(longs);
+        return false;
     }
 
     /// <summary>
@@ -427,6 +489,27 @@ public sealed class EpisodeRecorder : IAsyncDisposable
             case RecordKind.Event:
                 _store.InsertEvent(r.Step, r.Ticks, (EpisodeEventKind)r.Int0, r.Text!, r.Long0);
                 break;
+            case RecordKind.BoundaryFrame:
+                int bytes;
+                try
+                {
+                    bytes = EncodeFrame(r.Frame!);
+                }
+                catch (Exception e)
+                {
+                    _store.InsertEvent(r.Step, r.Ticks, EpisodeEventKind.Fault,
+                        $"boundary frame {r.Frame!.Sequence} not recorded: {_encoder.Format} encoder failed: {e.Message}", 1);
+                    break;
+                }
+                _store.InsertBoundaryFrame(r.Step, r.Ticks, r.Int0, r.Long0, r.Frame!, _encoder.Format, _encoded.AsSpan(0, bytes),
+                    r.Shape.ToJson(), r.Floats.AsSpan(0, r.Length0), r.Floats.AsSpan(r.Length0, r.Length1));
+                break;
+            case RecordKind.PlanContext:
+                var f = r.Int0;
+                _store.InsertPlanContext(r.Step, r.Ticks, f, r.Longs.AsSpan(0, f), r.Longs.AsSpan(2 * f, f), r.Longs.AsSpan(f, f), r.Shape.ToJson(),
+                    r.Int1, r.Int2, r.Int3, r.Floats.AsSpan(0, r.Length0), r.Floats.AsSpan(r.Length0, r.Length1),
+                    r.Floats.AsSpan(r.Length0 + r.Length1, r.Length2));
+                break;
         }
     }
 
@@ -446,6 +529,7 @@ public sealed class EpisodeRecorder : IAsyncDisposable
     {
         if (r.Frame is not null) _frames.Return(r.Frame);
         if (r.Floats is not null) _floats.Return(r.Floats);
+        if (r.Longs is not null) _longs.Return(r.Longs);
     }
 
     /// <summary>
@@ -491,18 +575,19 @@ public sealed class EpisodeRecorder : IAsyncDisposable
         catch (EpisodeRecordingException) { /* reported by Fault; disposal must not throw */ }
     }
 
-    private enum RecordKind : byte { Frame, GoalImage, Latent, Plan, Command, ArmState, Surprise, Timings, Event, SimState }
+    private enum RecordKind : byte { Frame, GoalImage, Latent, Plan, Command, ArmState, Surprise, Timings, Event, SimState, BoundaryFrame, PlanContext }
 
     /// <summary>One queued record: a flat struct (no per-record object), payload references are pooled.</summary>
     private struct PendingRecord
     {
         public RecordKind Kind;
         public long Step, Ticks, Long0;
-        public int Int0, Length0, Length1;
+        public int Int0, Int1, Int2, Int3, Length0, Length1, Length2;
         public double Double0, Double1;
         public float Float0;
         public Frame? Frame;
         public float[]? Floats;
+        public long[]? Longs;
         public string? Text, Text2;
         public Shape Shape;
         public EeCommand Requested, Sent;

@@ -22,7 +22,7 @@ internal static class EpisodeSchema
         ["metadata", "frames", "goal_images", "latents", "plans", "commands", "arm_states", "surprise", "timings", "events"];
 
     /// <summary>Tables created in every new file but absent from files written before they were added.</summary>
-    public static readonly string[] OptionalTables = ["sim_states"];
+    public static readonly string[] OptionalTables = ["sim_states", "boundary_frames", "plan_contexts"];
 
     private const string Ddl = """
         CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT);
@@ -52,6 +52,14 @@ internal static class EpisodeSchema
             kind TEXT NOT NULL, message TEXT NOT NULL, count INTEGER NOT NULL DEFAULT 1);
         CREATE TABLE sim_states (id INTEGER PRIMARY KEY, step INTEGER NOT NULL, t_ticks INTEGER NOT NULL,
             ee_x REAL, ee_y REAL, ee_z REAL, block_x REAL, block_y REAL, block_yaw REAL);
+        CREATE TABLE boundary_frames (id INTEGER PRIMARY KEY, step INTEGER NOT NULL, t_ticks INTEGER NOT NULL,
+            boundary INTEGER NOT NULL, serial INTEGER NOT NULL, capture_ticks INTEGER NOT NULL, sequence INTEGER NOT NULL,
+            width INTEGER NOT NULL, height INTEGER NOT NULL, format TEXT NOT NULL, data BLOB NOT NULL,
+            latent_shape TEXT NOT NULL, latent BLOB NOT NULL, state BLOB NOT NULL);
+        CREATE TABLE plan_contexts (id INTEGER PRIMARY KEY, step INTEGER NOT NULL, t_ticks INTEGER NOT NULL,
+            frames INTEGER NOT NULL, frame_steps TEXT NOT NULL, frame_boundaries TEXT NOT NULL, serials TEXT NOT NULL,
+            latent_shape TEXT NOT NULL, action_block INTEGER NOT NULL, action_dim INTEGER NOT NULL, state_dim INTEGER NOT NULL,
+            latents BLOB NOT NULL, past_actions BLOB NOT NULL, states BLOB NOT NULL);
         """;
 
     /// <summary>Creates the tables and sets the version inside the caller's transaction (committed with the metadata).</summary>

@@ -14,7 +14,8 @@ namespace RobotCtl.Episodes;
 internal sealed class EpisodeStore : IDisposable
 {
     private readonly SqliteConnection _connection;
-    private readonly SqliteCommand _frame, _goal, _latent, _plan, _command, _state, _surprise, _timing, _event, _meta, _simState, _checkpoint;
+    private readonly SqliteCommand _frame, _goal, _latent, _plan, _command, _state, _surprise, _timing, _event, _meta, _simState, _checkpoint,
+        _boundaryFrame, _planContext;
     private SqliteTransaction? _tx;
 
     private EpisodeStore(SqliteConnection connection)
@@ -34,6 +35,10 @@ internal sealed class EpisodeStore : IDisposable
         _meta = Prepare("INSERT OR REPLACE INTO metadata(key,value) VALUES($a,$b)", 2);
         _simState = Prepare("INSERT INTO sim_states(step,t_ticks,ee_x,ee_y,ee_z,block_x,block_y,block_yaw) VALUES($a,$b,$c,$d,$e,$f,$g,$h)", 8);
         _checkpoint = Prepare("PRAGMA wal_checkpoint(PASSIVE)", 0);
+        _boundaryFrame = Prepare("INSERT INTO boundary_frames(step,t_ticks,boundary,serial,capture_ticks,sequence,width,height,format,data,latent_shape,latent,state) " +
+                                 "VALUES($a,$b,$c,$d,$e,$f,$g,$h,$i,zeroblob($j),$k,zeroblob($l),zeroblob($m))", 13);
+        _planContext = Prepare("INSERT INTO plan_contexts(step,t_ticks,frames,frame_steps,frame_boundaries,serials,latent_shape,action_block,action_dim,state_dim," +
+                               "latents,past_actions,states) VALUES($a,$b,$c,$d,$e,$f,$g,$h,$i,$j,zeroblob($k),zeroblob($l),zeroblob($m))", 13);
     }
 
     /// <summary>Test hook: called with (stage, path) at each step of <see cref="Create"/> ("opened", "application_id", "schema").</summary>
@@ -176,6 +181,38 @@ internal sealed class EpisodeStore : IDisposable
         Run(_timing);
     }
 
+    public void InsertBoundaryFrame(long step, long ticks, int boundary, long serial, Frame frame, string format, ReadOnlySpan<byte> data,
+        string latentShapeJson, ReadOnlySpan<float> latent, ReadOnlySpan<float> state)
+    {
+        var latentBytes = MemoryMarshal.AsBytes(latent);
+        var stateBytes = MemoryMarshal.AsBytes(state);
+        Bind(_boundaryFrame, step, ticks, boundary, serial, frame.CaptureTicks, frame.Sequence, frame.Width, frame.Height, format, data.Length,
+            latentShapeJson, latentBytes.Length, stateBytes.Length);
+        _boundaryFrame.ExecuteNonQuery();
+        var rowId = SQLitePCL.raw.sqlite3_last_insert_rowid(_connection.Handle);
+        WriteBlob("boundary_frames", "data", data, rowId);
+        WriteBlob("boundary_frames", "latent", latentBytes, rowId);
+        WriteBlob("boundary_frames", "state", stateBytes, rowId);
+    }
+
+    public void InsertPlanContext(long step, long ticks, int frames, ReadOnlySpan<long> frameSteps, ReadOnlySpan<long> frameBoundaries,
+        ReadOnlySpan<long> serials, string latentShapeJson, int actionBlock, int actionDim, int stateDim,
+        ReadOnlySpan<float> latents, ReadOnlySpan<float> pastActions, ReadOnlySpan<float> states)
+    {
+        var latentBytes = MemoryMarshal.AsBytes(latents);
+        var actionBytes = MemoryMarshal.AsBytes(pastActions);
+        var stateBytes = MemoryMarshal.AsBytes(states);
+        Bind(_planContext, step, ticks, frames, Json(frameSteps), Json(frameBoundaries), Json(serials), latentShapeJson, actionBlock, actionDim, stateDim,
+            latentBytes.Length, actionBytes.Length, stateBytes.Length);
+        _planContext.ExecuteNonQuery();
+        var rowId = SQLitePCL.raw.sqlite3_last_insert_rowid(_connection.Handle);
+        WriteBlob("plan_contexts", "latents", latentBytes, rowId);
+        WriteBlob("plan_contexts", "past_actions", actionBytes, rowId);
+        WriteBlob("plan_contexts", "states", stateBytes, rowId);
+    }
+
+    private static string Json(ReadOnlySpan<long> values) => JsonSerializer.Serialize(values.ToArray(), EpisodeJsonContext.Default.Int64Array);
+
     public void InsertEvent(long step, long ticks, EpisodeEventKind kind, string message, long count)
     {
         Bind(_event, step, ticks, EpisodeSchema.KindName(kind), message, count);
@@ -260,7 +297,7 @@ internal sealed class EpisodeStore : IDisposable
     public void Dispose()
     {
         _tx?.Dispose();
-        foreach (var c in new[] { _frame, _goal, _latent, _plan, _command, _state, _surprise, _timing, _event, _meta, _simState, _checkpoint }) c.Dispose();
+        foreach (var c in new[] { _frame, _goal, _latent, _plan, _command, _state, _surprise, _timing, _event, _meta, _simState, _checkpoint, _boundaryFrame, _planContext }) c.Dispose();
         _connection.Dispose();
     }
 }

@@ -77,6 +77,31 @@ public readonly ref struct PlanRecord
     public float FinalCost { get; init; }
 }
 
+/// <summary>
+/// What one plan got as observed context, as the loop hands it to <see cref="EpisodeRecorder.RecordPlanContext"/>:
+/// F frames one action block apart, oldest first, each named by the step it was captured in and its block boundary in
+/// that step's chunk (0: the step's own frame, the one in <c>frames</c>; b &gt; 0: a <c>boundary_frames</c> row), with the
+/// serial of the last executed action it shows; their latents [F, latent], the F-1 executed blocks between them
+/// [F-1, block, dim] (physical units, the model's action frame, as the governor let them out) and the states [F, S].
+/// Copied before the call returns.
+/// </summary>
+public readonly ref struct PlanContextRecord
+{
+    public ReadOnlySpan<long> FrameSteps { get; init; }
+    public ReadOnlySpan<int> FrameBoundaries { get; init; }
+    public ReadOnlySpan<long> Serials { get; init; }
+
+    /// <summary>Shape of one frame's latent (rank 1 to 4).</summary>
+    public ReadOnlySpan<int> LatentShape { get; init; }
+
+    public ReadOnlySpan<float> Latents { get; init; }
+    public ReadOnlySpan<float> PastActions { get; init; }
+    public ReadOnlySpan<float> States { get; init; }
+    public int ActionBlock { get; init; }
+    public int ActionDim { get; init; }
+    public int StateDim { get; init; }
+}
+
 // ---- rows as the reader returns them (Ticks: MonotonicClock ticks at the Record call) ----
 
 public sealed record FrameRow(long Step, long Ticks, long CaptureTicks, long Sequence, int Width, int Height, string Format, byte[] Data);
@@ -105,3 +130,17 @@ public sealed record SurpriseRow(long Step, long Ticks, float Value);
 public sealed record StepRow(long Step, long Ticks, StepTimings Timings);
 
 public sealed record EventRow(long Step, long Ticks, EpisodeEventKind Kind, string Message, long Count);
+
+/// <summary>
+/// A frame the loop captured at block boundary <see cref="Boundary"/> (1..) of step <see cref="Step"/>'s chunk, while
+/// the chunk ran, with its latent and (for state models) the arm state then; <see cref="Serial"/>: the executed actions
+/// it shows (-1: not told apart).
+/// </summary>
+public sealed record BoundaryFrameRow(
+    long Step, long Ticks, int Boundary, long Serial, long CaptureTicks, long Sequence, int Width, int Height, string Format, byte[] Data,
+    int[] LatentShape, float[] Latent, float[] State);
+
+/// <summary>One plan's observed context (<see cref="PlanContextRecord"/>): <see cref="Frames"/> frames, oldest first.</summary>
+public sealed record PlanContextRow(
+    long Step, long Ticks, int Frames, long[] FrameSteps, int[] FrameBoundaries, long[] Serials, int[] LatentShape,
+    int ActionBlock, int ActionDim, int StateDim, float[] Latents, float[] PastActions, float[] States);

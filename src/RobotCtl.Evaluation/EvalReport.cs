@@ -17,7 +17,7 @@ public sealed record EvalEpisodeResult(
 public sealed record EvalSetup(
     string Task, int Seed, string Planner, string Solver, string Model, string ModelDirectory, int Samples, int TopK,
     int Iterations, int Horizon, string CostShape, double RateHz, int CommandsPerCycle, int StepBudget, int MaxCycles,
-    double SuccessRadiusMetres, bool SubGoals = false);
+    double SuccessRadiusMetres, bool SubGoals = false, int ContextFrames = 1);
 
 /// <summary>The summary of an evaluation and its two renderings: a human summary and one JSON object.</summary>
 public sealed class EvalReport
@@ -92,6 +92,7 @@ public sealed class EvalReport
             w.WriteNumber("horizon", s.Horizon);
             w.WriteString("cost_shape", s.CostShape);
             w.WriteBoolean("subgoals", s.SubGoals);
+            w.WriteNumber("context_frames", s.ContextFrames);
             w.WriteNumber("seed", s.Seed);
             w.WriteNumber("rate_hz", s.RateHz);
             w.WriteNumber("commands_per_cycle", s.CommandsPerCycle);
@@ -128,7 +129,7 @@ public sealed class EvalReport
         var s = Setup;
         var o = new StringBuilder();
         o.AppendLine(c, $"robotctl eval: task {s.Task}, {Episodes.Count} episode(s), seed {s.Seed}; planner {s.Planner} ({s.Solver}, {s.Samples} samples, " +
-            $"top {s.TopK}, {s.Iterations} iterations, horizon {s.Horizon}, cost shape {s.CostShape}{(s.SubGoals ? ", sub-goals" : "")}); model {s.Model}");
+            $"top {s.TopK}, {s.Iterations} iterations, horizon {s.Horizon}, cost shape {s.CostShape}, {s.ContextFrames} context frame(s){(s.SubGoals ? ", sub-goals" : "")}); model {s.Model}");
         o.AppendLine(c, $"  commands at {s.RateHz:0.##} Hz, {s.CommandsPerCycle} per cycle, budget {s.StepBudget} commands ({s.MaxCycles} cycles); success within {s.SuccessRadiusMetres * 100:0.##} cm");
         o.AppendLine(c, $"  success        {Successes}/{Episodes.Count} = {SuccessRate * 100:F1} %  (Wilson 95 % interval {Ci95.Low * 100:F1} - {Ci95.High * 100:F1} %)");
         o.AppendLine(c, $"  steps to goal  {(MeanStepsToSuccess is { } m ? $"mean {m:F1} commands (successful episodes)" : "n/a (no success)")}");

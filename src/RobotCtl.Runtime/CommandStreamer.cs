@@ -14,7 +14,8 @@ public readonly record struct StreamedCommand(long Tick, long Ticks, long PlanId
 /// the next action of the current chunk (mapped to the robot frame) through the safety governor; a tick with nothing
 /// fresh (chunk empty or expired) drives the governor's watchdog instead (<see cref="SafetyGovernor.Tick(long)"/>),
 /// which sends hold once no command has gone out for the limits' commandWatchdogMs. Ticks that start late are counted
-/// as overruns and the schedule re-anchors instead of bursting to catch up.
+/// as overruns and the schedule re-anchors instead of bursting to catch up. For every action it takes it reports back
+/// to the chunk stream's execution log what the arm was really sent (<see cref="ActionChunkStream.Complete"/>).
 /// </summary>
 public sealed class CommandStreamer : IDisposable
 {
@@ -25,7 +26,7 @@ public sealed class CommandStreamer : IDisposable
     private readonly long _periodTicks;
     private readonly ILogger _logger;
     private readonly Action<StreamedCommand>? _observer;
-    private readonly float[] _action;
+    private readonly float[] _action, _executed;
     private readonly double[] _jitterMs = new double[8192];
     private readonly double[] _frameToCommandMs = new double[4096];
     private long _latencies;
@@ -44,6 +45,7 @@ public sealed class CommandStreamer : IDisposable
         _logger = logger;
         _observer = observer;
         _action = new float[chunks.ActionDim];
+        _executed = new float[chunks.ActionDim];
     }
 
     public TimeSpan Period => TimeSpan.FromSeconds((double)_periodTicks / Stopwatch.Frequency);
@@ -133,21 +135,37 @@ public sealed class CommandStreamer : IDisposable
             Interlocked.Increment(ref _holds);
         }
         GovernedCommand governed;
-        if (taken || finalHold)
-        {
-            var hasState = _arm.TryGetLatestState(out var state);
-            governed = _governor.Govern(requested, hasState, state, now);
-        }
-        else
-        {
-            // Nothing fresh: a hold through Govern would count as a command and keep the watchdog from ever firing.
-            governed = _governor.Tick(now);
-        }
         var delivered = false;
-        if (governed.Transmit)
+        try
         {
-            delivered = _arm.TrySend(governed.Command);
-            if (!delivered) Interlocked.Increment(ref _undelivered);
+            if (taken || finalHold)
+            {
+                var hasState = _arm.TryGetLatestState(out var state);
+                governed = _governor.Govern(requested, hasState, state, now);
+            }
+            else
+            {
+                // Nothing fresh: a hold through Govern would count as a command and keep the watchdog from ever firing.
+                governed = _governor.Tick(now);
+            }
+            if (governed.Transmit)
+            {
+                delivered = _arm.TrySend(governed.Command);
+                if (!delivered) Interlocked.Increment(ref _undelivered);
+            }
+        }
+        catch
+        {
+            // What reached the arm for this action is not known: the loop's context history never reaches across it.
+            if (taken) _chunks.Complete(position.Serial, default, MonotonicClock.Now, known: false);
+            throw;
+        }
+        if (taken)
+        {
+            // What the arm was really sent, back in the model's action frame (a refusal, a hold or a command the link
+            // refused is zero motion): the executed action the loop's context history is made of.
+            _mapping.ToModel(delivered ? governed.Command : EeCommand.Hold, _executed);
+            _chunks.Complete(position.Serial, _executed, MonotonicClock.Now);
         }
         if (taken && position.Index == 0 && position.SourceTicks != 0)
             _frameToCommandMs[Interlocked.Increment(ref _latencies) % _frameToCommandMs.Length] = MonotonicClock.TicksToMs(MonotonicClock.Now - position.SourceTicks);

@@ -24,6 +24,15 @@ public readonly record struct CycleReport(
 /// chunk to the command streamer -> record. Receding horizon: k of the H planned blocks are executed, then it
 /// replans from a fresh frame, either after the chunk is executed (blocking) or while its tail is still running
 /// (overlapped). Buffers are created once; a cycle allocates nothing on the control path.
+/// <para>
+/// Context history (<see cref="RuntimeComponents.ContextFrames"/> &gt; 1): the planner gets the current frame and the
+/// frames exactly one action block before it, with the blocks the governor actually let out between them
+/// (<see cref="ContextHistory"/>). Frames at the block boundaries inside a chunk are captured and encoded while the chunk
+/// runs: in blocking replanning the streamer pauses at each boundary until the frame is taken; in overlapped replanning
+/// they are taken on the fly and kept only where the execution log shows which actions they follow. After an e-stop or
+/// pause, a camera gap, an unpublished plan or a surprise pause the history restarts from the next frame. With 1
+/// context frame none of this runs: the loop is the single-frame loop it was.
+/// </para>
 /// </summary>
 public sealed class ControlLoop
 {
@@ -38,6 +47,14 @@ public sealed class ControlLoop
     private readonly PlanResult _plan;
     private readonly int _blocksPerCycle, _actionsPerCycle;
     private bool _hasPrediction;
+    private long _lastSequence = -1;
+
+    // Context history (null / unused with one context frame).
+    private readonly ContextHistory? _history;
+    private readonly Frame? _boundaryFrame;
+    private readonly float[] _boundaryLatent = [], _boundaryState = [];
+    private readonly int _block;
+    private PublishedChunk _chunk;
 
     public ControlLoop(RuntimeComponents components, RuntimeOptions options, SurpriseOptions surprise, ILogger logger)
     {
@@ -57,6 +74,18 @@ public sealed class ControlLoop
         _blocksPerCycle = options.BlocksPerCycle(spec.Planner.Receding, horizon);
         _actionsPerCycle = _blocksPerCycle * spec.ActionBlock;
         _chunkShape = [horizon * spec.ActionBlock, spec.ActionDim];
+        _block = spec.ActionBlock;
+        if (components.ContextFrames > 1)
+        {
+            if (components.ContextFrames > spec.History)
+                throw new ArgumentException($"context frames: expected 1..{spec.History} (model '{spec.Name}' predictor.history), found {components.ContextFrames}");
+            // Frames kept: a context reaches back ContextFrames - 1 blocks, and a cycle keeps up to one frame per block.
+            _history = new ContextHistory(components.ContextFrames, spec.LatentSize, spec.StateDim, spec.ActionBlock, spec.ActionDim,
+                capacity: components.ContextFrames * (_blocksPerCycle + 1) + 2);
+            _boundaryFrame = new Frame(spec.Image.Width, spec.Image.Height);
+            _boundaryLatent = new float[spec.LatentSize];
+            _boundaryState = new float[spec.StateDim];
+        }
         // Their episode events carry the step the loop is at.
         if (components.EStop is { } estop) estop.CurrentStep = () => Step;
         if (components.LinkMonitor is { } monitor) monitor.CurrentStep = () => Step;
@@ -66,6 +95,15 @@ public sealed class ControlLoop
     public SectionTimer Timer => _timer;
 
     public int BlocksPerCycle => _blocksPerCycle;
+
+    /// <summary>The frames, executed blocks and states the last plan got as context; null with one context frame.</summary>
+    public ContextHistory? History => _history;
+
+    /// <summary>Frames captured at block boundaries inside chunks (context history), and how many of them were kept.</summary>
+    public long BoundaryFramesCaptured { get; private set; }
+
+    /// <inheritdoc cref="BoundaryFramesCaptured"/>
+    public long BoundaryFramesKept { get; private set; }
 
     /// <summary>
     /// An outside judge of the current goal (its index in the goal chain), checked every cycle right after the frame
@@ -119,7 +157,6 @@ public sealed class ControlLoop
         var slackTicks = MonotonicClock.FromTimeSpan(TimeSpan.FromMilliseconds(_options.ChunkSlackMs));
         var maxAge = TimeSpan.FromMilliseconds(_options.MaxFrameAgeMs);
         var blocksExecuted = 0;
-        var lastSequence = -1L;
         var consecutiveFrameFailures = 0;
         WarmUpWaits(cancellationToken);
 
@@ -133,7 +170,7 @@ public sealed class ControlLoop
 
             // Capture: a frame newer than the last one used, no older than MaxFrameAge.
             _timer.Start();
-            var status = WaitForFrame(maxAge, lastSequence, cancellationToken);
+            var status = WaitForFrame(maxAge, _lastSequence, cancellationToken, _frame, _history is null ? 0 : LastDoneTicks());
             _timer.Stop(Section.Capture);
             if (status != FrameReadStatus.Ok)
             {
@@ -142,11 +179,12 @@ public sealed class ControlLoop
                 _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Fault, $"camera {_c.Camera.Description}: {status}");
                 _logger.LogWarning("step {Step}: no usable frame from {Camera} ({Status}); holding", Step, _c.Camera.Description, status);
                 if (++consecutiveFrameFailures >= 3) return Finish(RunOutcome.Faulted, $"camera {_c.Camera.Description}: {status} three times in a row");
+                RestartHistory(RestartReasons.CameraGap);
                 Step--;
                 continue;
             }
             consecutiveFrameFailures = 0;
-            lastSequence = _frame.Sequence;
+            _lastSequence = _frame.Sequence;
             if (ExternalSuccess is { } judge && judge(goalIndex))
             {
                 if (goalIndex + 1 >= goals.Count)
@@ -197,6 +235,7 @@ public sealed class ControlLoop
                     if (cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(_c.SurpriseOptions.PauseMs))) return Finish(RunOutcome.Cancelled, "cancelled");
                     _c.Planner.ResetWarmStart();
                     _hasPrediction = false;
+                    RestartHistory(RestartReasons.SurprisePause);
                     Step--;
                     continue;
                 }
@@ -228,13 +267,15 @@ public sealed class ControlLoop
                 armState.CopyPoseTo(_states);
             }
             var deadline = _c.PlannerDeadline is { } d ? MonotonicClock.Now + MonotonicClock.FromTimeSpan(d) : (long?)null;
-            var input = new PlanInput(_latent)
-            {
-                States = spec.StateDim > 0 ? _states.AsSpan(0, spec.StateDim) : default,
-                BlocksExecuted = blocksExecuted,
-                Seed = unchecked((ulong)(_options.Seed + Step)),
-                DeadlineTicks = deadline,
-            };
+            var input = _history is null
+                ? new PlanInput(_latent)
+                {
+                    States = spec.StateDim > 0 ? _states.AsSpan(0, spec.StateDim) : default,
+                    BlocksExecuted = blocksExecuted,
+                    Seed = unchecked((ulong)(_options.Seed + Step)),
+                    DeadlineTicks = deadline,
+                }
+                : HistoryInput(blocksExecuted, deadline);
             try
             {
                 _c.Planner.Plan(input, _plan);
@@ -252,7 +293,10 @@ public sealed class ControlLoop
             if (published)
             {
                 _c.Chunks.ResetDrained();
-                _c.Chunks.Publish(_plan.Actions, _actionsPerCycle, MonotonicClock.Now + chunkTicks + slackTicks, Step, _frame.CaptureTicks);
+                // Blocking replanning with a context history pauses the streamer at each block boundary of the chunk
+                // until the loop has photographed it (the pause does not count against the chunk's validity).
+                var pauseEvery = _history is not null && _options.ReplanMode == ReplanMode.Blocking && _blocksPerCycle > 1 ? _block : 0;
+                _chunk = _c.Chunks.Publish(_plan.Actions, _actionsPerCycle, MonotonicClock.Now + chunkTicks + slackTicks, Step, _frame.CaptureTicks, pauseEvery);
                 blocksExecuted = _blocksPerCycle;
                 _hasPrediction = _c.Planner.TryPredictLatent(_latent, _plan, _blocksPerCycle, _predicted);
             }
@@ -269,6 +313,15 @@ public sealed class ControlLoop
             if (_c.Recorder is { } recorder)
             {
                 recorder.RecordFrame(Step, _frame);
+                if (_history is { Frames: > 0 } history)
+                {
+                    recorder.RecordPlanContext(Step, new PlanContextRecord
+                    {
+                        FrameSteps = history.FrameSteps, FrameBoundaries = history.FrameOffsets, Serials = history.FrameSerials,
+                        LatentShape = _latentShape, Latents = history.Latents, PastActions = history.PastActions, States = history.States,
+                        ActionBlock = history.ActionBlock, ActionDim = history.ActionDim, StateDim = spec.StateDim,
+                    });
+                }
                 recorder.RecordPlan(Step, new PlanRecord
                 {
                     Chunk = _plan.Actions,
@@ -286,6 +339,8 @@ public sealed class ControlLoop
                 if (hasState) recorder.RecordArmState(Step, armState);
             }
             _timer.Stop(Section.Record);
+            // No chunk went out: the arm held for a whole cycle on a decision the episode shows as a fault; start over.
+            if (!published) RestartHistory(RestartReasons.Unpublished);
 
             // Receding horizon: execute k blocks, then replan; overlapped replanning starts while the tail runs.
             if (published)
@@ -388,6 +443,8 @@ public sealed class ControlLoop
         _c.Recorder?.RecordEvent(Step, EpisodeEventKind.WarmStartReset, "e-stop released or resumed: warm start dropped");
         _c.Planner.ResetWarmStart();
         _hasPrediction = false;
+        // The chunk was dropped mid-way and the scene may have been changed by hand meanwhile.
+        RestartHistory(RestartReasons.Parked);
         return null;
     }
 
@@ -408,15 +465,17 @@ public sealed class ControlLoop
 
     // ---- end link loss and e-stop ----
 
-    private FrameReadStatus WaitForFrame(TimeSpan maxAge, long lastSequence, CancellationToken ct)
+    /// <param name="notBeforeTicks">Context history: the frame must be captured after this (the last executed command had
+    /// been sent); 0: any frame newer than <paramref name="lastSequence"/>.</param>
+    private FrameReadStatus WaitForFrame(TimeSpan maxAge, long lastSequence, CancellationToken ct, Frame frame, long notBeforeTicks)
     {
         var giveUp = MonotonicClock.Now + MonotonicClock.FromTimeSpan(TimeSpan.FromMilliseconds(_options.FrameWaitMs));
         var status = FrameReadStatus.NoFrame;
         while (!ct.IsCancellationRequested)
         {
-            status = _c.Camera.ReadLatest(maxAge, _frame);
+            status = _c.Camera.ReadLatest(maxAge, frame);
             // A frame captured before the last command executed would show the past: wait for a newer one.
-            if (status == FrameReadStatus.Ok && _frame.Sequence > lastSequence) return status;
+            if (status == FrameReadStatus.Ok && frame.Sequence > lastSequence && (notBeforeTicks == 0 || frame.CaptureTicks > notBeforeTicks)) return status;
             if (status is FrameReadStatus.Failed or FrameReadStatus.Frozen && MonotonicClock.Now > giveUp) return status;
             if (MonotonicClock.Now > giveUp) return status == FrameReadStatus.Ok ? FrameReadStatus.Stale : status;
             Thread.Sleep(1);
@@ -440,6 +499,7 @@ public sealed class ControlLoop
     {
         if (_options.ReplanMode == ReplanMode.Blocking)
         {
+            if (_history is not null) CollectBoundaryFrames(period, lead: 0, ct);
             _c.Chunks.WaitDrained(period * (_actionsPerCycle + 2) + TimeSpan.FromMilliseconds(_options.ChunkSlackMs), ct);
             var drained = MonotonicClock.Now;
             // The drain is signalled when the last action is taken, before it is sent: wait for the streamer to finish
@@ -456,8 +516,147 @@ public sealed class ControlLoop
         }
         // Overlapped: start the next plan when the remaining actions last about as long as the last plan took.
         var lead = (int)Math.Ceiling(_timer.Percentile(Section.Plan, 90) / period.TotalMilliseconds) + 1;
+        if (_history is not null) CollectBoundaryFrames(period, lead, ct);
         while (!ct.IsCancellationRequested && _c.Chunks.Remaining > lead) Thread.Sleep(1);
     }
+
+    // ---- context history (issue 16) ----
+
+    /// <summary>Why the history restarts (constant strings: the episode event allocates nothing else).</summary>
+    private static class RestartReasons
+    {
+        public const string CameraGap = "context history restarted: camera gap (no usable frame)";
+        public const string SurprisePause = "context history restarted: surprise pause";
+        public const string Parked = "context history restarted: e-stop released or operator resumed";
+        public const string Unpublished = "context history restarted: plan not published (the arm held)";
+    }
+
+    private void RestartHistory(string reason)
+    {
+        if (_history is null) return;
+        _history.Restart(reason);
+        _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Note, reason);
+    }
+
+    /// <summary>When the last executed command had been sent (0: none yet): a context frame must be newer.</summary>
+    private long LastDoneTicks() => _c.Chunks.TryGetTimes(_c.Chunks.Completed, out _, out var done) ? done : 0;
+
+    /// <summary>Keeps the current frame in the history and builds the plan's input from the context it closes.</summary>
+    private PlanInput HistoryInput(int blocksExecuted, long? deadline)
+    {
+        var h = _history!;
+        var stateDim = _c.Model.Spec.StateDim;
+        h.Add(_c.Chunks.SerialAt(_frame.CaptureTicks), Step, 0, _latent, _states.AsSpan(0, stateDim));
+        h.Build(_c.Chunks);
+        return new PlanInput(h.Latents)
+        {
+            PastActions = h.PastActions,
+            States = stateDim > 0 ? h.States : default,
+            BlocksExecuted = blocksExecuted,
+            Seed = unchecked((ulong)(_options.Seed + Step)),
+            DeadlineTicks = deadline,
+        };
+    }
+
+    /// <summary>
+    /// Captures, encodes and keeps a frame at each block boundary inside the running chunk, on the grid of the frame the
+    /// next plan will start from (blocking: the chunk's end; overlapped: <paramref name="lead"/> actions before it). Each
+    /// waits for the boundary's last action to have been sent and takes a frame captured after it. Blocking: the streamer
+    /// is paused there until the frame is taken (after one command period, to let the command take effect), so the frame
+    /// shows exactly the actions up to the boundary. Overlapped: the streamer runs on; the frame is kept under the serial
+    /// the execution log says it shows, which links into a context only when it is exactly on a boundary. Stops when the
+    /// chunk is replaced, cleared or expires, or (overlapped) when it is time to plan. Allocates nothing (a failed frame
+    /// read records an event).
+    /// </summary>
+    private void CollectBoundaryFrames(TimeSpan period, int lead, CancellationToken ct)
+    {
+        var chunk = _chunk;
+        var gated = _options.ReplanMode == ReplanMode.Blocking;
+        try
+        {
+            var next = _actionsPerCycle - lead; // chunk offset of the next plan's frame
+            for (var offset = next - (next - 1) / _block * _block; offset < next; offset += _block)
+            {
+                if (offset <= 0) continue;
+                var serial = chunk.FirstSerial - 1 + offset;
+                if (!WaitForAction(serial, chunk.Generation, gated ? -1 : lead, period, ct)) return;
+                CaptureBoundaryFrame(serial, offset, chunk.Generation, gated, period, ct);
+            }
+        }
+        finally
+        {
+            // Never leave the streamer paused: a boundary that was not photographed is a gap in the history, not a stop.
+            if (gated) _c.Chunks.Release(chunk.Generation, MonotonicClock.Now, all: true);
+        }
+    }
+
+    /// <summary>
+    /// Waits until the action with <paramref name="serial"/> has been sent; false when the chunk was replaced or cleared,
+    /// ended before it, (overlapped, <paramref name="lead"/> >= 0) it is time to plan, or the wait outlasts the block.
+    /// </summary>
+    private bool WaitForAction(long serial, long generation, int lead, TimeSpan period, CancellationToken ct)
+    {
+        var giveUp = MonotonicClock.Now + MonotonicClock.FromTimeSpan(period * (_block + 2) + TimeSpan.FromMilliseconds(_options.ChunkSlackMs));
+        while (!ct.IsCancellationRequested)
+        {
+            if (_c.Chunks.Completed >= serial) return true;
+            if (_c.Chunks.Generation != generation) return false;
+            var remaining = _c.Chunks.Remaining;
+            if (remaining == 0 && _c.Chunks.Taken < serial) return false; // ran out or expired short of it
+            if (lead >= 0 && remaining <= lead) return false;
+            if (MonotonicClock.Now > giveUp) return false;
+            Thread.Sleep(1);
+        }
+        return false;
+    }
+
+    private void CaptureBoundaryFrame(long serial, int offset, long generation, bool gated, TimeSpan period, CancellationToken ct)
+    {
+        if (!_c.Chunks.TryGetTimes(serial, out var taken, out var done)) return;
+        if (gated)
+        {
+            // As at the end of a chunk: let the boundary's last command take effect before the scene is photographed.
+            var rest = period - MonotonicClock.Elapsed(taken);
+            if (rest > TimeSpan.Zero && ct.WaitHandle.WaitOne(rest)) return;
+        }
+        var frame = _boundaryFrame!;
+        var status = WaitForFrame(TimeSpan.FromMilliseconds(_options.MaxFrameAgeMs), _lastSequence, ct, frame, done);
+        var spec = _c.Model.Spec;
+        var hasState = spec.StateDim == 0 || _c.Arm.TryGetLatestState(out var state) && CopyPose(state);
+        // The arm goes on while the frame is encoded.
+        if (gated) _c.Chunks.Release(generation, MonotonicClock.Now);
+        if (status != FrameReadStatus.Ok)
+        {
+            if (!ct.IsCancellationRequested)
+                _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Fault, $"camera {_c.Camera.Description}: {status} at block boundary {offset} of step {Step}; the context history has a gap there");
+            return;
+        }
+        _lastSequence = frame.Sequence;
+        BoundaryFramesCaptured++;
+        var shows = _c.Chunks.SerialAt(frame.CaptureTicks);
+        _c.Preprocessor.Process(frame, _pixels);
+        _c.Model.Encode(_pixels, 1, _boundaryLatent);
+        if (!AllFinite(_boundaryLatent))
+        {
+            _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Fault, $"the encoder produced a non-finite latent for block boundary {offset} of step {Step}; not kept");
+            return;
+        }
+        var keep = shows >= 0 && hasState;
+        if (keep)
+        {
+            _history!.Add(shows, Step, offset, _boundaryLatent, _boundaryState);
+            BoundaryFramesKept++;
+        }
+        _c.Recorder?.RecordBoundaryFrame(Step, offset, keep ? shows : -1, frame, _boundaryLatent, _latentShape, _boundaryState);
+    }
+
+    private bool CopyPose(in ArmState state)
+    {
+        state.CopyPoseTo(_boundaryState);
+        return true;
+    }
+
+    // ---- end context history ----
 
     private static bool AllFinite(ReadOnlySpan<float> values)
     {

@@ -11,16 +11,24 @@ using RobotCtl.Vision.Imaging;
 
 namespace RobotCtl.Runtime;
 
-/// <summary>One replayed step: how far the recomputation is from what was recorded (max absolute differences).</summary>
+/// <summary>
+/// One replayed step: how far the recomputation is from what was recorded (max absolute differences).
+/// <see cref="LatentDiff"/> covers the step's frame and the frames captured at block boundaries while its chunk ran;
+/// <see cref="ContextFrames"/> is the frames the plan had as context, and <see cref="ContextDiff"/> how far the latents
+/// recorded with that context are from those of the frames it names (0: the context is the recorded frames).
+/// </summary>
 public sealed record ReplayStep(
     long Step, double LatentDiff, double PlanDiff, float RecordedCost, float ReplayedCost, int Iterations,
-    double CommandDiff, int CommandsCompared, bool Diverges);
+    double CommandDiff, int CommandsCompared, bool Diverges, int ContextFrames = 1, double ContextDiff = 0);
 
 /// <summary>
 /// Recomputes an episode step by step with the same preprocessing, encoder and planner (same seeds, settings,
 /// warm starts and goal switches) and measures where the recomputed latents, plans and commands differ from the
 /// recorded ones. Plans are made from the recorded latents, so the planner's own reproducibility is checked
-/// independently of frame compression; the encoder is checked separately on the decoded frames.
+/// independently of frame compression; the encoder is checked separately on the decoded frames. A plan with a
+/// recorded context (plan_contexts: a run with Planner:ContextFrames &gt; 1) is replayed from the same context: the
+/// latents of the frames it names (the steps' own frames and the block-boundary frames), the executed blocks and the
+/// states recorded with it. Episodes without contexts (older files, one context frame) replay from the step's frame.
 /// </summary>
 public sealed class EpisodeReplayer(IWorldModel model, Preprocessor preprocessor, LatentPlanner planner, ActionMapping mapping,
     int blocksPerCycle, double tolerance = 1e-5)
@@ -34,6 +42,9 @@ public sealed class EpisodeReplayer(IWorldModel model, Preprocessor preprocessor
         var frames = episode.Frames().GroupBy(f => f.Step).ToDictionary(g => g.Key, g => g.Last());
         var states = episode.ArmStates().GroupBy(s => s.Step).ToDictionary(g => g.Key, g => g.First().State);
         var commands = episode.Commands().Where(c => !c.Requested.IsHold).GroupBy(c => c.Step).ToDictionary(g => g.Key, g => g.ToList());
+        var contexts = episode.PlanContexts().GroupBy(c => c.Step).ToDictionary(g => g.Key, g => g.Last());
+        var boundaryFrames = episode.BoundaryFrames().GroupBy(b => (b.Step, b.Boundary)).ToDictionary(g => g.Key, g => g.Last());
+        var boundaryFramesOf = boundaryFrames.Values.ToLookup(b => b.Step);
         // The loop's decisions, recorded as typed events: goal switches and dropped warm starts.
         var decisions = episode.Events().Where(e => e.Kind is EpisodeEventKind.GoalReached or EpisodeEventKind.WarmStartReset).ToLookup(e => e.Step);
 
@@ -68,16 +79,42 @@ public sealed class EpisodeReplayer(IWorldModel model, Preprocessor preprocessor
                 model.Encode(pixels, 1, latent);
                 latentDiff = MaxAbsDiff(latent, recordedLatent);
             }
-
-            // Planner: from the recorded latent, with the recorded seed and iteration count.
-            if (spec.StateDim > 0 && states.TryGetValue(step, out var state)) state.CopyPoseTo(stateBuffer);
-            planner.Plan(new PlanInput(recordedLatent)
+            // The frames captured at block boundaries while this step's chunk ran, through the same encoder.
+            foreach (var boundary in boundaryFramesOf[step])
             {
-                States = spec.StateDim > 0 ? stateBuffer.AsSpan(0, spec.StateDim) : default,
-                BlocksExecuted = blocksExecuted,
-                Seed = unchecked((ulong)plan.Seed),
-                MaxIterations = plan.Iterations,
-            }, result);
+                Decode(new FrameRow(boundary.Step, boundary.Ticks, boundary.CaptureTicks, boundary.Sequence, boundary.Width, boundary.Height, boundary.Format, boundary.Data), frame);
+                preprocessor.Process(frame, pixels);
+                model.Encode(pixels, 1, latent);
+                var diff = MaxAbsDiff(latent, boundary.Latent);
+                latentDiff = double.IsNaN(latentDiff) ? diff : Math.Max(latentDiff, diff);
+            }
+
+            // Planner: from the recorded context (or the recorded latent), with the recorded seed and iteration count.
+            var contextFrames = 1;
+            var contextDiff = 0.0;
+            if (contexts.TryGetValue(step, out var context))
+            {
+                (contextFrames, contextDiff) = (context.Frames, RebuildContext(context, observed, boundaryFrames, spec.LatentSize, out var latents));
+                planner.Plan(new PlanInput(latents)
+                {
+                    PastActions = context.PastActions,
+                    States = spec.StateDim > 0 ? context.States : default,
+                    BlocksExecuted = blocksExecuted,
+                    Seed = unchecked((ulong)plan.Seed),
+                    MaxIterations = plan.Iterations,
+                }, result);
+            }
+            else
+            {
+                if (spec.StateDim > 0 && states.TryGetValue(step, out var state)) state.CopyPoseTo(stateBuffer);
+                planner.Plan(new PlanInput(recordedLatent)
+                {
+                    States = spec.StateDim > 0 ? stateBuffer.AsSpan(0, spec.StateDim) : default,
+                    BlocksExecuted = blocksExecuted,
+                    Seed = unchecked((ulong)plan.Seed),
+                    MaxIterations = plan.Iterations,
+                }, result);
+            }
             var published = plan.Iterations > 0 && plan.Chunk.All(float.IsFinite);
             blocksExecuted = published ? blocksPerCycle : 0;
             var planDiff = MaxAbsDiff(result.Actions, plan.Chunk);
@@ -96,9 +133,36 @@ public sealed class EpisodeReplayer(IWorldModel model, Preprocessor preprocessor
             }
 
             if (step < from || step > to) continue;
-            var diverges = planDiff > tolerance || commandDiff > tolerance || result.Iterations != plan.Iterations;
-            yield return new ReplayStep(step, latentDiff, planDiff, plan.FinalCost, result.FinalCost, result.Iterations, commandDiff, compared, diverges);
+            var diverges = planDiff > tolerance || commandDiff > tolerance || result.Iterations != plan.Iterations || contextDiff > tolerance;
+            yield return new ReplayStep(step, latentDiff, planDiff, plan.FinalCost, result.FinalCost, result.Iterations, commandDiff, compared, diverges,
+                contextFrames, contextDiff);
         }
+    }
+
+    /// <summary>
+    /// The context's latents [F, L] rebuilt from the frames it names (a step's own observed latent for boundary 0, the
+    /// boundary frame's latent otherwise; the context's own copy where a named frame was not recorded), and the largest
+    /// difference to the latents recorded with the context.
+    /// </summary>
+    private static double RebuildContext(PlanContextRow context, Dictionary<long, float[]> observed,
+        Dictionary<(long, int), BoundaryFrameRow> boundaryFrames, int latentSize, out float[] latents)
+    {
+        if (context.Latents.Length != context.Frames * latentSize || context.FrameSteps.Length != context.Frames || context.FrameBoundaries.Length != context.Frames)
+            throw new InvalidDataException($"step {context.Step}: a context of {context.Frames} frames with {context.Latents.Length} latent values " +
+                $"and {context.FrameSteps.Length} frame references; the model's latent has {latentSize} values");
+        latents = (float[])context.Latents.Clone();
+        var diff = 0.0;
+        for (var j = 0; j < context.Frames; j++)
+        {
+            var named = context.FrameBoundaries[j] == 0
+                ? observed.GetValueOrDefault(context.FrameSteps[j])
+                : boundaryFrames.GetValueOrDefault((context.FrameSteps[j], context.FrameBoundaries[j]))?.Latent;
+            if (named is null || named.Length != latentSize) continue;
+            var slot = latents.AsSpan(j * latentSize, latentSize);
+            diff = Math.Max(diff, MaxAbsDiff(named, slot));
+            named.CopyTo(slot);
+        }
+        return diff;
     }
 
     /// <summary>Decodes a recorded frame (png, jpeg or raw-bgr) into <paramref name="frame"/>.</summary>

@@ -28,6 +28,12 @@ public sealed class RuntimeComponents : IAsyncDisposable
     public required string PlannerName { get; init; }
     public required string PlannerSettingsJson { get; init; }
     public TimeSpan? PlannerDeadline { get; init; }
+
+    /// <summary>
+    /// Observed frames per plan (Planner:ContextFrames, validated against the model's history; 1 for a planner that
+    /// reads no context): the loop keeps that many frames one action block apart, with the blocks executed between them.
+    /// </summary>
+    public int ContextFrames { get; init; } = 1;
     public EpisodeRecorder? Recorder { get; init; }
 
     /// <summary>Latches and releases the e-stop (the MQTT estop topic, the local control endpoint); null: no e-stop input.</summary>

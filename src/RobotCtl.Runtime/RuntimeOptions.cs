@@ -118,6 +118,25 @@ public sealed class PlannerSettings
     public string? CostShape { get; set; }
 
     /// <summary>
+    /// Observed frames the world-model planner gets as context (the current one and those one action block before it,
+    /// with the blocks executed between them), 1..the model's predictor.history; null: the model's predictor.history.
+    /// 1 is the single-frame loop.
+    /// </summary>
+    public int? ContextFrames { get; set; }
+
+    /// <summary>
+    /// <see cref="ContextFrames"/> once the model is known: within 1..<paramref name="modelHistory"/>, the model's history
+    /// when not set.
+    /// </summary>
+    public int ContextFramesFor(int modelHistory, string modelName)
+    {
+        var frames = ContextFrames ?? modelHistory;
+        if (frames < 1 || frames > modelHistory)
+            throw new ConfigurationValueException($"{SectionName}:ContextFrames", $"1..{modelHistory} (model '{modelName}' predictor.history)", frames);
+        return frames;
+    }
+
+    /// <summary>
     /// TopK once the model's defaults are known: an explicit TopK above the samples is refused, naming both (it used to
     /// be clamped silently); the model's own TopK still shrinks to fit a smaller Samples override.
     /// </summary>
@@ -149,6 +168,7 @@ public sealed class PlannerSettings
         if (Temperature is not null && !(Temperature > 0)) throw new ConfigurationValueException($"{s}:Temperature", "> 0", Temperature);
         if (GripperDeadband is not null && !(GripperDeadband >= 0)) throw new ConfigurationValueException($"{s}:GripperDeadband", ">= 0", GripperDeadband);
         if (Execute is not null && Execute is not ("best" or "mean")) throw new ConfigurationValueException($"{s}:Execute", "best or mean", Execute);
+        if (ContextFrames is < 1) throw new ConfigurationValueException($"{s}:ContextFrames", ">= 1 (and at most the model's predictor.history)", ContextFrames);
         if (!string.IsNullOrWhiteSpace(CostShape))
         {
             try

@@ -148,6 +148,9 @@ public sealed class SimCamera : ICamera
     /// <summary>Publishes one frame: a new render if the workcell changed (or forced), else the latest image re-stamped.</summary>
     private void Capture(bool force)
     {
+        // Stamped when the world is looked at, not when the render is done: a command applied while the image renders
+        // is not in it, and the frame must not claim to be newer than that command.
+        var observed = MonotonicClock.Now;
         _workcell.Read(out var scene, out var state, out var version);
         var render = force || version != _renderedVersion;
         if (render)
@@ -159,7 +162,7 @@ public sealed class SimCamera : ICamera
         lock (_gate)
         {
             if (render) (_latest, _back) = (_back, _latest);
-            _latest.CaptureTicks = MonotonicClock.Now;
+            _latest.CaptureTicks = observed;
             _latest.Sequence = ++_sequence;
             _hasFrame = true;
         }

@@ -66,8 +66,10 @@ public sealed class SimSyncCamera : ICamera
         {
             if (_disposed) return FrameReadStatus.Failed;
             if (!_started) return FrameReadStatus.NoFrame;
+            // Stamped when the world is looked at (before the render): a command applied meanwhile is not in the image.
+            var observed = MonotonicClock.Now;
             RenderIfChanged();
-            _latest.CaptureTicks = MonotonicClock.Now;
+            _latest.CaptureTicks = observed;
             _latest.Sequence = ++_sequence;
             Interlocked.Increment(ref _framesCaptured);
             _latest.CopyTo(destination);

@@ -38,6 +38,11 @@ public class ClosedLoopTests
         var steps = session.Replayer.Replay(reader).ToList();
 
         Assert.Equal(4, steps.Count);
+        // The model's 3-frame history: 1, 2, then 3 frames, with the arm state at each frame for the state model.
+        Assert.Equal([1, 2, 3, 3], steps.Select(s => s.ContextFrames));
+        var context = reader.PlanContexts().Last();
+        Assert.Equal(3 * reader.PlanContexts().First().StateDim, context.States.Length);
+        Assert.Equal(2 * context.ActionBlock * context.ActionDim, context.PastActions.Length);
         Assert.All(steps, s =>
         {
             Assert.False(s.Diverges, $"step {s.Step}: plan diff {s.PlanDiff}, command diff {s.CommandDiff}");

@@ -15,7 +15,8 @@ public class ControlLoopAllocationTests
         var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: ControlLoop.WarmupCycles + 4);
         // The surprise monitor runs every cycle, but its thresholds stay out of reach: a surprise event is a rare
         // log line and episode event, allowed to allocate its message (the random model's surprise varies a lot).
-        request = request with { Sets = [.. request.Sets, "Surprise:ReplanFactor=1e9", "Surprise:PauseFactor=1e9", "Surprise:StopFactor=1e9"] };
+        // Three blocks per plan with the model's 3-frame history: the context-history path in full (below).
+        request = request with { Sets = [.. request.Sets, "Surprise:ReplanFactor=1e9", "Surprise:PauseFactor=1e9", "Surprise:StopFactor=1e9", "Runtime:ExecuteBlocks=3"] };
         using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
         var settings = services.Factory().Settings;
         await using var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None);
@@ -25,6 +26,11 @@ public class ControlLoopAllocationTests
 
         Assert.True(outcome == RunOutcome.StepBudgetExhausted, $"{outcome}: {loop.OutcomeMessage}");
         Assert.Equal(ControlLoop.WarmupCycles + 4, loop.Step);
+        // The model's history (3 frames) with three blocks per plan: every cycle photographs and encodes the two block
+        // boundaries inside its chunk (the streamer pausing at each), keeps them, and plans from three frames.
+        Assert.Equal(3, components.ContextFrames);
+        Assert.Equal(2 * loop.Step, loop.BoundaryFramesKept);
+        Assert.True(loop.History!.PlansByFrames[2] >= loop.Step - 1, $"plans by context frames: {string.Join(", ", loop.History.PlansByFrames.ToArray())}");
         // Capture, preprocess, encode, surprise, plan, publish and record: not one managed byte per cycle.
         Assert.True(loop.SteadyAllocatedBytes == 0 && loop.CountedCycles > 0, loop.AllocationReport());
     }

@@ -62,7 +62,14 @@ public sealed record RunSettings(
 public sealed record PlannerContext(Core.WorldModel.IWorldModel Model, PlannerOptions Options, ActionBounds Bounds, ActionMapping Mapping);
 
 /// <summary>A planner other than the world model's (eval's oracle and random baselines): its recorded name and how to make it.</summary>
-public sealed record PlannerChoice(string Name, Func<PlannerContext, IPlanner> Create);
+public sealed record PlannerChoice(string Name, Func<PlannerContext, IPlanner> Create)
+{
+    /// <summary>
+    /// Whether the planner reads observed context (latents, executed blocks, states): then the loop collects
+    /// Planner:ContextFrames frames for it, as for the world model's planner. False (the oracle, random): one frame.
+    /// </summary>
+    public bool UsesContext { get; init; }
+}
 
 /// <summary>
 /// Builds a run for <see cref="RuntimeFactory.BuildRunAsync"/> (the one composition path): turns validated settings
@@ -112,9 +119,12 @@ internal static class RuntimeBuilder
                 : planner.Create(new PlannerContext(model, plannerOptions, bounds, rig.Mapping));
             disposables.Push(plannerInstance);
             var plannerName = planner?.Name ?? plannerOptions.Solver.ToString().ToLowerInvariant();
-            log.LogInformation("planner {Name}: {Samples} samples, top {TopK}, {Iterations} iterations, horizon {Horizon}, cost shape {CostShape}{Deadline}",
+            // Context frames: refused beyond the model's history even for a planner that ignores them (a setting means one thing).
+            var contextFrames = factory.ContextFrames(model.Spec);
+            if (planner is { UsesContext: false }) contextFrames = 1;
+            log.LogInformation("planner {Name}: {Samples} samples, top {TopK}, {Iterations} iterations, horizon {Horizon}, cost shape {CostShape}, {ContextFrames} context frame(s){Deadline}",
                 plannerName, plannerOptions.Samples, plannerOptions.TopK, plannerOptions.Iterations, plannerOptions.Horizon, plannerOptions.CostShape,
-                plannerOptions.Deadline is { } dl ? $", deadline {dl.TotalMilliseconds:F0} ms" : "");
+                contextFrames, plannerOptions.Deadline is { } dl ? $", deadline {dl.TotalMilliseconds:F0} ms" : "");
             plannerInstance.SetGoal(goals.Latent(0));
             plannerInstance.WarmUp(new PlanInput(goals.Latent(0)) { States = model.Spec.StateDim > 0 ? new float[model.Spec.StateDim] : default });
 
@@ -148,8 +158,20 @@ internal static class RuntimeBuilder
                 disposables.Push(recorder);
                 // Frames, latents and plans are copied into pooled buffers on the loop thread: fill the pools now, not
                 // mid-run (a real camera's first frame resizes the pooled frames once).
-                recorder.Reserve(settings.Sim.Width, settings.Sim.Height,
-                    [model.Spec.LatentSize, plannerOptions.Horizon * model.Spec.ActionBlockSize + plannerOptions.Iterations]);
+                var spec = model.Spec;
+                var floatLengths = new List<int> { spec.LatentSize, plannerOptions.Horizon * spec.ActionBlockSize + plannerOptions.Iterations };
+                var longLengths = new List<int>();
+                if (contextFrames > 1)
+                {
+                    // Context history: a boundary frame's latent and state, and a plan's context of every length.
+                    floatLengths.Add(spec.LatentSize + spec.StateDim);
+                    for (var f = 1; f <= contextFrames; f++)
+                    {
+                        floatLengths.Add(f * (spec.LatentSize + spec.StateDim) + (f - 1) * spec.ActionBlockSize);
+                        longLengths.Add(3 * f);
+                    }
+                }
+                recorder.Reserve(settings.Sim.Width, settings.Sim.Height, floatLengths.ToArray(), longLengths: longLengths.ToArray());
                 for (var g = 0; g < goals.Count; g++)
                 {
                     recorder.RecordGoalImage(g, -1, goals.Images[g]);
@@ -160,7 +182,7 @@ internal static class RuntimeBuilder
 
             // 8. Governor and streamer: the only way a command reaches the arm.
             var governor = factory.CreateGovernor();
-            var chunks = new ActionChunkStream(plannerOptions.Horizon * model.Spec.ActionBlock, model.Spec.ActionDim);
+            var chunks = new ActionChunkStream(plannerOptions.Horizon * model.Spec.ActionBlock, model.Spec.ActionDim, model.Spec.ActionBlock);
             var recorderRef = recorder;
             var streamer = new CommandStreamer(chunks, governor, arm, rig.Mapping, factory.CommandRateHz,
                 loggers.CreateLogger<CommandStreamer>(), recorderRef is null ? null : c => RecordCommand(recorderRef, c));
@@ -178,12 +200,13 @@ internal static class RuntimeBuilder
                 Goals = goals, SurpriseOptions = settings.Surprise, Recorder = recorder,
                 EStop = estop, LinkMonitor = linkMonitor, Pause = new OperatorPause(recorder, loggers.CreateLogger<OperatorPause>()),
                 PlannerName = plannerName,
+                ContextFrames = contextFrames,
                 PlannerSettingsJson = JsonSerializer.Serialize(new
                 {
                     solver = plannerOptions.Solver.ToString().ToLowerInvariant(), plannerOptions.Samples, plannerOptions.TopK,
                     plannerOptions.Iterations, plannerOptions.Horizon, plannerOptions.InitStd, seed = o.Seed,
                     execute_blocks = o.ExecuteBlocks, deadline_ms = settings.Planner.DeadlineMs,
-                    cost_shape = plannerOptions.CostShape.ToString(),
+                    cost_shape = plannerOptions.CostShape.ToString(), context_frames = contextFrames,
                     execute = plannerOptions.Execute.ToString().ToLowerInvariant(), elitism = plannerOptions.Elitism,
                 }),
                 PlannerDeadline = plannerOptions.Deadline,

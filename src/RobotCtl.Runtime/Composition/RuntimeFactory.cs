@@ -86,6 +86,12 @@ public sealed class RuntimeFactory
     /// <summary>The model's planner defaults with the configured Planner overrides.</summary>
     public PlannerOptions PlannerOptions(WorldModelSpec spec) => RuntimeBuilder.PlannerOptionsFrom(Settings.Planner, spec, Settings.Runtime.Seed);
 
+    /// <summary>
+    /// Planner:ContextFrames for <paramref name="spec"/>: the observed frames a plan gets as context, 1..predictor.history
+    /// (the model's history when not set); out of range is refused naming the key.
+    /// </summary>
+    public int ContextFrames(WorldModelSpec spec) => Settings.Planner.ContextFramesFor(spec.History, spec.Name);
+
     /// <summary>The rig's per-step limits in the model's action frame: what every planner samples within.</summary>
     public ActionBounds Bounds => ActionBounds.FromLimits(Rig.Limits, Rig.Mapping);
 

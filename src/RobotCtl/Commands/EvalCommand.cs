@@ -216,6 +216,7 @@ internal static class EvalCommand
             throw new ArgumentException($"model '{spec.Name}' ({modelDir}): image {spec.Image.Width}x{spec.Image.Height} has another aspect ratio than the sim camera's " +
                 $"{simW}x{simH}, and the preprocessor resizes without cropping, so the model would see a stretched view; set Sim:Width and Sim:Height to the model's aspect (--set)");
         var options = factory.PlannerOptions(spec); // refuses a cost shape that does not fit
+        _ = factory.ContextFrames(spec);            // and Planner:ContextFrames beyond the model's history
 
         var maxRate = factory.Rig.Limits.MaxRateHz;
         var rate = a.RateHz ?? maxRate;
@@ -286,7 +287,7 @@ internal static class EvalCommand
             var o = components.Planner.Options;
             var setup = new EvalSetup(task.Name, a.Seed, a.Planner, o.Solver.ToString().ToLowerInvariant(), components.Model.Spec.Name, plan.ModelDirectory,
                 o.Samples, o.TopK, o.Iterations, o.Horizon, o.CostShape.ToString(), plan.RateHz, plan.CommandsPerCycle, task.StepBudget,
-                plan.MaxCycles, task.SuccessRadius, a.SubGoals);
+                plan.MaxCycles, task.SuccessRadius, a.SubGoals, components.ContextFrames);
             var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, loggers.CreateLogger<ControlLoop>())
             {
                 // A sub-goal counts as reached also when the task is already done (the next cycle then ends the run).

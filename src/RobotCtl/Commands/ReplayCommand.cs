@@ -64,7 +64,7 @@ internal static class ReplayCommand
             if (!json)
             {
                 Console.WriteLine($"replay {info.Id}: {info.Source}, model {Path.GetFileName(modelDir)}, recorded {info.StartTimeUtc:u}, outcome {info.Outcome ?? "(not closed)"}");
-                Console.WriteLine("   step   latent diff   plan diff   cost recorded   cost replayed  iters  cmds  cmd diff   verdict");
+                Console.WriteLine("   step   latent diff   plan diff   cost recorded   cost replayed  iters  cmds  cmd diff  ctx   verdict");
             }
             var steps = 0;
             var diverged = 0;
@@ -91,10 +91,10 @@ internal static class ReplayCommand
                     {
                         step = s.Step, latent_diff = Finite(s.LatentDiff), plan_diff = s.PlanDiff, cost_recorded = s.RecordedCost,
                         cost_replayed = s.ReplayedCost, iterations = s.Iterations, commands = s.CommandsCompared, command_diff = s.CommandDiff,
-                        diverges = s.Diverges,
+                        context_frames = s.ContextFrames, context_diff = s.ContextDiff, diverges = s.Diverges,
                     }));
                 else
-                    Console.WriteLine($"  {s.Step,5}  {s.LatentDiff,12:E2}  {s.PlanDiff,10:E2}  {s.RecordedCost,14:G6}  {s.ReplayedCost,14:G6}  {s.Iterations,5}  {s.CommandsCompared,4}  {s.CommandDiff,8:E2}   {(s.Diverges ? "DIVERGES" : "reproduced")}");
+                    Console.WriteLine($"  {s.Step,5}  {s.LatentDiff,12:E2}  {s.PlanDiff,10:E2}  {s.RecordedCost,14:G6}  {s.ReplayedCost,14:G6}  {s.Iterations,5}  {s.CommandsCompared,4}  {s.CommandDiff,8:E2}  {s.ContextFrames,3}   {(s.Diverges ? "DIVERGES" : "reproduced")}");
             }
             if (json)
                 Console.WriteLine(JsonSerializer.Serialize(new { episode = info.Id, steps, diverged, max_plan_diff = worstPlan, max_latent_diff = worstLatent }));
