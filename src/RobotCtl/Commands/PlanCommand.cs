@@ -74,6 +74,8 @@ internal static class PlanCommand
         var command = new Command("plan", "Plan one action chunk from an observation image (or a context of several, as the loop gives the predictor) toward a goal image");
         command.Validators.Add(c =>
         {
+            // The required options are reported first (the parser says nothing else once a command validator fails).
+            if (c.GetResult(model) is null || c.GetResult(goal) is null) return;
             var hasObservation = c.GetResult(observation) is { Tokens.Count: > 0 };
             var hasContext = c.GetResult(context) is { Tokens.Count: > 0 };
             if (hasObservation == hasContext)
