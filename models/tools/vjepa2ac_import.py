@@ -63,9 +63,12 @@ IMAGENET_STD = [0.229, 0.224, 0.225]
 # defaults give momentum_mean_gripper 0.15, momentum_std_gripper 0.15). The energy is l1 (mean |a - b| over every token
 # and channel of the last predicted frame); cem returns its final mean (momentum-blended, no elite carried over), the
 # gripper rounded to 0 below 0.25 in magnitude; the first action is executed and the plan redone (receding 1).
-# init_std is their maxnorm (metres: actions are raw). See models/README.md for every knob and what robotctl does.
+# init_std is their maxnorm (metres: actions are raw), init_std_per_dim their initial spread per dimension (maxnorm
+# for xyz, 1 for the gripper); every plan starts from mean 0 (warm_start false) and every sample is drawn (mean_sample
+# false). See models/README.md for every knob and what robotctl does.
 PLANNER = {"solver": "cem", "cost": "l1", "samples": 400, "topk": 10, "iterations": 10, "horizon": 2, "receding": 1,
-           "init_std": 0.05, "cost_shape": "last", "execute": "mean", "elitism": False,
+           "init_std": 0.05, "init_std_per_dim": [0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 1.0],
+           "cost_shape": "last", "execute": "mean", "elitism": False, "warm_start": False, "mean_sample": False,
            "mean_momentum": 0.15, "std_momentum": 0.15, "gripper_deadband": 0.25}
 SEARCH = [True, True, True, False, False, False, True]        # cem zeroes the rotation deltas
 EXTERNAL_BYTES = 1.5e9                                        # weights above this go to external data (2 GB limit)

@@ -27,6 +27,15 @@ public sealed record PlannerOptions
     /// <summary>Initial std of every searched dimension, in normalised units.</summary>
     public float InitStd { get; init; } = 1f;
 
+    /// <summary>Initial std per low-level action dimension (normalised units) in place of <see cref="InitStd"/>; null = InitStd everywhere.</summary>
+    public float[]? InitStdPerDim { get; init; }
+
+    /// <summary>Start each plan from the previous plan's mean shifted by the executed blocks (false: from zero every plan).</summary>
+    public bool WarmStart { get; init; } = true;
+
+    /// <summary>Sample 0 of every iteration is the current mean (LeWM's CEM); false draws every sample.</summary>
+    public bool MeanSample { get; init; } = true;
+
     /// <summary>Weight kept on the previous mean / std at each refit (V-JEPA 2-AC momentum); 0 = plain refit.</summary>
     public float MeanMomentum { get; init; }
     public float StdMomentum { get; init; }
@@ -81,6 +90,7 @@ public sealed record PlannerOptions
             Elitism = p.Elitism,
             Execute = ParseExecute(p.Execute, "planner.execute"),
             MeanMomentum = p.MeanMomentum, StdMomentum = p.StdMomentum, GripperDeadband = p.GripperDeadband,
+            InitStdPerDim = p.InitStdPerDim, WarmStart = p.WarmStart, MeanSample = p.MeanSample,
         };
     }
 
@@ -94,6 +104,8 @@ public sealed record PlannerOptions
 
     public void Validate()
     {
+        if (InitStdPerDim is { } perDim && perDim.Any(v => !(v > 0) || !float.IsFinite(v)))
+            throw new ArgumentException($"InitStdPerDim: expected finite values > 0, found [{string.Join(", ", perDim)}]");
         ToSolverSettings().Validate();
         if (Horizon < 1) throw new ArgumentException($"Horizon: expected >= 1, found {Horizon}");
         if (!(GripperDeadband >= 0) || !float.IsFinite(GripperDeadband)) throw new ArgumentException($"GripperDeadband: expected a finite value >= 0, found {GripperDeadband}");
@@ -109,7 +121,7 @@ public sealed record PlannerOptions
     internal SolverSettings ToSolverSettings() => new()
     {
         Samples = Samples, TopK = TopK, Iterations = Iterations, InitStd = InitStd,
-        MeanMomentum = MeanMomentum, StdMomentum = StdMomentum, MinStd = MinStd, MaxStd = MaxStd,
+        MeanMomentum = MeanMomentum, StdMomentum = StdMomentum, MinStd = MinStd, MaxStd = MaxStd, MeanSample = MeanSample,
         Temperature = Temperature, Elitism = Elitism,
     };
 }

@@ -32,6 +32,12 @@ internal sealed class SamplingCore
         Codec = new ActionCodec(spec, bounds ?? ActionBounds.Unbounded(spec.ActionDim), options.GripperDeadband);
         Space = Codec.CreateSearchSpace(options.Horizon);
         var settings = options.ToSolverSettings();
+        if (options.InitStdPerDim is { } perDim)
+        {
+            if (perDim.Length != spec.ActionDim)
+                throw new ArgumentException($"InitStdPerDim: expected {spec.ActionDim} values (model '{spec.Name}' action.dim), found {perDim.Length}");
+            settings = settings with { InitStdPerVariable = [.. Enumerable.Range(0, Space.Dimension).Select(v => perDim[v % spec.ActionDim])] };
+        }
         _solver = options.Solver == SolverKind.Mppi
             ? new MppiSolver(settings, Space, clock)
             : new CemSolver(settings, Space, clock);
@@ -103,7 +109,7 @@ internal sealed class SamplingCore
     private void PrepareInitialMean(int blocksExecuted)
     {
         Array.Clear(_initialMean);
-        if (!_hasWarmStart) return;
+        if (!_hasWarmStart || !Options.WarmStart) return;
         var shift = blocksExecuted * Codec.BlockSize;
         if (shift < _warmMean.Length) _warmMean.AsSpan(shift).CopyTo(_initialMean);
     }

@@ -111,6 +111,12 @@ public sealed class PlannerSettings
     /// <summary>Re-score the best sample so far in every iteration; null keeps the model's planner.elitism.</summary>
     public bool? Elitism { get; set; }
 
+    /// <summary>Start each plan from the previous plan's shifted mean; null keeps the model's planner.warm_start.</summary>
+    public bool? WarmStart { get; set; }
+
+    /// <summary>Sample 0 of every iteration is the current mean; null keeps the model's planner.mean_sample.</summary>
+    public bool? MeanSample { get; set; }
+
     /// <summary>
     /// How each horizon step's distance to the goal counts: "last" (LeWM), "sum", or comma-separated weights, one per
     /// horizon step; null or empty keeps the model's planner.cost_shape.

@@ -76,6 +76,10 @@ public class BrokenModelTests
         { """{"action": {"checkpoint_dims": []}}""", "action.checkpoint_dims must be null or an array of 1..7 distinct axis names" },
         { """{"planner": {"execute": "median"}}""", "planner.execute must be one of \"best\", \"mean\", found \"median\"" },
         { """{"planner": {"elitism": "no"}}""", "planner.elitism must be true, false or absent, found \"no\"" },
+        { """{"planner": {"init_std_per_dim": [1, 1]}}""", "planner.init_std_per_dim must be an array of 7 numbers, found [1,1]" },
+        { """{"planner": {"init_std_per_dim": [1, 1, 1, 1, 1, 1, 0]}}""", "planner.init_std_per_dim[6] must be > 0, found 0" },
+        { """{"planner": {"warm_start": 1}}""", "planner.warm_start must be true, false or absent, found 1" },
+        { """{"planner": {"mean_sample": "yes"}}""", "planner.mean_sample must be true, false or absent, found \"yes\"" },
     };
 
     /// <summary>Each check of MODEL-CONTRACT.md's "What loading must check", on an edited copy of the good model.</summary>

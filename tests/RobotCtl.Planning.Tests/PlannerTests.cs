@@ -92,6 +92,45 @@ public class PlannerTests
     }
 
     [Fact]
+    public void VJepaStyleCemDrawsEverySampleWithPerDimensionSpreadAndStartsEachPlanFromZero()
+    {
+        // V-JEPA 2-AC's cem: initial std per dimension, no mean sample, no warm start.
+        var model = Model();
+        var seen = new List<float[]>();
+        float[] perDim = [0.5f, 2f, 1f, 1f, 1f, 1f, 0.25f];
+        var options = new PlannerOptions
+        {
+            Samples = 2000, TopK = 10, Iterations = 1, Horizon = 1, InitStdPerDim = perDim, MeanSample = false, WarmStart = false, Seed = 5,
+        };
+        using var planner = new LatentPlanner(new RecordingModel(model, seen), options, ActionBounds.Unbounded(7));
+        planner.SetGoal(Encode(model, 20, 16));
+        var start = Encode(model, 8, 10);
+        planner.Plan(new PlanInput(start));
+
+        // The first (only) iteration's candidates, as the predictor saw them: std per dimension as given, none equal to the mean.
+        var actions = seen[0];
+        var width = 5 * 7;
+        Assert.Equal(2000 * width, actions.Length);
+        for (var i = 0; i < 7; i++)
+        {
+            if (!Search[i]) continue;
+            var values = Enumerable.Range(0, 2000).SelectMany(b => Enumerable.Range(0, 5).Select(a => (double)actions[b * width + a * 7 + i])).ToArray();
+            var mean = values.Average();
+            var std = Math.Sqrt(values.Select(v => (v - mean) * (v - mean)).Average());
+            Assert.Equal(perDim[i], std, perDim[i] * 0.05);
+        }
+        Assert.NotEqual(0f, actions.AsSpan(0, width).ToArray().Select(MathF.Abs).Max()); // sample 0 is drawn, not the zero mean
+
+        // No warm start: a plan with no iteration left (zero deadline) returns the zero mean, not the previous plan's.
+        using var cold = new LatentPlanner(model, options with { Deadline = TimeSpan.Zero, Iterations = 5, Samples = 50 }, Limits);
+        cold.SetGoal(Encode(model, 20, 16));
+        cold.Plan(new PlanInput(start) { Seed = 1, DeadlineTicks = long.MaxValue });
+        var second = cold.Plan(new PlanInput(start) { BlocksExecuted = 0 });
+        Assert.Equal(0, second.Iterations);
+        Assert.All(second.NormalisedMean, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
     public void MppiAlsoReachesTheGoal()
     {
         var model = Model();

@@ -256,6 +256,11 @@ public sealed record ModelManifest
                 StdMomentum = OptionalNumber(planner, "planner.std_momentum", "std_momentum", 0, 1, "a number in [0, 1)"),
                 GripperDeadband = OptionalNumber(planner, "planner.gripper_deadband", "gripper_deadband", 0, double.PositiveInfinity,
                     "a finite number >= 0"),
+                InitStdPerDim = Get(planner, "init_std_per_dim") is { ValueKind: not JsonValueKind.Null }
+                    ? Numbers(dim > 0 ? planner : null, "planner.init_std_per_dim", "init_std_per_dim", dim, positive: true)
+                    : null,
+                WarmStart = OptionalBool(planner, "planner.warm_start", "warm_start", true),
+                MeanSample = OptionalBool(planner, "planner.mean_sample", "mean_sample", true),
             };
             if (defaults.TopK > 0 && defaults.Samples > 0 && defaults.TopK > defaults.Samples)
                 problems.Add($"{file}: planner.topk must be <= planner.samples ({defaults.Samples}), found {defaults.TopK}");

@@ -63,7 +63,8 @@ public abstract class PopulationSolver
         _rng.Reseed(seed);
         initialMean.CopyTo(_mean);
         Space.Project(_mean);
-        for (var i = 0; i < d; i++) _std[i] = Space.IsHeld(i) ? 0f : Settings.InitStd;
+        var initStd = Settings.InitStdPerVariable;
+        for (var i = 0; i < d; i++) _std[i] = Space.IsHeld(i) ? 0f : initStd?[i] ?? Settings.InitStd;
         _mean.CopyTo(_best);
         var bestCost = float.PositiveInfinity;
         var k = Settings.TopK;
@@ -143,7 +144,7 @@ public abstract class PopulationSolver
         for (var row = 0; row < Settings.Samples; row++)
         {
             var candidate = _candidates.AsSpan(row * d, d);
-            if (row == 0) _mean.CopyTo(candidate);
+            if (row == 0 && Settings.MeanSample) _mean.CopyTo(candidate);
             else if (row == 1 && injectBest) _best.CopyTo(candidate);
             else TensorPrimitives.FusedMultiplyAdd(_noise.AsSpan(row * d, d), _std, _mean, candidate);
             Space.Project(candidate);

@@ -19,6 +19,12 @@ public sealed record SolverSettings
     public float Temperature { get; init; } = 0.5f;
     public bool Elitism { get; init; } = true;
 
+    /// <summary>Sample 0 of every iteration is the current mean (false: every sample is drawn).</summary>
+    public bool MeanSample { get; init; } = true;
+
+    /// <summary>Initial std per search variable (null: <see cref="InitStd"/> everywhere); held variables stay at 0.</summary>
+    public float[]? InitStdPerVariable { get; init; }
+
     public void Validate()
     {
         if (Samples < 2) throw new ArgumentException($"Samples: expected >= 2, found {Samples}");

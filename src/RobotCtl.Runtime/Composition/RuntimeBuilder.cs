@@ -208,6 +208,7 @@ internal static class RuntimeBuilder
                     execute_blocks = o.ExecuteBlocks, deadline_ms = settings.Planner.DeadlineMs,
                     cost_shape = plannerOptions.CostShape.ToString(), context_frames = contextFrames,
                     execute = plannerOptions.Execute.ToString().ToLowerInvariant(), elitism = plannerOptions.Elitism,
+                    warm_start = plannerOptions.WarmStart, mean_sample = plannerOptions.MeanSample, init_std_per_dim = plannerOptions.InitStdPerDim,
                 }),
                 PlannerDeadline = plannerOptions.Deadline,
             };
@@ -238,6 +239,9 @@ internal static class RuntimeBuilder
             Iterations = s.Iterations ?? options.Iterations,
             Horizon = s.Horizon ?? options.Horizon,
             InitStd = s.InitStd ?? options.InitStd,
+            InitStdPerDim = s.InitStd is null ? options.InitStdPerDim : null, // an explicit InitStd is the std of every dimension
+            WarmStart = s.WarmStart ?? options.WarmStart,
+            MeanSample = s.MeanSample ?? options.MeanSample,
             MeanMomentum = s.MeanMomentum ?? options.MeanMomentum,
             StdMomentum = s.StdMomentum ?? options.StdMomentum,
             MinStd = s.MinStd ?? options.MinStd,
