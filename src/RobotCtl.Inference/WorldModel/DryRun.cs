@@ -21,7 +21,7 @@ internal sealed class DryRun(ModelManifest manifest, List<string> problems)
     public (double FirstMs, double WarmMs) Predictor(InferenceSession session, float[] latent)
     {
         var spec = manifest.Spec;
-        int time = spec.History;
+        int time = ModelCheck.DryRunWindow(spec.History);
         long[] latentShape = [1, time, .. spec.LatentShape.Select(d => (long)d)];
         var latents = new float[time * spec.LatentSize];
         for (int t = 0; t < time; t++) latent.CopyTo(latents, t * spec.LatentSize);

@@ -179,7 +179,7 @@ internal static class ModelCommands
         if (report.Timings is { } t)
         {
             o.WriteLine($"dry run    encoder: load {t.EncoderLoadMs:F1} ms, first run {t.EncoderFirstRunMs:F2} ms, warm run {t.EncoderRunMs:F2} ms (batch 1)");
-            o.WriteLine($"           predictor: load {t.PredictorLoadMs:F1} ms, first run {t.PredictorFirstRunMs:F2} ms, warm run {t.PredictorRunMs:F2} ms (batch 1, T={spec?.History})");
+            o.WriteLine($"           predictor: load {t.PredictorLoadMs:F1} ms, first run {t.PredictorFirstRunMs:F2} ms, warm run {t.PredictorRunMs:F2} ms (batch 1, T={(spec is null ? 0 : ModelCheck.DryRunWindow(spec.History))})");
         }
         if (report.Usable) o.WriteLine("result     usable");
         else
