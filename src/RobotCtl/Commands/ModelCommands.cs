@@ -171,7 +171,11 @@ internal static class ModelCommands
                         $"mean [{Join(spec.ActionMean)}], std [{Join(spec.ActionStd)}], searched [{string.Join(", ", spec.ActionSearch.Select(s => s ? "yes" : "no"))}]");
             o.WriteLine(spec.StateDim > 0 ? $"state      dim {spec.StateDim}, integrated as {spec.StateIntegration}" : "state      none");
             var p = spec.Planner;
-            o.WriteLine($"planner    {p.Solver}, samples {p.Samples}, topk {p.TopK}, iterations {p.Iterations}, horizon {p.Horizon}, receding {p.Receding}, init_std {F(p.InitStd)}, cost shape {p.CostShape ?? CostShape.Last}, executes the {p.Execute}{(p.Elitism ? ", elitism" : "")}");
+            o.WriteLine($"planner    {p.Solver}, samples {p.Samples}, topk {p.TopK}, iterations {p.Iterations}, horizon {p.Horizon}, receding {p.Receding}, init_std {F(p.InitStd)}, cost shape {p.CostShape ?? CostShape.Last}, executes the {p.Execute}{(p.Elitism ? ", elitism" : "")}" +
+                        (p.InitStdPerDim is { } perDim ? $", init std per dim [{Join(perDim)}]" : "") +
+                        (p.WarmStart ? "" : ", no warm start") + (p.MeanSample ? "" : ", every sample drawn") +
+                        (p.MeanMomentum > 0 || p.StdMomentum > 0 ? $", momentum mean {F(p.MeanMomentum)} std {F(p.StdMomentum)}" : "") +
+                        (p.GripperDeadband > 0 ? $", gripper dead-band {F(p.GripperDeadband)}" : ""));
         }
         if (report.Flops is { } flops)
             o.WriteLine($"flops      encoder {flops.EncoderPerImage / 1e6:F1} MFLOP/image; predictor per sample " +
