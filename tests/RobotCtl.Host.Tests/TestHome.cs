@@ -32,8 +32,9 @@ internal static class TestHome
         Seed = 11,
         SimScene = "seed=7,ee=-0.12:-0.12:0.03",
         Quiet = true,
-        // No deadline: every iteration runs, so replay must reproduce every plan bit for bit.
-        Sets = ["Planner:DeadlineMs=", "Runtime:CommandRateHz=50", "Runtime:SuccessThreshold=0"],
+        // No deadline: every iteration runs, so replay must reproduce every plan bit for bit. One block per plan, as the
+        // recorded fixtures (tests/fixtures/context-frames-1) were made (the example models' own receding is 5).
+        Sets = ["Planner:DeadlineMs=", "Runtime:CommandRateHz=50", "Runtime:SuccessThreshold=0", "Runtime:ExecuteBlocks=1"],
     };
 
     /// <summary>An arm profile (arm.json in <paramref name="dir"/>) for a serial link to <paramref name="device"/>.</summary>
