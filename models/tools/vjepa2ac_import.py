@@ -69,7 +69,8 @@ IMAGENET_STD = [0.229, 0.224, 0.225]
 PLANNER = {"solver": "cem", "cost": "l1", "samples": 400, "topk": 10, "iterations": 10, "horizon": 2, "receding": 1,
            "init_std": 0.05, "init_std_per_dim": [0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 1.0],
            "cost_shape": "last", "execute": "mean", "elitism": False, "warm_start": False, "mean_sample": False,
-           "mean_momentum": 0.15, "std_momentum": 0.15, "gripper_deadband": 0.25}
+           "mean_momentum": 0.15, "std_momentum": 0.15, "gripper_deadband": 0.25,
+           "context_frames": 1}   # their MPC plans from the current frame (and state) alone
 SEARCH = [True, True, True, False, False, False, True]        # cem zeroes the rotation deltas
 EXTERNAL_BYTES = 1.5e9                                        # weights above this go to external data (2 GB limit)
 IN_MEMORY_BYTES = 1e8                                         # graphs above this are exported through a file

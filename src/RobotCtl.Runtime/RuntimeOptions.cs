@@ -134,9 +134,9 @@ public sealed class PlannerSettings
     /// <see cref="ContextFrames"/> once the model is known: within 1..<paramref name="modelHistory"/>, the model's history
     /// when not set.
     /// </summary>
-    public int ContextFramesFor(int modelHistory, string modelName)
+    public int ContextFramesFor(int modelHistory, string modelName, int? modelDefault = null)
     {
-        var frames = ContextFrames ?? modelHistory;
+        var frames = ContextFrames ?? modelDefault ?? modelHistory;
         if (frames < 1 || frames > modelHistory)
             throw new ConfigurationValueException($"{SectionName}:ContextFrames", $"1..{modelHistory} (model '{modelName}' predictor.history)", frames);
         return frames;

@@ -67,6 +67,16 @@ public class ConfigurationTests
 public class PlannerSettingsTests
 {
     [Fact]
+    public void Context_frames_default_to_the_models_planner_context_frames_then_its_history_and_the_setting_wins()
+    {
+        Assert.Equal(32, new PlannerSettings().ContextFramesFor(32, "m"));
+        Assert.Equal(1, new PlannerSettings().ContextFramesFor(32, "vjepa", modelDefault: 1)); // V-JEPA 2-AC's MPC: one frame
+        Assert.Equal(4, new PlannerSettings { ContextFrames = 4 }.ContextFramesFor(32, "vjepa", modelDefault: 1));
+        var e = Assert.Throws<ConfigurationValueException>(() => new PlannerSettings { ContextFrames = 33 }.ContextFramesFor(32, "vjepa", 1));
+        Assert.Contains("Planner:ContextFrames", e.Message);
+    }
+
+    [Fact]
     public void Configured_planner_values_override_the_models_defaults_and_the_rest_are_kept()
     {
         var spec = Inference.WorldModel.ModelManifest.Load(TestHome.SmallModel).Spec;

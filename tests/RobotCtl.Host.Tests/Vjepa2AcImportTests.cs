@@ -60,6 +60,7 @@ public sealed class Vjepa2AcImportTests : IClassFixture<Vjepa2AcImportTests.Impo
         Assert.Equal((0.15, 0.15, 0.25), ((double)planner["mean_momentum"]!, (double)planner["std_momentum"]!, (double)planner["gripper_deadband"]!));
         // Their cem: every plan from mean 0, every sample drawn, the gripper's initial spread 1 against 0.05 m for xyz.
         Assert.Equal((false, false), ((bool)planner["warm_start"]!, (bool)planner["mean_sample"]!));
+        Assert.Equal(1, (int)planner["context_frames"]!); // their MPC plans from the current frame alone
         Assert.Equal([0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 1.0], planner["init_std_per_dim"]!.AsArray().Select(n => (double)n!));
         Assert.Equal(1e-5, (double)manifest["import"]!["representation_norm"]!["eps"]!);
         Assert.Equal(["pos_embed"], manifest["import"]!["ignored_encoder_keys"]!.AsArray().Select(n => (string)n!));

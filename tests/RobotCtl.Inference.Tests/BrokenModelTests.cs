@@ -79,6 +79,8 @@ public class BrokenModelTests
         { """{"planner": {"init_std_per_dim": [1, 1]}}""", "planner.init_std_per_dim must be an array of 7 numbers, found [1,1]" },
         { """{"planner": {"init_std_per_dim": [1, 1, 1, 1, 1, 1, 0]}}""", "planner.init_std_per_dim[6] must be > 0, found 0" },
         { """{"planner": {"warm_start": 1}}""", "planner.warm_start must be true, false or absent, found 1" },
+        { """{"planner": {"context_frames": 0}}""", "planner.context_frames must be a positive integer, found 0" },
+        { """{"planner": {"context_frames": 4}}""", "planner.context_frames must be <= predictor.history (3), found 4" },
         { """{"planner": {"mean_sample": "yes"}}""", "planner.mean_sample must be true, false or absent, found \"yes\"" },
     };
 

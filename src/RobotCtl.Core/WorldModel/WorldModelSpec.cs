@@ -14,13 +14,15 @@ public sealed record ImageSpec(int Width, int Height, float Scale, float[] Mean,
 /// normalised units, in place of <paramref name="InitStd"/> (V-JEPA 2-AC: 0.05 m for xyz, 1 for the gripper);
 /// <paramref name="WarmStart"/>: start each plan from the previous plan's mean (false: from zero, as V-JEPA 2-AC's MPC);
 /// <paramref name="MeanSample"/>: sample 0 of every iteration is the current mean (LeWM's CEM; V-JEPA 2-AC's draws all).
+/// <paramref name="ContextFrames"/>: the observed frames the loop gives a plan by default (null: the predictor's history;
+/// V-JEPA 2-AC's MPC plans from the current frame alone).
 /// </summary>
 public sealed record PlannerDefaults(
     string Solver = "cem", string Cost = "mse", int Samples = 300, int TopK = 30, int Iterations = 30,
     int Horizon = 5, int Receding = 5, float InitStd = 1.0f, CostShape? CostShape = null,
     string Execute = "best", bool Elitism = true,
     float MeanMomentum = 0f, float StdMomentum = 0f, float GripperDeadband = 0f,
-    float[]? InitStdPerDim = null, bool WarmStart = true, bool MeanSample = true);
+    float[]? InitStdPerDim = null, bool WarmStart = true, bool MeanSample = true, int? ContextFrames = null);
 
 public enum LatentCost { Mse, L1 }
 

@@ -261,7 +261,12 @@ public sealed record ModelManifest
                     : null,
                 WarmStart = OptionalBool(planner, "planner.warm_start", "warm_start", true),
                 MeanSample = OptionalBool(planner, "planner.mean_sample", "mean_sample", true),
+                ContextFrames = Get(planner, "context_frames") is { ValueKind: not JsonValueKind.Null }
+                    ? Int(planner, "planner.context_frames", "context_frames", 1)
+                    : null,
             };
+            if (defaults.ContextFrames > history && history > 0)
+                problems.Add($"{file}: planner.context_frames must be <= predictor.history ({history}), found {defaults.ContextFrames}");
             if (defaults.TopK > 0 && defaults.Samples > 0 && defaults.TopK > defaults.Samples)
                 problems.Add($"{file}: planner.topk must be <= planner.samples ({defaults.Samples}), found {defaults.TopK}");
             if (defaults.Receding > 0 && defaults.Horizon > 0 && defaults.Receding > defaults.Horizon)

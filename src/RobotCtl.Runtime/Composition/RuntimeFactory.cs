@@ -88,9 +88,9 @@ public sealed class RuntimeFactory
 
     /// <summary>
     /// Planner:ContextFrames for <paramref name="spec"/>: the observed frames a plan gets as context, 1..predictor.history
-    /// (the model's history when not set); out of range is refused naming the key.
+    /// (when not set: the model's planner.context_frames, else its history); out of range is refused naming the key.
     /// </summary>
-    public int ContextFrames(WorldModelSpec spec) => Settings.Planner.ContextFramesFor(spec.History, spec.Name);
+    public int ContextFrames(WorldModelSpec spec) => Settings.Planner.ContextFramesFor(spec.History, spec.Name, spec.Planner.ContextFrames);
 
     /// <summary>The rig's per-step limits in the model's action frame: what every planner samples within.</summary>
     public ActionBounds Bounds => ActionBounds.FromLimits(Rig.Limits, Rig.Mapping);
