@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import inspect
 import io
 import json
@@ -46,7 +45,6 @@ import resource
 import shutil
 import sys
 import time
-import traceback
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -56,6 +54,8 @@ import onnx
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from importing import BadInput, Parser, check_out, guarded, log, sha256  # noqa: E402
+from importing import names as _names  # noqa: E402
 import lewm_modules as lm  # noqa: E402
 import make_models  # noqa: E402
 import ort_check  # noqa: E402
@@ -79,19 +79,6 @@ PLANNER = {"solver": "cem", "cost": "mse", "samples": 300, "topk": 30, "iteratio
            "receding": 5, "init_std": 1.0, "cost_shape": "last", "execute": "mean", "elitism": False}
 
 
-class BadInput(Exception):
-    """What the user gave is wrong; reported in one line, exit 2."""
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise BadInput(f"arguments: {message} (see --help)")
-
-
 def parse_args(argv) -> argparse.Namespace:
     parser = Parser(prog="lewm_import.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path, help="checkpoint folder (weights.pt + config.json), or its .pt file")
@@ -106,13 +93,6 @@ def parse_args(argv) -> argparse.Namespace:
 
 
 # ----------------------------------------------------------------------------------------------- reading inputs
-
-def check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"--out {out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()):
-        raise BadInput(f"--out {out}: exists and is not empty (expected a new or empty folder)")
-
 
 def find_checkpoint(path: Path) -> tuple[Path, Path, Path]:
     """(folder, weights file, config.json) the way load_pretrained resolves a local folder or .pt file."""
@@ -169,11 +149,6 @@ def load_weights(path: Path) -> dict:
         raise BadInput(f"{path}: expected LeWM.state_dict() (a dict of tensors, as save_pretrained saves), found "
                        f"{type(state).__name__}" + (f" with keys {', '.join(map(str, keys))}" if keys else ""))
     return state
-
-
-def _names(keys, limit: int = 5) -> str:
-    keys = sorted(keys)
-    return ", ".join(keys[:limit]) + (", ..." if len(keys) > limit else "")
 
 
 def check_state_dict(model: torch.nn.Module, state: dict, weights: Path) -> None:
@@ -390,14 +365,6 @@ def flops(spec: lm.LewmSpec, history: int) -> dict:
     return {"encoder_per_image": encoder, "predictor_per_sample": per_step}
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def manifest(name: str, spec: lm.LewmSpec, history: int, block: int, ckpt_names: list, stats,
              provenance: dict) -> dict:
     mean, std = [0.0] * len(ACTION_NAMES), [1.0] * len(ACTION_NAMES)
@@ -553,19 +520,9 @@ def import_checkpoint(args) -> dict:
 
 
 def main(argv=None) -> int:
-    try:
-        args = parse_args(sys.argv[1:] if argv is None else argv)
-        facts = import_checkpoint(args)
-    except BadInput as e:
-        print(f"lewm import: {e}", file=sys.stderr, flush=True)
-        return 2
-    except KeyboardInterrupt:
-        print("lewm import: interrupted; nothing written", file=sys.stderr, flush=True)
-        return 130
-    except Exception as e:  # noqa: BLE001
-        traceback.print_exc()
-        print(f"lewm import: internal failure: {type(e).__name__}: {e}".splitlines()[0], file=sys.stderr, flush=True)
-        return 1
+    code, facts = guarded("lewm import: ", lambda: import_checkpoint(parse_args(sys.argv[1:] if argv is None else argv)))
+    if code != 0:
+        return code
     s = facts["spec"]
     print(f"{facts['out']}: model '{facts['name']}' (lewm), image {s.encoder.image_size}x{s.encoder.image_size}, "
           f"latent [{s.latent_dim}], history {facts['history']}, action block {facts['frameskip']} x 7 "

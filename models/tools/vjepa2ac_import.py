@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import hashlib
 import inspect
 import io
 import json
@@ -38,7 +37,6 @@ import resource
 import shutil
 import sys
 import time
-import traceback
 import warnings
 from pathlib import Path
 
@@ -47,6 +45,8 @@ import onnx
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from importing import BadInput, Parser, check_out, guarded, log, sha256  # noqa: E402
+from importing import names as _names  # noqa: E402
 import make_models  # noqa: E402
 import ort_check  # noqa: E402
 import vjepa2ac_modules as vm  # noqa: E402
@@ -76,19 +76,6 @@ EXTERNAL_BYTES = 1.5e9                                        # weights above th
 IN_MEMORY_BYTES = 1e8                                         # graphs above this are exported through a file
 
 
-class BadInput(Exception):
-    """What the user gave is wrong; reported in one line, exit 2."""
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        raise BadInput(f"arguments: {message} (see --help)")
-
-
 def parse_args(argv) -> argparse.Namespace:
     parser = Parser(prog="vjepa2ac_import.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path, help="the .pt file holding {encoder, predictor} state dicts")
@@ -103,13 +90,6 @@ def parse_args(argv) -> argparse.Namespace:
 
 
 # ----------------------------------------------------------------------------------------------- reading inputs
-
-def check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"--out {out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()):
-        raise BadInput(f"--out {out}: exists and is not empty (expected a new or empty folder)")
-
 
 def read_arch(path: Path | None) -> tuple[dict, str]:
     if path is None:
@@ -169,11 +149,6 @@ def clean_keys(state: dict, where: str) -> dict:
                            f"'{key}')")
         out[clean] = value
     return out
-
-
-def _names(keys, limit: int = 5) -> str:
-    keys = sorted(keys)
-    return ", ".join(keys[:limit]) + (", ..." if len(keys) > limit else "")
 
 
 def check_state(module: torch.nn.Module, state: dict, where: str, what: str, ignorable=()) -> list:
@@ -330,14 +305,6 @@ def write_reference_json(directory: Path, cases: list) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- manifest
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def manifest(name: str, enc: vm.EncoderSpec, pred: vm.PredictorSpec, provenance: dict) -> dict:
     return {
@@ -533,19 +500,9 @@ def graph_mb(path: Path) -> float:
 
 
 def main(argv=None) -> int:
-    try:
-        args = parse_args(sys.argv[1:] if argv is None else argv)
-        facts = import_checkpoint(args)
-    except BadInput as e:
-        print(f"{PREFIX}{e}", file=sys.stderr, flush=True)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PREFIX}interrupted; nothing written", file=sys.stderr, flush=True)
-        return 130
-    except Exception as e:  # noqa: BLE001
-        traceback.print_exc()
-        print(f"{PREFIX}internal failure: {type(e).__name__}: {e}".splitlines()[0], file=sys.stderr, flush=True)
-        return 1
+    code, facts = guarded(PREFIX, lambda: import_checkpoint(parse_args(sys.argv[1:] if argv is None else argv)))
+    if code != 0:
+        return code
     e, p = facts["enc"], facts["pred"]
     print(f"{facts['out']}: model '{facts['name']}' (vjepa2-ac), image {e.img_h}x{e.img_w}, latent [{e.tokens}, "
           f"{e.embed_dim}], history {p.max_frames}, actions and states 7-D raw, {facts['params']['encoder']:,} + "

@@ -1,0 +1,61 @@
+"""What the checkpoint importers (lewm_import.py, vjepa2ac_import.py) share: bad input as one line and exit 2, the
+--out check, short key lists for messages, file hashes, and the guarded main that turns failures into exit codes.
+robotctl's `model import` holds back the lines that start with an importer's prefix and says them as its own."""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import traceback
+from pathlib import Path
+
+
+class BadInput(Exception):
+    """What the user gave is wrong; reported in one line, exit 2."""
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors are bad input (one line, exit 2), not its usage text and exit 2 of its own."""
+
+    def error(self, message: str):
+        raise BadInput(f"arguments: {message} (see --help)")
+
+
+def check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        raise BadInput(f"--out {out}: exists and is not empty (expected a new or empty folder)")
+
+
+def names(keys, limit: int = 5) -> str:
+    keys = sorted(keys)
+    return ", ".join(keys[:limit]) + (", ..." if len(keys) > limit else "")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def guarded(prefix: str, work) -> tuple[int, object]:
+    """Runs work(); bad input -> (2, None) with one line, Ctrl-C -> 130, anything else -> 1 with its traceback."""
+    try:
+        return 0, work()
+    except BadInput as e:
+        print(f"{prefix}{e}", file=sys.stderr, flush=True)
+        return 2, None
+    except KeyboardInterrupt:
+        print(f"{prefix}interrupted; nothing written", file=sys.stderr, flush=True)
+        return 130, None
+    except Exception as e:  # noqa: BLE001
+        traceback.print_exc()
+        print(f"{prefix}internal failure: {type(e).__name__}: {e}".splitlines()[0], file=sys.stderr, flush=True)
+        return 1, None
