@@ -159,6 +159,14 @@ public class BadInputTests
         AssertBadInput(Cli("episodes", "export", "x", "--format", "xyz", "--out", "/tmp/x"), "--format", "mcap, hdf5", "'xyz'");
 
     [Fact]
+    public void Replay_without_an_episode_names_the_argument() =>
+        AssertBadInput(Cli("replay"), "<episode> is required");
+
+    [Fact]
+    public void Sim_arm_refuses_a_qos_its_help_does_not_offer() =>
+        AssertBadInput(Cli("sim-arm", "--mqtt", "embedded", "--qos", "2"), "--qos", "expected one of 0, 1", "'2'");
+
+    [Fact]
     public void Parse_errors_exit_2_in_one_line_without_the_help() =>
         AssertBadInput(Cli("plan"), "--model is required");
 

@@ -81,6 +81,9 @@ internal static class CliErrors
             message = $"{r.Groups[1].Value} is required";
         else if (message == "Required command was not provided.")
             message = "expected a command";
+        else if (System.Text.RegularExpressions.Regex.IsMatch(message, @"^Required argument missing for command: '.*'\.$")
+                 && parse.CommandResult.Command.Arguments.FirstOrDefault() is { } argument)
+            message = $"<{argument.Name}> is required{(argument.Description is { Length: > 0 } d ? $" ({d})" : "")}";
         // Other errors of an option (a value outside AcceptOnlyFromAmong, a validator's): make sure the option is named.
         var owner = error.SymbolResult switch { OptionResult o => o.Option, ArgumentResult { Parent: OptionResult o } => o.Option, _ => null };
         return owner is not null && !message.Contains(owner.Name, StringComparison.Ordinal) ? $"{owner.Name}: {message}" : message;

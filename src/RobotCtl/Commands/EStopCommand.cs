@@ -42,7 +42,7 @@ internal static class EStopCommand
             {
                 configured = AppConfiguration.Bind<SafetyOptions>(AppConfiguration.Build(), SafetyOptions.SectionName).ControlDirectory;
             }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or ConfigurationValueException)
             {
                 Console.Error.WriteLine($"robotctl estop: settings unreadable ({e.Message}); using the default control directory");
             }

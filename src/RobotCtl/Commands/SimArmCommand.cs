@@ -26,6 +26,7 @@ internal static class SimArmCommand
         };
         var robotId = new Option<string?>("--robot-id") { Description = "--mqtt: the robot id (topics robotctl/<id>/...)" };
         var qos = new Option<int>("--qos") { Description = "--mqtt: QoS for state (0 or 1)", DefaultValueFactory = _ => 0 };
+        qos.AcceptOnlyFromAmong("0", "1");
         var seed = new Option<int>("--seed") { Description = "Seed of the simulated scene (block pose)", DefaultValueFactory = _ => 0 };
         var scene = new Option<string?>("--scene") { Description = "Full scene string instead of --seed, e.g. seed=3,block=0.1:0.05" };
         var watchdog = new Option<int>("--watchdog-ms") { Description = "Hold when no command arrives for this long", DefaultValueFactory = _ => 250 };
