@@ -28,6 +28,8 @@ public class ConfigurationTests
     [InlineData("Planner:CostShape=first", "Planner:CostShape")]
     [InlineData("Planner:CostShape=1,-2", "Planner:CostShape")]
     [InlineData("Planner:Execute=median", "Planner:Execute")]
+    [InlineData("Bogus:Key=1", "Bogus: unknown settings section")]
+    [InlineData("Planer:Samples=64", "Planer: unknown settings section")]
     [InlineData("Planner:Elitism=maybe", "Planner:Elitism")]
     [InlineData("Sim:RenderOnRead=maybe", "RenderOnRead")]
     public void A_bad_value_is_refused_naming_its_key(string set, string key)

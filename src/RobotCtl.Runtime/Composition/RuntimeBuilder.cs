@@ -37,9 +37,21 @@ public sealed record RunSettings(
         return inference;
     }
 
+    /// <summary>Every settings section robotctl reads (Dashboard: the host's; Logging: Microsoft.Extensions.Logging's).</summary>
+    public static readonly IReadOnlySet<string> KnownSections = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        RuntimeOptions.SectionName, PlannerSettings.SectionName, "Surprise", RecordingOptions.SectionName, SimOptions.SectionName,
+        "Inference", SafetyOptions.SectionName, "Dashboard", "Logging",
+    };
+
     /// <summary>Binds and validates every section; a bad value throws naming its key.</summary>
     public static RunSettings From(IConfiguration configuration)
     {
+        // A typo in a section's name ("--set Planer:Samples=64", ROBOTCTL_Bogus__X) would otherwise change nothing, silently.
+        // Top-level plain values are the launcher's own variables (ROBOTCTL_HOME, ROBOTCTL_DEBUG, ...), not sections.
+        foreach (var section in configuration.GetChildren())
+            if (section.Value is null && !KnownSections.Contains(section.Key))
+                throw new ConfigurationValueException($"{section.Key}: unknown settings section; the sections are {string.Join(", ", KnownSections.Order(StringComparer.Ordinal))}");
         var runtime = AppConfiguration.Bind<RuntimeOptions>(configuration, RuntimeOptions.SectionName);
         var planner = AppConfiguration.Bind<PlannerSettings>(configuration, PlannerSettings.SectionName);
         AppConfiguration.Check<SurpriseOptions>(configuration, "Surprise");
