@@ -37,6 +37,31 @@ def names(keys, limit: int = 5) -> str:
     return ", ".join(keys[:limit]) + (", ..." if len(keys) > limit else "")
 
 
+def check_keys_and_shapes(expected: dict, state: dict, where: str, mismatch: str, shape_source: str,
+                          ignorable=()) -> list:
+    """Key-for-key and shape-for-shape agreement of a loaded state dict with the modules a configuration builds
+    (name -> tensor both), as load_state_dict(strict=True) demands, said as bad input that names up to five keys of
+    each kind. Keys in `ignorable` may be extra. Returns the extra keys that were ignored."""
+    missing = set(expected) - set(state)
+    unexpected = set(state) - set(expected)
+    ignored = sorted(k for k in unexpected if k in ignorable)
+    unexpected -= set(ignored)
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing key{'s' if len(missing) != 1 else ''} ({names(missing)})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected key{'s' if len(unexpected) != 1 else ''} ({names(unexpected)})")
+        raise BadInput(f"{where} does not match {mismatch}: {' and '.join(parts)}")
+    wrong = [k for k in expected if tuple(state[k].shape) != tuple(expected[k].shape)]
+    if wrong:
+        k = wrong[0]
+        more = f" (and {len(wrong) - 1} more key{'s' if len(wrong) > 2 else ''} of the wrong shape)" if len(wrong) > 1 else ""
+        raise BadInput(f"{where} {k}: {shape_source} implies shape {list(expected[k].shape)}, found "
+                       f"{list(state[k].shape)}{more}")
+    return ignored
+
+
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:

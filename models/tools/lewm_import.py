@@ -54,7 +54,7 @@ import onnx
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from importing import BadInput, Parser, check_out, guarded, log, sha256  # noqa: E402
+from importing import BadInput, Parser, check_keys_and_shapes, check_out, guarded, log, sha256  # noqa: E402
 from importing import names as _names  # noqa: E402
 import lewm_modules as lm  # noqa: E402
 import make_models  # noqa: E402
@@ -153,22 +153,7 @@ def load_weights(path: Path) -> dict:
 
 def check_state_dict(model: torch.nn.Module, state: dict, weights: Path) -> None:
     """Strict key and shape agreement with the modules config.json describes, then load (strict)."""
-    expected = model.state_dict()
-    missing = set(expected) - set(state)
-    unexpected = set(state) - set(expected)
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing key{'s' if len(missing) != 1 else ''} ({_names(missing)})")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected key{'s' if len(unexpected) != 1 else ''} ({_names(unexpected)})")
-        raise BadInput(f"{weights} does not match the LeWM config.json describes: {' and '.join(parts)}")
-    wrong = [k for k in expected if tuple(state[k].shape) != tuple(expected[k].shape)]
-    if wrong:
-        k = wrong[0]
-        more = f" (and {len(wrong) - 1} more key{'s' if len(wrong) > 2 else ''} of the wrong shape)" if len(wrong) > 1 else ""
-        raise BadInput(f"{weights} {k}: config.json implies shape {list(expected[k].shape)}, found "
-                       f"{list(state[k].shape)}{more}")
+    check_keys_and_shapes(model.state_dict(), state, str(weights), "the LeWM config.json describes", "config.json")
     for k, v in state.items():
         if v.is_floating_point() and not torch.isfinite(v).all():
             bad = int((~torch.isfinite(v)).sum())

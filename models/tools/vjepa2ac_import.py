@@ -45,8 +45,7 @@ import onnx
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from importing import BadInput, Parser, check_out, guarded, log, sha256  # noqa: E402
-from importing import names as _names  # noqa: E402
+from importing import BadInput, Parser, check_keys_and_shapes, check_out, guarded, log, sha256  # noqa: E402
 import make_models  # noqa: E402
 import ort_check  # noqa: E402
 import vjepa2ac_modules as vm  # noqa: E402
@@ -154,22 +153,7 @@ def clean_keys(state: dict, where: str) -> dict:
 def check_state(module: torch.nn.Module, state: dict, where: str, what: str, ignorable=()) -> list:
     """Strict key and shape agreement with the module the configuration builds. Returns the ignored keys."""
     expected = module.state_dict()
-    missing = set(expected) - set(state)
-    unexpected = set(state) - set(expected)
-    ignored = sorted(k for k in unexpected if k in ignorable)
-    unexpected -= set(ignored)
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing key{'s' if len(missing) != 1 else ''} ({_names(missing)})")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected key{'s' if len(unexpected) != 1 else ''} ({_names(unexpected)})")
-        raise BadInput(f"{where} does not match {what}: {' and '.join(parts)}")
-    wrong = [k for k in expected if tuple(state[k].shape) != tuple(expected[k].shape)]
-    if wrong:
-        k = wrong[0]
-        more = f" (and {len(wrong) - 1} more key{'s' if len(wrong) > 2 else ''} of the wrong shape)" if len(wrong) > 1 else ""
-        raise BadInput(f"{where} {k}: {what} implies shape {list(expected[k].shape)}, found {list(state[k].shape)}{more}")
+    ignored = check_keys_and_shapes(expected, state, where, what, what, ignorable)
     for k in expected:
         v = state[k]
         if not v.is_floating_point():
