@@ -443,24 +443,33 @@ public sealed class EpisodeRecorder : IAsyncDisposable
         return 1;
     }
 
+    /// <summary>
+    /// Encodes the record's frame into the shared buffer. One frame the encoder cannot handle is a fault event naming
+    /// it (<paramref name="what"/>), not the end of the recording.
+    /// </summary>
+    private bool TryEncodeFrame(in PendingRecord r, string what, out int length)
+    {
+        try
+        {
+            length = EncodeFrame(r.Frame!);
+            return true;
+        }
+        catch (Exception e)
+        {
+            _store.InsertEvent(r.Step, r.Ticks, EpisodeEventKind.Fault,
+                $"{what} {r.Frame!.Sequence} not recorded: {_encoder.Format} encoder failed: {e.Message}", 1);
+            length = 0;
+            return false;
+        }
+    }
+
     private void Write(in PendingRecord r)
     {
         switch (r.Kind)
         {
             case RecordKind.Frame:
             case RecordKind.GoalImage:
-                int length;
-                try
-                {
-                    length = EncodeFrame(r.Frame!);
-                }
-                catch (Exception e)
-                {
-                    // One frame the encoder cannot handle is an event, not the end of the recording.
-                    _store.InsertEvent(r.Step, r.Ticks, EpisodeEventKind.Fault,
-                        $"frame {r.Frame!.Sequence} not recorded: {_encoder.Format} encoder failed: {e.Message}", 1);
-                    break;
-                }
+                if (!TryEncodeFrame(r, "frame", out var length)) break;
                 if (r.Kind == RecordKind.Frame) _store.InsertFrame(r.Step, r.Ticks, r.Frame!, _encoder.Format, _encoded.AsSpan(0, length));
                 else _store.InsertGoalImage(r.Int0, r.Step, r.Ticks, r.Frame!, _encoder.Format, _encoded.AsSpan(0, length));
                 break;
@@ -490,17 +499,7 @@ public sealed class EpisodeRecorder : IAsyncDisposable
                 _store.InsertEvent(r.Step, r.Ticks, (EpisodeEventKind)r.Int0, r.Text!, r.Long0);
                 break;
             case RecordKind.BoundaryFrame:
-                int bytes;
-                try
-                {
-                    bytes = EncodeFrame(r.Frame!);
-                }
-                catch (Exception e)
-                {
-                    _store.InsertEvent(r.Step, r.Ticks, EpisodeEventKind.Fault,
-                        $"boundary frame {r.Frame!.Sequence} not recorded: {_encoder.Format} encoder failed: {e.Message}", 1);
-                    break;
-                }
+                if (!TryEncodeFrame(r, "boundary frame", out var bytes)) break;
                 _store.InsertBoundaryFrame(r.Step, r.Ticks, r.Int0, r.Long0, r.Frame!, _encoder.Format, _encoded.AsSpan(0, bytes),
                     r.Shape.ToJson(), r.Floats.AsSpan(0, r.Length0), r.Floats.AsSpan(r.Length0, r.Length1));
                 break;
