@@ -159,6 +159,14 @@ public class BadInputTests
         AssertBadInput(Cli("episodes", "export", "x", "--format", "xyz", "--out", "/tmp/x"), "--format", "mcap, hdf5", "'xyz'");
 
     [Fact]
+    public void Replay_refuses_confirm_without_an_arm() =>
+        AssertBadInput(Cli("replay", "no-such-episode", "--confirm"), "--confirm", "only with --to-arm");
+
+    [Fact]
+    public void Demo_refuses_record_and_no_record_together() =>
+        AssertBadInput(Cli("demo", "--record", "/tmp/robotctl-never", "--no-record"), "--record and --no-record: give one");
+
+    [Fact]
     public void Replay_without_an_episode_names_the_argument() =>
         AssertBadInput(Cli("replay"), "<episode> is required");
 

@@ -52,6 +52,11 @@ public class ClosedLoopTests
             Assert.Equal(0, s.LatentDiff);
             Assert.True(s.CommandsCompared > 0);
         });
+
+        // A step range that selects no plan is refused through the CLI (it used to replay nothing and exit 0).
+        if (modelName == "lewm-small")
+            BadInputTests.AssertBadInput(BadInputTests.Cli("replay", listing.Path, "--from", "1000"),
+                "--from 1000", "has plans at steps 0..3", "the range selects none");
     }
 
     [Fact]

@@ -41,6 +41,7 @@ internal static class ReplayCommand
         string? modelOverride, string? toArm, bool confirm, double tolerance, CancellationToken ct)
     {
         if (toArm is not null && !confirm) return CliErrors.Fail("replay", new ArgumentException("--to-arm moves a real arm: add --confirm to proceed"));
+        if (toArm is null && confirm) return CliErrors.Fail("replay", new ArgumentException("--confirm: only with --to-arm (it confirms that the arm may move); nothing would be sent"));
         if (speed < 0 || !double.IsFinite(speed)) return CliErrors.Fail("replay", new ArgumentException($"--speed: expected >= 0, found {speed}"));
         // Steps are numbered from 0; a negative or inverted range would silently report nothing or everything.
         if (from is < 0) return CliErrors.Fail("replay", new ArgumentException($"--from: expected a step >= 0, found {from}"));
@@ -61,6 +62,12 @@ internal static class ReplayCommand
             var modelDir = session.ModelDirectory;
             var replayer = session.Replayer;
 
+            var plans = reader.Plans().ToDictionary(p => p.Step, p => p.Ticks);
+            // A range that selects no plan would replay nothing and still say "0 diverged".
+            if ((from is not null || to is not null) && plans.Count > 0 && !plans.Keys.Any(k => k >= (from ?? long.MinValue) && k <= (to ?? long.MaxValue)))
+                return CliErrors.Fail("replay", new ArgumentException(
+                    $"{(from is not null ? $"--from {from}" : "")}{(from is not null && to is not null ? " " : "")}{(to is not null ? $"--to {to}" : "")}: " +
+                    $"episode {info.Id} has plans at steps {plans.Keys.Min()}..{plans.Keys.Max()}; the range selects none"));
             if (!json)
             {
                 Console.WriteLine($"replay {info.Id}: {info.Source}, model {Path.GetFileName(modelDir)}, recorded {info.StartTimeUtc:u}, outcome {info.Outcome ?? "(not closed)"}");
@@ -72,7 +79,6 @@ internal static class ReplayCommand
             var worstLatent = 0.0;
             var t0 = Core.Timing.MonotonicClock.Now;
             long? firstTicks = null;
-            var plans = reader.Plans().ToDictionary(p => p.Step, p => p.Ticks);
             foreach (var s in replayer.Replay(reader, from ?? long.MinValue, to ?? long.MaxValue))
             {
                 ct.ThrowIfCancellationRequested();

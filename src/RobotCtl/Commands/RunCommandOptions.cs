@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using RobotCtl.Runtime;
 using RobotCtl.Runtime.Composition;
 
@@ -87,6 +88,11 @@ internal sealed class RunCommandOptions
         // was expected, before the model is loaded.
         CliErrors.ValidateDirectory(Model, "a model directory (model.json, encoder.onnx, predictor.onnx)");
         CliErrors.ValidateDirectory(Calibration, "a rig calibration directory");
+        NoRecord.Validators.Add(r =>
+        {
+            if (r.Parent is CommandResult c && c.GetResult(Record) is { Tokens.Count: > 0 })
+                r.AddError($"{Record.Name} and {NoRecord.Name}: give one (record into a directory, or not at all)");
+        });
         Record.Validators.Add(r =>
         {
             if (r.Tokens is [var t] && File.Exists(Path.GetFullPath(t.Value)))
