@@ -90,7 +90,8 @@ internal sealed class RunCommandOptions
         CliErrors.ValidateDirectory(Calibration, "a rig calibration directory");
         NoRecord.Validators.Add(r =>
         {
-            if (r.Parent is CommandResult c && c.GetResult(Record) is { Tokens.Count: > 0 })
+            // A flag has a result even when not given (its default); only a given --no-record contradicts --record.
+            if (!r.Implicit && r.GetValueOrDefault<bool>() && r.Parent is CommandResult c && c.GetResult(Record) is { Tokens.Count: > 0 })
                 r.AddError($"{Record.Name} and {NoRecord.Name}: give one (record into a directory, or not at all)");
         });
         Record.Validators.Add(r =>
