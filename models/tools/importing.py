@@ -4,10 +4,15 @@ robotctl's `model import` holds back the lines that start with an importer's pre
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import sys
+import time
 import traceback
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ort_check  # noqa: E402
 
 
 class BadInput(Exception):
@@ -60,6 +65,20 @@ def check_keys_and_shapes(expected: dict, state: dict, where: str, mismatch: str
         raise BadInput(f"{where} {k}: {shape_source} implies shape {list(expected[k].shape)}, found "
                        f"{list(state[k].shape)}{more}")
     return ignored
+
+
+def onnxruntime_parity(directory: Path, cases: int) -> tuple[str, float | None]:
+    """Runs the reference cases written into `directory` through the ONNX Runtime library robotctl itself loads
+    (models/tools/ort_check.py); returns what to report and the seconds it took (None: library not installed, skipped).
+    A difference beyond 1e-4 + 1e-3 x max|ref| fails the import (RuntimeError: exit 1)."""
+    if not ort_check.DEFAULT_LIB.exists():
+        return "skipped (ONNX Runtime library not found: run scripts/setup)", None
+    t = time.time()
+    with contextlib.redirect_stdout(sys.stderr):
+        ok = ort_check.check(directory, ort_check.Ort(ort_check.DEFAULT_LIB, 2), atol=1e-4, rtol=1e-3)
+    if not ok:
+        raise RuntimeError("ONNX Runtime's outputs differ from PyTorch's references beyond 1e-4 + 1e-3 x max|ref|")
+    return f"ONNX Runtime matches PyTorch on {cases} cases", time.time() - t
 
 
 def sha256(path: Path) -> str:

@@ -35,7 +35,6 @@ failure (export, parity). Progress on stderr, a short summary on stdout.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import inspect
 import io
 import json
@@ -54,11 +53,10 @@ import onnx
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from importing import BadInput, Parser, check_keys_and_shapes, check_out, guarded, log, sha256  # noqa: E402
+from importing import BadInput, Parser, check_keys_and_shapes, check_out, guarded, log, onnxruntime_parity, sha256  # noqa: E402
 from importing import names as _names  # noqa: E402
 import lewm_modules as lm  # noqa: E402
 import make_models  # noqa: E402
-import ort_check  # noqa: E402
 
 SCRIPT = "models/tools/lewm_import.py"
 ACTION_NAMES = ["dx", "dy", "dz", "droll", "dpitch", "dyaw", "gripper"]   # robotctl's 7-D end-effector command
@@ -481,17 +479,8 @@ def import_checkpoint(args) -> dict:
         make_models.write_references(temp, encoder, predictor, shape_cfg, big_batch=False)
         cases = json.loads((temp / "reference" / "reference.json").read_text())["cases"]
         log(f"  reference/: {len(cases)} cases ({time.time() - t:.1f} s)")
-        parity = "skipped (ONNX Runtime library not found: run scripts/setup)"
-        if ort_check.DEFAULT_LIB.exists():
-            t = time.time()
-            with contextlib.redirect_stdout(sys.stderr):
-                ok = ort_check.check(temp, ort_check.Ort(ort_check.DEFAULT_LIB, 2), atol=1e-4, rtol=1e-3)
-            if not ok:
-                raise RuntimeError("ONNX Runtime's outputs differ from PyTorch's references beyond 1e-4 + 1e-3 x max|ref|")
-            parity = f"ONNX Runtime matches PyTorch on {len(cases)} cases"
-            log(f"  {parity} ({time.time() - t:.1f} s)")
-        else:
-            log(f"  parity check {parity}")
+        parity, seconds = onnxruntime_parity(temp, len(cases))
+        log(f"  {parity} ({seconds:.1f} s)" if seconds is not None else f"  parity check {parity}")
         if out.exists():
             out.rmdir()            # empty (checked above)
         temp.rename(out)

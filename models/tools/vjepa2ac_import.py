@@ -26,7 +26,6 @@ internal failure (export, parity). Progress on stderr, a two-line summary on std
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import inspect
 import io
@@ -45,9 +44,8 @@ import onnx
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from importing import BadInput, Parser, check_keys_and_shapes, check_out, guarded, log, sha256  # noqa: E402
+from importing import BadInput, Parser, check_keys_and_shapes, check_out, guarded, log, onnxruntime_parity, sha256  # noqa: E402
 import make_models  # noqa: E402
-import ort_check  # noqa: E402
 import vjepa2ac_modules as vm  # noqa: E402
 
 SCRIPT = "models/tools/vjepa2ac_import.py"
@@ -434,15 +432,9 @@ def import_checkpoint(args) -> dict:
             f"{memory()})")
         del predictor
         release_memory()
-        parity = "skipped (ONNX Runtime library not found: run scripts/setup)"
-        if ort_check.DEFAULT_LIB.exists():
-            t = time.time()
-            with contextlib.redirect_stdout(sys.stderr):
-                ok = ort_check.check(temp, ort_check.Ort(ort_check.DEFAULT_LIB, 2), atol=1e-4, rtol=1e-3)
-            if not ok:
-                raise RuntimeError("ONNX Runtime's outputs differ from PyTorch's references beyond 1e-4 + 1e-3 x max|ref|")
-            timings["onnxruntime_check_s"] = round(time.time() - t, 1)
-            parity = f"ONNX Runtime matches PyTorch on {len(cases)} cases"
+        parity, seconds = onnxruntime_parity(temp, len(cases))
+        if seconds is not None:
+            timings["onnxruntime_check_s"] = round(seconds, 1)
             log(f"  {parity} ({timings['onnxruntime_check_s']} s; {memory()})")
         else:
             log(f"  parity check {parity}")
