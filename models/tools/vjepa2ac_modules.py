@@ -111,8 +111,24 @@ PUBLISHED = {
 }
 
 
+class _PatchGrid:
+    """The patch grid of an image of img_h x img_w pixels cut into patch x patch squares (both specs have one)."""
+
+    @property
+    def grid_h(self) -> int:
+        return self.img_h // self.patch
+
+    @property
+    def grid_w(self) -> int:
+        return self.img_w // self.patch
+
+    @property
+    def tokens(self) -> int:
+        return self.grid_h * self.grid_w
+
+
 @dataclass
-class EncoderSpec:
+class EncoderSpec(_PatchGrid):
     name: str
     img_h: int
     img_w: int
@@ -136,24 +152,12 @@ class EncoderSpec:
     no_effect: list = field(default_factory=list)     # accepted, no effect at inference
 
     @property
-    def grid_h(self) -> int:
-        return self.img_h // self.patch
-
-    @property
-    def grid_w(self) -> int:
-        return self.img_w // self.patch
-
-    @property
-    def tokens(self) -> int:
-        return self.grid_h * self.grid_w
-
-    @property
     def head_dim(self) -> int:
         return self.embed_dim // self.num_heads
 
 
 @dataclass
-class PredictorSpec:
+class PredictorSpec(_PatchGrid):
     name: str
     img_h: int
     img_w: int
@@ -175,18 +179,6 @@ class PredictorSpec:
     kwargs: dict = field(default_factory=dict)
     ignored: list = field(default_factory=list)
     no_effect: list = field(default_factory=list)
-
-    @property
-    def grid_h(self) -> int:
-        return self.img_h // self.patch
-
-    @property
-    def grid_w(self) -> int:
-        return self.img_w // self.patch
-
-    @property
-    def tokens(self) -> int:
-        return self.grid_h * self.grid_w
 
     @property
     def max_frames(self) -> int:
