@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
@@ -55,7 +56,7 @@ public sealed class DashboardServer : IAsyncDisposable
             throw new DashboardConfigurationException("--token: expected at least 8 characters");
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "robotctl-dashboard", ContentRootPath = AppContext.BaseDirectory });
-        builder.Services.AddSingleton(loggers ?? NullLoggerFactory.Instance);
+        builder.Services.AddSingleton<ILoggerFactory>(new DashboardLoggers(loggers ?? NullLoggerFactory.Instance));
         builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
         builder.Services.AddRoutingCore();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
@@ -73,11 +74,12 @@ public sealed class DashboardServer : IAsyncDisposable
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or SocketException)
         {
             await app.DisposeAsync().ConfigureAwait(false);
             stopping.Dispose();
-            throw new DashboardConfigurationException($"--listen {options.Listen}: cannot listen there ({e.Message})");
+            var reason = (e as SocketException ?? e.InnerException as SocketException) is { } socket ? ListenAddress.Reason(socket) : e.Message;
+            throw new DashboardConfigurationException($"--listen {options.Listen}: cannot listen there ({reason})");
         }
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         // Kestrel reports the address it bound (the real port when 0 was asked); an any-address bind is shown as loopback.
@@ -171,6 +173,34 @@ public sealed class DashboardServer : IAsyncDisposable
         {
             context.Response.StatusCode = status;
             return context.Response.WriteAsJsonAsync(new { error = message }, Json);
+        }
+    }
+
+    /// <summary>
+    /// The caller's loggers, quieter: ASP.NET Core logs every request at Information (8 lines a second for one
+    /// dashboard client, in the run's log), so only its warnings pass; and the generic host's own log of a failed start
+    /// (a stack trace) and lifetime notes ("Press Ctrl+C") are dropped: the caller says where it listens, and reports a
+    /// failed start once, as one line naming --listen.
+    /// </summary>
+    private sealed class DashboardLoggers(ILoggerFactory inner) : ILoggerFactory
+    {
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName.StartsWith("Microsoft.Extensions.Hosting", StringComparison.Ordinal) || categoryName.StartsWith("Microsoft.Hosting", StringComparison.Ordinal) ? NullLogger.Instance
+            : categoryName.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) ? new WarningsOnly(inner.CreateLogger(categoryName))
+            : inner.CreateLogger(categoryName);
+
+        public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+        public void Dispose() { } // the caller owns inner
+
+        private sealed class WarningsOnly(ILogger inner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning && inner.IsEnabled(logLevel);
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (IsEnabled(logLevel)) inner.Log(logLevel, eventId, state, exception, formatter);
+            }
         }
     }
 }

@@ -52,8 +52,16 @@ public sealed class RuntimeOptions
     /// <summary>Extra validity granted to a chunk beyond its nominal execution time (ms): a later action is stale.</summary>
     public double ChunkSlackMs { get; set; } = 250;
 
-    /// <summary>Blocks executed per plan: <see cref="ExecuteBlocks"/>, or the model's receding default, within 1..horizon.</summary>
-    public int BlocksPerCycle(int modelReceding, int horizon) => Math.Clamp(ExecuteBlocks > 0 ? ExecuteBlocks : modelReceding, 1, horizon);
+    /// <summary>
+    /// Blocks executed per plan: <see cref="ExecuteBlocks"/>, or the model's receding default (shrunk to fit a shorter
+    /// horizon). An explicit value beyond the horizon is refused, naming both: it used to become the horizon silently.
+    /// </summary>
+    public int BlocksPerCycle(int modelReceding, int horizon)
+    {
+        if (ExecuteBlocks > horizon)
+            throw new ConfigurationValueException($"{SectionName}:ExecuteBlocks", $"0..{horizon} (the planner's horizon; 0: the model's planner.receding)", ExecuteBlocks);
+        return Math.Clamp(ExecuteBlocks > 0 ? ExecuteBlocks : modelReceding, 1, horizon);
+    }
 
     public void Validate()
     {
@@ -155,11 +163,29 @@ public sealed class PlannerSettings
         return Math.Min(TopK ?? modelTopK, samples);
     }
 
+    /// <summary>
+    /// Upper bounds, far above any useful plan (LeWM plans with 300 samples, 30 iterations, horizon 5), that keep a typo
+    /// from asking for more memory than a workstation has: every sample holds its action sequence, rollout latents and cost.
+    /// </summary>
+    public const int MaxSamples = 65_536, MaxIterations = 10_000, MaxHorizon = 256;
+
+    /// <summary>
+    /// Why <paramref name="samples"/> is too many, in memory: a LeWM-size plan (history 3 + horizon 5 positions of
+    /// 192-float latents) holds 6 KB of rollout latents per sample, before the predictor's own activations.
+    /// </summary>
+    public static string SamplesMemory(long samples) =>
+        $"each sample holds its actions, rollout latents and cost: at LeWM's size {samples} samples take {samples * 8 * 192 * sizeof(float) / 1e9:G3} GB of latents alone";
+
     public void Validate()
     {
         const string s = SectionName;
         if (Solver is not null && Solver is not ("cem" or "mppi")) throw new ConfigurationValueException($"{s}:Solver", "cem or mppi", Solver);
         if (Samples is <= 0) throw new ConfigurationValueException($"{s}:Samples", "> 0", Samples);
+        if (Samples > MaxSamples)
+            throw new ConfigurationValueException($"{s}:Samples",
+                $"at most {MaxSamples} ({SamplesMemory(Samples.Value)})", Samples);
+        if (Iterations > MaxIterations) throw new ConfigurationValueException($"{s}:Iterations", $"at most {MaxIterations}", Iterations);
+        if (Horizon > MaxHorizon) throw new ConfigurationValueException($"{s}:Horizon", $"at most {MaxHorizon} action blocks", Horizon);
         if (TopK is <= 0) throw new ConfigurationValueException($"{s}:TopK", "> 0", TopK);
         if (Samples is not null && TopK is not null && TopK > Samples) throw new ConfigurationValueException($"{s}:TopK", $"<= Samples ({Samples})", TopK);
         // Zero iterations scores nothing: the loop would run on the warm start with cost NaN.

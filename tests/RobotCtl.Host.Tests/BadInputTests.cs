@@ -8,13 +8,17 @@ namespace RobotCtl.Host.Tests;
 /// </summary>
 public class BadInputTests
 {
-    internal static (int Code, string Out, string Err) Cli(params string[] args)
+    internal static (int Code, string Out, string Err) Cli(params string[] args) => CliIn(null, args);
+
+    /// <summary>The CLI with <paramref name="environment"/> on top of the test home's (e.g. another ROBOTCTL_HOME).</summary>
+    internal static (int Code, string Out, string Err) CliIn(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "robotctl.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["ROBOTCTL_HOME"] = TestHome.Root;
         psi.Environment.Remove("ROBOTCTL_DEBUG");
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
         using var p = Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
         var output = p.StandardOutput.ReadToEnd();

@@ -197,8 +197,8 @@ public class CollectExportTests
 
         foreach (var (args, message) in new (string[], string)[]
                  {
-                     (["--episodes", "0", "--steps", "5", "--policy", "push"], "--episodes: expected a count > 0, found 0"),
-                     (["--episodes", "2", "--steps", "0", "--policy", "push"], "--steps: expected a count > 0, found 0"),
+                     (["--episodes", "0", "--steps", "5", "--policy", "push"], "--episodes: expected an integer >= 1, found 0"),
+                     (["--episodes", "2", "--steps", "0", "--policy", "push"], "--steps: expected an integer >= 1, found 0"),
                      (["--episodes", "2", "--steps", "5", "--policy", "spiral"], "--policy: unknown policy 'spiral' (known: random-walk, push, mixed)"),
                  })
         {

@@ -289,6 +289,29 @@ public class PlannerTests
     }
 
     [Fact]
+    public void OneSlowIterationDoesNotStopEveryLaterPlan()
+    {
+        // A fake clock the model advances by 10 ms per predictor call (50 ms per iteration), except for one stall of a
+        // whole second, as when the process is paused. The plan after it is skipped (its estimate says the first
+        // iteration would overrun); the one after that must plan again, not inherit the stalled estimate forever.
+        long now = 0;
+        var tenMs = Stopwatch.Frequency / 100;
+        var stall = false;
+        var model = Model();
+        model.OnPredict = () => now += stall ? Stopwatch.Frequency : tenMs;
+        using var planner = new LatentPlanner(model, new PlannerOptions { Iterations = 3, Deadline = TimeSpan.FromMilliseconds(800) }, Limits, () => now);
+        planner.SetGoal(Encode(model, 20, 16));
+        var start = Encode(model, 8, 10);
+        Assert.Equal(3, planner.Plan(new PlanInput(start)).Iterations);
+        stall = true;
+        Assert.Equal(1, planner.Plan(new PlanInput(start)).Iterations); // the stalled iteration, then the deadline
+        stall = false;
+        Assert.Equal(0, planner.Plan(new PlanInput(start)).Iterations); // its estimate (5 s) overruns 800 ms
+        Assert.Equal(3, planner.Plan(new PlanInput(start)).Iterations);
+        Assert.Equal(3, planner.Plan(new PlanInput(start)).Iterations);
+    }
+
+    [Fact]
     public void APlanCutShortByTheDeadlineIsReplayedExactlyWithMaxIterations()
     {
         long now = 0;

@@ -109,6 +109,24 @@ public sealed record ModelManifest
             return null;
         }
 
+        /// <summary>
+        /// A graph file named relative to the model directory and inside it: a model folder is what a user copies, checks
+        /// and trusts, so "../../etc/passwd" or "/abs/path" is refused rather than opened (links inside it are the user's own).
+        /// </summary>
+        private string FileInModel(JsonElement? parent, string field)
+        {
+            var text = String(parent, field, "file");
+            if (text.Length == 0) return text;
+            var directory = Path.GetFullPath(Path.GetDirectoryName(Path.GetFullPath(file))!);
+            var full = Path.GetFullPath(Path.Combine(directory, text));
+            if (Path.IsPathRooted(text) || !full.StartsWith(directory + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                problems.Add($"{file}: {field} must name a file inside the model directory {directory}, found \"{text}\"");
+                return "";
+            }
+            return text;
+        }
+
         private string String(JsonElement? parent, string field, string key, IReadOnlyList<string>? allowed = null)
         {
             if (parent is null) return "";
@@ -198,12 +216,12 @@ public sealed record ModelManifest
             var std = Numbers(image, "image.std", "std", 3, positive: true);
 
             var encoder = Object(root, "encoder", "encoder");
-            var encoderFile = String(encoder, "encoder.file", "file");
+            var encoderFile = FileInModel(encoder, "encoder.file");
             var encoderInput = String(encoder, "encoder.input", "input");
             var encoderOutput = String(encoder, "encoder.output", "output");
 
             var predictor = Object(root, "predictor", "predictor");
-            var predictorFile = String(predictor, "predictor.file", "file");
+            var predictorFile = FileInModel(predictor, "predictor.file");
             var latents = String(predictor, "predictor.latents", "latents");
             var actions = String(predictor, "predictor.actions", "actions");
             var states = NullableString(predictor, "predictor.states", "states");

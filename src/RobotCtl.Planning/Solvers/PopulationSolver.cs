@@ -111,7 +111,10 @@ public abstract class PopulationSolver
             longestIteration = Math.Max(longestIteration, lastIteration);
         }
 
-        if (iterations > 0) _iterationEstimateTicks = lastIteration;
+        // The estimate is the last plan's last iteration. A plan that ran none keeps no estimate: one slow iteration (a
+        // pause of the whole process) would otherwise predict an overrun for every later plan, and none would ever run
+        // again to correct it (a 30-min soak held the arm from step 357 on). The next plan measures afresh.
+        _iterationEstimateTicks = iterations > 0 ? lastIteration : 0;
         _best.CopyTo(result.Best);
         _mean.CopyTo(result.Mean);
         _std.CopyTo(result.Std);

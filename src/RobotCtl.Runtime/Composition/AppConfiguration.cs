@@ -14,9 +14,16 @@ public static class AppConfiguration
 {
     public const string EnvironmentPrefix = "ROBOTCTL_";
 
+    /// <param name="settingsFile">Read instead of the home's appsettings.json, when it exists (tests: built-in defaults).</param>
     public static IConfigurationRoot Build(IEnumerable<KeyValuePair<string, string?>>? overrides = null, string? settingsFile = null)
     {
         var file = settingsFile ?? Path.Combine(RobotCtlHome.Path, "appsettings.json");
+        // The home's settings name the model, calibration and limits: running on built-in defaults instead (a
+        // random-weight example model) without a word would look like a working robot that plans nonsense.
+        if (Directory.Exists(file)) throw new InvalidOperationException($"{file}: is a directory, expected robotctl's settings file (JSON)");
+        if (settingsFile is null && !File.Exists(file))
+            throw new InvalidOperationException($"{file}: settings file not found; robotctl's home is {RobotCtlHome.Path} " +
+                $"(set {RobotCtlHome.EnvironmentVariable} to the folder that holds appsettings.json, models/ and calibration/)");
         var builder = new ConfigurationBuilder();
         if (File.Exists(file)) builder.AddJsonFile(file, optional: false, reloadOnChange: false);
         builder.AddEnvironmentVariables(EnvironmentPrefix);

@@ -125,6 +125,7 @@ internal static class RuntimeBuilder
 
             // 5. Planner, bounded by the rig's per-step limits in the model's action frame.
             var plannerOptions = factory.PlannerOptions(model.Spec);
+            o.BlocksPerCycle(model.Spec.Planner.Receding, plannerOptions.Horizon); // refuses ExecuteBlocks beyond the horizon now, not in the loop
             var bounds = factory.Bounds;
             IPlanner plannerInstance = planner is null
                 ? factory.CreatePlanner(model, plannerOptions)

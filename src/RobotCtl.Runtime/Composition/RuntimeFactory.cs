@@ -70,12 +70,15 @@ public sealed class RuntimeFactory
 
     /// <summary>
     /// The camera calibration a run with these settings undistorts with: calibration/…/camera.json for a real camera,
-    /// none for the simulated one (its images are ideal).
+    /// none for the simulated one (its images are ideal). A file that is there is read and checked either way: a broken
+    /// one is refused now, not on the first run with a real camera.
     /// </summary>
     public CameraCalibration? CameraCalibration()
     {
         var path = CameraCalibrationPath;
-        return Settings.Runtime.Camera != "sim" && File.Exists(path) ? Vision.Calibration.CameraCalibration.Load(path) : null;
+        if (!File.Exists(path)) return null;
+        var calibration = Vision.Calibration.CameraCalibration.Load(path);
+        return Settings.Runtime.Camera != "sim" ? calibration : null;
     }
 
     public string CameraCalibrationPath => Path.Combine(CalibrationDirectory, "camera.json");

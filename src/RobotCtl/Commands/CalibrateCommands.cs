@@ -36,7 +36,7 @@ internal static class CalibrateCommands
                 if (File.Exists(imageDir)) throw new ArgumentException($"--images {imageDir}: is a file, expected a directory of checkerboard photos");
                 if (!Directory.Exists(imageDir)) throw new ArgumentException($"--images {imageDir}: directory not found");
                 if (r.GetValue(minBoards) is var min and < 1) throw new ArgumentException($"--min-boards: expected an integer >= 1, found {min}");
-                CliErrors.RequireWritableFile("--out", r.GetValue(output)!, createParent: true);
+                OutputPaths.RequireWritableFile("--out", r.GetValue(output)!, createParent: true);
                 CheckerboardSpec spec;
                 try
                 {

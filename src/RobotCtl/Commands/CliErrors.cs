@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using RobotCtl.Core.Vision;
 using RobotCtl.Core.WorldModel;
+using RobotCtl.Runtime;
 using RobotCtl.Runtime.Composition;
 
 namespace RobotCtl.Host.Commands;
@@ -128,10 +129,40 @@ internal static class CliErrors
     public static double? DoubleValue(OptionResult? result) =>
         result is { Tokens: [var t] } && double.TryParse(t.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null;
 
-    /// <summary>Refuses a value below <paramref name="min"/> at parse time, naming the option (exit 2 like any bad input).</summary>
-    public static void AtLeast(Option<int?> option, int min) => option.Validators.Add(r =>
+    /// <summary>
+    /// Refuses a count outside <paramref name="min"/>..<paramref name="max"/> at parse time, naming the option and, for
+    /// the upper bound, why it exists (<paramref name="why"/> of the value found; exit 2 like any bad input): a typo must
+    /// not ask for more memory or time than the machine has.
+    /// </summary>
+    public static void Bounded(Option option, int min, int max = int.MaxValue, Func<int, string>? why = null) => option.Validators.Add(r =>
     {
-        if (IntValue(r) is { } v && v < min) r.AddError($"{option.Name}: expected an integer >= {min}, found {v}");
+        if (IntValue(r) is { } v && OutOfRange(option.Name, v, min, max, why) is { } error) r.AddError(error);
+    });
+
+    /// <summary>The one-line reason a count is outside <paramref name="min"/>..<paramref name="max"/>, or null.</summary>
+    public static string? OutOfRange(string name, int value, int min, int max = int.MaxValue, Func<int, string>? why = null) =>
+        value < min ? $"{name}: expected an integer >= {min}, found {value}"
+        : value > max ? $"{name}: expected at most {max}{(why is null ? "" : $" ({why(value)})")}, found {value}"
+        : null;
+
+    /// <summary>Upper bounds of the planner's sizes (<see cref="PlannerSettings.MaxSamples"/>) and why they exist.</summary>
+    public static readonly (int Max, Func<int, string> Why) SamplesLimit = (PlannerSettings.MaxSamples, n => PlannerSettings.SamplesMemory(n)),
+        IterationsLimit = (PlannerSettings.MaxIterations, _ => "bound a plan's time with --deadline-ms instead"),
+        HorizonLimit = (PlannerSettings.MaxHorizon, _ => "action blocks planned ahead");
+
+    /// <summary>The planner's size options, each within 1..its upper bound.</summary>
+    public static void PlannerSizes(Option? samples = null, Option? topk = null, Option? iterations = null, Option? horizon = null)
+    {
+        if (samples is not null) Bounded(samples, 1, SamplesLimit.Max, SamplesLimit.Why);
+        if (topk is not null) Bounded(topk, 1, SamplesLimit.Max, _ => "and at most --samples");
+        if (iterations is not null) Bounded(iterations, 1, IterationsLimit.Max, IterationsLimit.Why);
+        if (horizon is not null) Bounded(horizon, 1, HorizonLimit.Max, HorizonLimit.Why);
+    }
+
+    /// <summary>Refuses an empty or blank value (an empty string would silently mean "the default").</summary>
+    public static void NotBlank(Option option, string expected) => option.Validators.Add(r =>
+    {
+        if (r.Tokens is [var t] && string.IsNullOrWhiteSpace(t.Value)) r.AddError($"{option.Name}: expected {expected}, found an empty value");
     });
 
     /// <summary>
@@ -185,21 +216,4 @@ internal static class CliErrors
     public static bool IsMissingLocalPath(string source) =>
         (source.StartsWith('/') || source.StartsWith("./", StringComparison.Ordinal) || source.StartsWith("../", StringComparison.Ordinal))
         && !source.StartsWith("/dev/", StringComparison.Ordinal) && !File.Exists(source) && !Directory.Exists(source);
-
-    /// <summary>
-    /// Checks that a file can be created at <paramref name="path"/> before any work is done (the option is named in the
-    /// message): not a directory, and its parent directory exists (or, with <paramref name="createParent"/>, can be made).
-    /// </summary>
-    public static void RequireWritableFile(string option, string path, bool createParent = false)
-    {
-        var full = Path.GetFullPath(path);
-        if (Directory.Exists(full))
-            throw new ArgumentException($"{option} {path}: is a directory, expected a file path");
-        var parent = Path.GetDirectoryName(full);
-        if (parent is null || Directory.Exists(parent)) return;
-        if (File.Exists(parent))
-            throw new ArgumentException($"{option} {path}: {parent} is a file, not a directory");
-        if (!createParent)
-            throw new ArgumentException($"{option} {path}: directory {parent} does not exist");
-    }
 }

@@ -69,9 +69,10 @@ internal static class CollectCommand
         SimOptions simOptions;
         try
         {
-            if (a.Episodes <= 0) throw new ArgumentException($"--episodes: expected a count > 0, found {a.Episodes}");
-            if (a.Steps <= 0) throw new ArgumentException($"--steps: expected a count > 0, found {a.Steps}");
-            if (a.Workers <= 0) throw new ArgumentException($"--workers: expected a count > 0, found {a.Workers}");
+            // Episode files are numbered with six digits; an episode is one recording, not a day's stream; a worker is a thread.
+            foreach (var (name, value, max, why) in new[] { ("--episodes", a.Episodes, 999_999, "episode files are numbered -e000000..-e999999"),
+                         ("--steps", a.Steps, 1_000_000, "split longer collections into more episodes"), ("--workers", a.Workers, 64, "each has a stepping thread and a writer") })
+                if (CliErrors.OutOfRange(name, value, 1, max, _ => why) is { } error) throw new ArgumentException(error);
             if (!ExplorationPolicy.Names.Contains(a.Policy)) throw new ArgumentException($"--policy: unknown policy '{a.Policy}' (known: {string.Join(", ", ExplorationPolicy.Names)})");
             if (!SceneChoices.Contains(a.TaskScenes)) throw new ArgumentException($"--task-scenes: expected one of {string.Join(", ", SceneChoices)}, found '{a.TaskScenes}'");
             simOptions = AppConfiguration.Bind<SimOptions>(AppConfiguration.Build(), SimOptions.SectionName);
@@ -169,20 +170,7 @@ internal static class CollectCommand
     private static string PrepareOutput(Arguments a)
     {
         var dir = Path.GetFullPath(a.Out);
-        // CreateDirectory on an existing file says "already exists", which reads as if the directory were the problem.
-        if (File.Exists(dir)) throw new ArgumentException($"--out {a.Out}: is a file, expected a directory for the episode files");
-        try
-        {
-            Directory.CreateDirectory(dir);
-            // Writable? Probe now, rather than fail on the first episode.
-            var probe = Path.Combine(dir, $".robotctl-collect-probe-{Environment.ProcessId}");
-            File.WriteAllBytes(probe, []);
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"--out {a.Out}: cannot write there ({e.Message.ReplaceLineEndings(" ")})", e);
-        }
+        OutputPaths.RequireWritableDirectory("--out", a.Out);
         for (var i = 0; i < a.Episodes; i++)
         {
             var path = Path.Combine(dir, EpisodeId(a, i) + ".sqlite");

@@ -58,6 +58,7 @@ internal static class DashboardCommand
         if (!address.IsLoopback && string.IsNullOrEmpty(options.Token))
             throw new DashboardConfigurationException(
                 $"--listen {options.Listen}: not a loopback address; serving the dashboard beyond this machine needs a token (--token or Dashboard:Token)");
+        address.EnsureBindable(options.Listen);
         return options;
     }
 

@@ -41,7 +41,10 @@ internal static class DemoCommand
             {
                 try
                 {
+                    // Outputs first: nothing is photographed for a run that cannot record.
+                    if (request.Record is { } record) OutputPaths.RequireWritableDirectory("--record", RobotCtlHome.Resolve(record));
                     var path = Path.Combine(RobotCtlHome.Path, "artifacts", "demo", "goal.png");
+                    OutputPaths.RequireWritableFile("goal snapshot", path, createParent: true);
                     SnapshotGoal(r.GetValue(goalScene)!, path);
                     Console.WriteLine($"robotctl demo: goal snapshot of scene \"{r.GetValue(goalScene)}\" saved to {path}");
                     goals = [path];

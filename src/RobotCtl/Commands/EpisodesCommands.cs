@@ -133,7 +133,7 @@ internal static class EpisodesCommands
             try
             {
                 // Refuse an output that cannot be written before any work (an existing directory used to fail at the very end).
-                CliErrors.RequireWritableFile("--out", r.GetValue(output)!);
+                OutputPaths.RequireWritableFile("--out", r.GetValue(output)!);
                 var paths = ResolveMany(r.GetValue(episodes)!, Directory(r.GetValue(dir)));
                 var sizeText = r.GetValue(size);
                 if (r.GetValue(format) is "mp4" or "png")

@@ -177,9 +177,8 @@ internal static class EvalCommand
         if (!EvalPlanners.Names.Contains(a.Planner)) throw new ArgumentException($"--planner: expected {string.Join(", ", EvalPlanners.Names)}, found '{a.Planner}'");
         if (a.Solver is not null and not ("cem" or "mppi")) throw new ArgumentException($"--solver: expected cem or mppi, found '{a.Solver}'");
         if (a.CostShape is not null) _ = ParseOption("--cost-shape", a.CostShape);
-        if (a.Samples is < 1) throw new ArgumentException($"--samples: expected an integer >= 1, found {a.Samples}");
-        if (a.Iterations is < 1) throw new ArgumentException($"--iterations: expected an integer >= 1, found {a.Iterations}");
-        if (a.Horizon is < 1) throw new ArgumentException($"--horizon: expected an integer >= 1, found {a.Horizon}");
+        foreach (var (name, value, (max, why)) in new[] { ("--samples", a.Samples, CliErrors.SamplesLimit), ("--iterations", a.Iterations, CliErrors.IterationsLimit), ("--horizon", a.Horizon, CliErrors.HorizonLimit) })
+            if (value is { } v && CliErrors.OutOfRange(name, v, 1, max, why) is { } error) throw new ArgumentException(error);
         if (a.Record is not null && File.Exists(a.Record)) throw new ArgumentException($"--record {a.Record}: is a file, expected a directory");
         if (a.Model is not null && RobotCtlHome.Resolve(a.Model) is var modelPath && !Directory.Exists(modelPath))
             throw new ArgumentException(File.Exists(modelPath) ? $"--model {a.Model}: is a file, expected a model directory" : $"--model {a.Model}: directory not found ({modelPath})");
@@ -234,8 +233,8 @@ internal static class EvalCommand
         {
             recordDir = Path.GetFullPath(a.Record);
             goalDir = Path.Combine(recordDir, "goals");
-            RequireWritable(recordDir);
-            RequireWritable(goalDir);
+            OutputPaths.RequireWritableDirectory("--record", recordDir);
+            OutputPaths.RequireWritableDirectory("--record", goalDir);
         }
         else
         {
@@ -344,22 +343,6 @@ internal static class EvalCommand
         catch (FormatException e)
         {
             throw new ArgumentException($"{option}: {e.Message}", e);
-        }
-    }
-
-    /// <summary>Creates the directory and proves a file can be written there, so a bad --record fails before any episode.</summary>
-    private static void RequireWritable(string directory)
-    {
-        try
-        {
-            Directory.CreateDirectory(directory);
-            var probe = Path.Combine(directory, $".robotctl-write-test-{Environment.ProcessId}");
-            File.WriteAllText(probe, "");
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"--record {directory}: cannot write there ({e.Message})", e);
         }
     }
 

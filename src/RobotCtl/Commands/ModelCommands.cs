@@ -80,6 +80,8 @@ internal static class ModelCommands
         command.Options.Add(threads);
         command.Options.Add(batch);
         command.Options.Add(runs);
+        CliErrors.Bounded(batch, 1, CliErrors.SamplesLimit.Max, CliErrors.SamplesLimit.Why);
+        CliErrors.Bounded(runs, 1, 100_000);
         command.SetAction(r => Guard("model bench", Console.Error, () =>
             Bench(r.GetValue(dir)!, Options(r.GetValue(provider), r.GetValue(threads)), r.GetValue(batch), r.GetValue(runs), Console.Out)));
         return command;

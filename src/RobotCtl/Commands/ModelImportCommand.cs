@@ -60,9 +60,9 @@ internal static class ModelImportCommand
             Description = "Low-level actions per predictor step (the training frameskip): a checkpoint records only their product with the " +
                           "action dims (action_encoder.input_dim); default 5 (LeWM's) when it divides it, else from --action-stats or --action-dims",
         };
-        CliErrors.AtLeast(frameskip, 1);
+        CliErrors.Bounded(frameskip, 1);
         var history = new Option<int?>("--history") { Description = "Context frames the runtime gives the predictor (default and maximum: the checkpoint's predictor num_frames)" };
-        CliErrors.AtLeast(history, 1);
+        CliErrors.Bounded(history, 1);
         var lewmOnly = new Option[] { stats, dims, frameskip, history };
         var python = new Option<string?>("--python")
         {

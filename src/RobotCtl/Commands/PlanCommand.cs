@@ -65,7 +65,8 @@ internal static class PlanCommand
         CliErrors.ValidateImageFiles(observation);
         CliErrors.ValidateImageFiles(context);
         CliErrors.ValidateImageFiles(goal);
-        foreach (var count in new[] { samples, topk, iterations, horizon }) CliErrors.AtLeast(count, 1);
+        CliErrors.PlannerSizes(samples, topk, iterations, horizon);
+        CliErrors.NotBlank(costShape, "last, sum or w1,w2,... (leave the option out for the model's planner.cost_shape)");
         topk.Validators.Add(r =>
         {
             if (CliErrors.IntValue(r) is { } k && r.Parent is CommandResult c && CliErrors.IntValue(c.GetResult(samples)) is { } n && k > n)

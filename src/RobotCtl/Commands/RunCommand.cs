@@ -71,6 +71,16 @@ internal static class RunCommand
         }
         using var _ = services;
         var settings = services.Factory().Settings;
+        try
+        {
+            // Before the model is loaded or the arm opened: an episode that cannot be written refuses the run.
+            if (settings.Recording.Enabled)
+                OutputPaths.RequireWritableDirectory(request.Record is not null ? "--record" : "Recording:Directory", RobotCtlHome.Resolve(settings.Recording.Directory));
+        }
+        catch (ArgumentException e)
+        {
+            return CliErrors.Fail("run", e);
+        }
         RuntimeComponents components;
         try
         {

@@ -94,6 +94,14 @@ internal sealed class RunCommandOptions
             if (!r.Implicit && r.GetValueOrDefault<bool>() && r.Parent is CommandResult c && c.GetResult(Record) is { Tokens.Count: > 0 })
                 r.AddError($"{Record.Name} and {NoRecord.Name}: give one (record into a directory, or not at all)");
         });
+        Sim.Validators.Add(r =>
+        {
+            // --sim is --camera sim --arm sim: with another camera or arm beside it one of the two was silently dropped.
+            if (r.Implicit || !r.GetValueOrDefault<bool>() || r.Parent is not CommandResult c) return;
+            foreach (var other in new[] { Camera, Arm })
+                if (c.GetResult(other) is { Tokens: [var t] } && t.Value != "sim")
+                    r.AddError($"{Sim.Name} and {other.Name} {t.Value}: {Sim.Name} means --camera sim --arm sim; leave it out and give --camera and --arm");
+        });
         Record.Validators.Add(r =>
         {
             if (r.Tokens is [var t] && File.Exists(Path.GetFullPath(t.Value)))
@@ -117,9 +125,10 @@ internal sealed class RunCommandOptions
                 r.AddError($"{SimScene.Name}: {e.Message}");
             }
         });
-        CliErrors.AtLeast(MaxSteps, 1);
-        CliErrors.AtLeast(Samples, 1);
-        CliErrors.AtLeast(Iterations, 1);
+        CliErrors.Bounded(MaxSteps, 1);
+        CliErrors.PlannerSizes(samples: Samples, iterations: Iterations);
+        CliErrors.NotBlank(CostShape, "last, sum or w1,w2,... (leave the option out for the model's planner.cost_shape)");
+        foreach (var path in new[] { Model, Camera, Arm, Calibration, Record }) CliErrors.NotBlank(path, "a path or a name");
         DeadlineMs.Validators.Add(r =>
         {
             if (CliErrors.DoubleValue(r) is { } v && !(v >= 0 && double.IsFinite(v)))

@@ -36,6 +36,22 @@ internal static class SimArmCommand
             "Run the simulated workcell as an arm in its own process, speaking the real protocol over --serial <tty> or --mqtt <host:port> --robot-id <id>, until Ctrl-C. " +
             "--mqtt embedded also hosts the broker, so `robotctl run --arm sim-mqtt` on the same machine needs no mosquitto.");
         foreach (var o in new Option[] { serial, baud, mqtt, robotId, qos, seed, scene, watchdog, quiet }) command.Options.Add(o);
+        command.Validators.Add(c =>
+        {
+            // The scene string carries its own seed: a --seed beside it would be dropped without a word.
+            if (c.GetResult(seed) is { Implicit: false } && c.GetResult(scene) is { Tokens.Count: > 0 })
+                c.AddError("--seed and --scene: give one (put the seed in the scene string, e.g. --scene seed=3,block=0.1:0.05)");
+        });
+        serial.Validators.Add(r =>
+        {
+            // A path that does not exist yet may fairly be waited for (a pty appears when socat starts); a directory or a
+            // regular file never becomes a tty.
+            if (r.Tokens is not [var t]) return;
+            if (Directory.Exists(t.Value)) r.AddError($"--serial {t.Value}: is a directory, expected a tty (e.g. /dev/ttyUSB0 or a socat pty)");
+            else if (File.Exists(t.Value) && !IsDeviceNode(t.Value))
+                r.AddError($"--serial {t.Value}: is a regular file, expected a tty (e.g. /dev/ttyUSB0 or a socat pty)");
+        });
+        CliErrors.Bounded(watchdog, 1, 60_000, _ => "a watchdog is meant to catch a silent link within moments");
 
         command.SetAction(async (r, ct) =>
         {
@@ -154,5 +170,16 @@ internal static class SimArmCommand
     {
         Console.Error.WriteLine($"robotctl sim-arm: {message}");
         return 2;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> (or what its links finally point to, as with socat's link=) is under /dev, where
+    /// every tty and pty lives. .NET reports no file type beyond directory and link, and opening a tty to ask it would
+    /// toggle DTR (resetting many boards), so the location is the check.
+    /// </summary>
+    private static bool IsDeviceNode(string path)
+    {
+        var target = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path);
+        return target.StartsWith("/dev/", StringComparison.Ordinal);
     }
 }

@@ -86,7 +86,7 @@ internal static class SnapshotCommand
         if (q.TimeoutMs <= 0) throw new ArgumentException($"--timeout-ms: expected a positive number, found {q.TimeoutMs}");
         if (!q.Output.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"--out: snapshots are saved losslessly as PNG; expected a .png path, found '{q.Output}'");
-        CliErrors.RequireWritableFile("--out", q.Output, createParent: true);
+        OutputPaths.RequireWritableFile("--out", q.Output, createParent: true);
         // Named here: the camera request's own check says only "camera size".
         if (q.Camera.Width is <= 0) throw new ArgumentException($"--width: expected a positive number of pixels, found {q.Camera.Width}");
         if (q.Camera.Height is <= 0) throw new ArgumentException($"--height: expected a positive number of pixels, found {q.Camera.Height}");
