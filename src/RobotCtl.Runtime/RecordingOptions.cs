@@ -23,7 +23,8 @@ public sealed class RecordingOptions
         RuntimeOptions.Require(!string.IsNullOrWhiteSpace(Directory), "Directory", "a directory", Directory, SectionName);
         RuntimeOptions.Require(FrameFormat is "png" or "jpeg", "FrameFormat", "png or jpeg", FrameFormat, SectionName);
         RuntimeOptions.Require(JpegQuality is >= 1 and <= 100, "JpegQuality", "1..100", JpegQuality, SectionName);
-        RuntimeOptions.Require(QueueCapacity >= 16, "QueueCapacity", ">= 16", QueueCapacity, SectionName);
+        // The queue's slots are allocated up front: a typo must not ask for gigabytes.
+        RuntimeOptions.Require(QueueCapacity is >= 16 and <= 65_536, "QueueCapacity", "16..65536 (its slots are allocated up front)", QueueCapacity, SectionName);
     }
 }
 

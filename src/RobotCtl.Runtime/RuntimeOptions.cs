@@ -69,13 +69,16 @@ public sealed class RuntimeOptions
         Require(!string.IsNullOrWhiteSpace(Camera), "Camera", "a camera source", Camera);
         Require(!string.IsNullOrWhiteSpace(Arm), "Arm", "\"sim\" or an arm profile", Arm);
         Require(CommandRateHz is > 0 and <= 1000, "CommandRateHz", "a rate in (0, 1000] Hz", CommandRateHz);
-        Require(MaxFrameAgeMs > 0, "MaxFrameAgeMs", "> 0", MaxFrameAgeMs);
-        Require(FrameWaitMs > 0, "FrameWaitMs", "> 0", FrameWaitMs);
+        Require(MaxFrameAgeMs is > 0 and <= MaxMs, "MaxFrameAgeMs", $"(0, {MaxMs}] ms", MaxFrameAgeMs);
+        Require(FrameWaitMs is > 0 and <= MaxMs, "FrameWaitMs", $"(0, {MaxMs}] ms", FrameWaitMs);
         Require(ExecuteBlocks >= 0, "ExecuteBlocks", ">= 0", ExecuteBlocks);
         Require(MaxSteps >= 1, "MaxSteps", ">= 1", MaxSteps);
         Require(SuccessThreshold >= 0 && double.IsFinite(SuccessThreshold), "SuccessThreshold", "a finite value >= 0", SuccessThreshold);
-        Require(ChunkSlackMs >= 0, "ChunkSlackMs", ">= 0", ChunkSlackMs);
+        Require(ChunkSlackMs is >= 0 and <= MaxMs, "ChunkSlackMs", $"[0, {MaxMs}] ms", ChunkSlackMs);
     }
+
+    /// <summary>An hour: above it a time setting is a typo (and 1e300 ms overflows a TimeSpan).</summary>
+    public const double MaxMs = 3_600_000;
 
     internal static void Require(bool ok, string key, string expected, object? found, string section = SectionName)
     {
@@ -192,7 +195,7 @@ public sealed class PlannerSettings
         if (Iterations is < 1) throw new ConfigurationValueException($"{s}:Iterations", ">= 1", Iterations);
         if (Horizon is <= 0) throw new ConfigurationValueException($"{s}:Horizon", "> 0", Horizon);
         if (InitStd is not null && !(InitStd > 0)) throw new ConfigurationValueException($"{s}:InitStd", "> 0", InitStd);
-        if (DeadlineMs is not null && !(DeadlineMs >= 0)) throw new ConfigurationValueException($"{s}:DeadlineMs", ">= 0", DeadlineMs);
+        if (DeadlineMs is not null && !(DeadlineMs is >= 0 and <= RuntimeOptions.MaxMs)) throw new ConfigurationValueException($"{s}:DeadlineMs", $"[0, {RuntimeOptions.MaxMs}] ms", DeadlineMs);
         if (MeanMomentum is not null && !(MeanMomentum is >= 0 and < 1)) throw new ConfigurationValueException($"{s}:MeanMomentum", "in [0, 1)", MeanMomentum);
         if (StdMomentum is not null && !(StdMomentum is >= 0 and < 1)) throw new ConfigurationValueException($"{s}:StdMomentum", "in [0, 1)", StdMomentum);
         if (MinStd is not null && !(MinStd >= 0)) throw new ConfigurationValueException($"{s}:MinStd", ">= 0", MinStd);

@@ -184,7 +184,8 @@ public class EvalCommandTests
     public static TheoryData<string, string> BadInputs() => new()
     {
         { "task", "unknown task 'stack' (known: reach, push)" },
-        { "episodes", "--episodes: expected a count >= 1, found 0" },
+        { "episodes", "--episodes: expected an integer >= 1, found 0" },
+        { "episodes-beyond-a-seed", "--episodes: expected at most 1000" },
         { "planner", "--planner: expected model, oracle, random, found 'genius'" },
         { "action-dim", "action.dim is 5, but the workcell takes 7-D end-effector commands" },
         { "aspect", "image 64x48 has another aspect ratio than the sim camera's 224x224" },
@@ -201,6 +202,7 @@ public class EvalCommandTests
         {
             "task" => Small() with { Task = "stack" },
             "episodes" => Small() with { Episodes = 0 },
+            "episodes-beyond-a-seed" => Small() with { Episodes = 1001 },
             "planner" => Small() with { Planner = "genius" },
             "action-dim" => Small(EditedModel(dir.File("model"), m =>
             {

@@ -33,7 +33,8 @@ public sealed record RunSettings(
         if (configuration[OnnxRuntime.RemovedConfigurationKey] is not null) throw new ConfigurationValueException(OnnxRuntime.RemovedConfigurationMessage);
         AppConfiguration.Check<InferenceOptions>(configuration, "Inference");
         var inference = configuration.GetSection("Inference").Get<InferenceOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? InferenceOptions.Default;
-        if (inference.IntraOpThreads < 0) throw new ConfigurationValueException("Inference:IntraOpThreads", ">= 0", inference.IntraOpThreads);
+        // One thread per core is ONNX Runtime's own default (0); far beyond the cores only adds contention, and 100000 hangs.
+        if (inference.IntraOpThreads is < 0 or > 1024) throw new ConfigurationValueException("Inference:IntraOpThreads", "0 (one per core) .. 1024", inference.IntraOpThreads);
         return inference;
     }
 

@@ -173,7 +173,9 @@ internal static class EvalCommand
             throw new ArgumentException($"--task: {Message(e)}", e);
         }
         if (a.Episodes is not { } episodes) throw new ArgumentException("--episodes: required, a count >= 1");
-        if (episodes < 1) throw new ArgumentException($"--episodes: expected a count >= 1, found {episodes}");
+        // Episode i of seed s plans with seed s * 1000 + i: a 1001st episode would replay seed s + 1's first.
+        if (CliErrors.OutOfRange("--episodes", episodes, 1, 1000, _ => "episode i of a seed plans with seed * 1000 + i; run more seeds for more") is { } bad)
+            throw new ArgumentException(bad);
         if (!EvalPlanners.Names.Contains(a.Planner)) throw new ArgumentException($"--planner: expected {string.Join(", ", EvalPlanners.Names)}, found '{a.Planner}'");
         if (a.Solver is not null and not ("cem" or "mppi")) throw new ArgumentException($"--solver: expected cem or mppi, found '{a.Solver}'");
         if (a.CostShape is not null) _ = ParseOption("--cost-shape", a.CostShape);

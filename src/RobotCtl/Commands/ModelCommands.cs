@@ -42,8 +42,12 @@ internal static class ModelCommands
         return option;
     }
 
-    private static Option<int?> ThreadsOption() =>
-        new("--threads") { Description = "Intra-op threads of each session (0 = one per physical core). Default: the Inference:IntraOpThreads setting." };
+    private static Option<int?> ThreadsOption()
+    {
+        var threads = new Option<int?>("--threads") { Description = "Intra-op threads of each session (0 = one per physical core). Default: the Inference:IntraOpThreads setting." };
+        CliErrors.Bounded(threads, 0, 1024, _ => "far beyond the cores only adds contention");
+        return threads;
+    }
 
     private static Command CheckCommand()
     {

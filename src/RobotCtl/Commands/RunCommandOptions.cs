@@ -131,8 +131,8 @@ internal sealed class RunCommandOptions
         foreach (var path in new[] { Model, Camera, Arm, Calibration, Record }) CliErrors.NotBlank(path, "a path or a name");
         DeadlineMs.Validators.Add(r =>
         {
-            if (CliErrors.DoubleValue(r) is { } v && !(v >= 0 && double.IsFinite(v)))
-                r.AddError($"{DeadlineMs.Name}: expected a finite number of ms >= 0, found {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            if (CliErrors.DoubleValue(r) is { } v && !(v is >= 0 and <= RuntimeOptions.MaxMs))
+                r.AddError($"{DeadlineMs.Name}: expected [0, {RuntimeOptions.MaxMs}] ms, found {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         });
     }
 

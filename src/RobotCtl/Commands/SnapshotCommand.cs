@@ -81,7 +81,7 @@ internal static class SnapshotCommand
 
     private static int Run(SnapshotRequest q)
     {
-        if (q.WarmupFrames < 0) throw new ArgumentException($"--warmup-frames: expected 0 or more, found {q.WarmupFrames}");
+        if (q.WarmupFrames is < 0 or > 1000) throw new ArgumentException($"--warmup-frames: expected 0..1000 (a camera settles within seconds), found {q.WarmupFrames}");
         if (q.MaxAgeMs <= 0) throw new ArgumentException($"--max-age-ms: expected a positive number, found {q.MaxAgeMs}");
         if (q.TimeoutMs <= 0) throw new ArgumentException($"--timeout-ms: expected a positive number, found {q.TimeoutMs}");
         if (!q.Output.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
