@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import os
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -35,6 +37,14 @@ def check_out(out: Path) -> None:
         raise BadInput(f"--out {out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
         raise BadInput(f"--out {out}: exists and is not empty (expected a new or empty folder)")
+    # The model is built beside --out and renamed into place: prove that folder takes a new entry before the (long)
+    # conversion, so that /proc or a read-only mount is refused naming --out, not reported as an internal failure.
+    parent = out.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.probe-", dir=parent))
+    except OSError as e:
+        raise BadInput(f"--out {out}: cannot write there ({e.strerror or e})") from None
 
 
 def names(keys, limit: int = 5) -> str:

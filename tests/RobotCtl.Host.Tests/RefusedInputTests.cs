@@ -39,6 +39,11 @@ public class RefusedInputTests
     }
 
     [Fact]
+    public void Model_import_names_out_when_it_cannot_write_there_before_converting() =>
+        AssertBadInput(Cli("model", "import", "lewm", Path.Combine(TestHome.Root, "tests", "fixtures", "lewm-checkpoint"), "--out", Unwritable),
+            $"--out {Unwritable}: cannot write there");
+
+    [Fact]
     public void Demo_names_record_when_it_cannot_write_there() =>
         AssertBadInput(Cli("demo", "--record", Unwritable), $"--record {Unwritable}: cannot write there");
 

@@ -3,10 +3,10 @@
 # image and status fetched 4 times a second), the process's resident memory sampled every few seconds. Prints a CSV
 # (seconds, step, RSS MB) and a summary: RSS after warm-up, at the end, and the growth per hour fitted after warm-up.
 # Not a unit test: it takes as long as you ask. docs/PERFORMANCE.md records its numbers.
-#   tools/bench/soak.sh [minutes=30] [warmup-minutes=3] [sample-seconds=10] [extra run options...]
+#   tools/bench/soak.sh [minutes=30] [warmup-minutes=10] [sample-seconds=10] [extra run options...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-minutes=${1:-30}; warmup=${2:-3}; every=${3:-10}; shift $(( $# < 3 ? $# : 3 ))
+minutes=${1:-30}; warmup=${2:-10}; every=${3:-10}; shift $(( $# < 3 ? $# : 3 ))
 robotctl=${ROBOTCTL:-$root/robotctl}
 work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 "$robotctl" snapshot --camera sim --sim-scene "seed=0,ee=0.05:0.05:0.03" --out "$work/goal.png" >/dev/null
