@@ -41,11 +41,11 @@ internal static class TestHome
 
     /// <summary>
     /// <see cref="SmallRun"/> as `robotctl run` arguments, for a run in a child process that goes on until it is stopped:
-    /// sim camera and arm, its control socket in <paramref name="control"/>.
+    /// sim camera and arm (or <paramref name="arm"/>: camera sim, unlinked), its control socket in <paramref name="control"/>.
     /// </summary>
-    public static string[] SmallRunArgs(string goal, string episodes, string control) =>
+    public static string[] SmallRunArgs(string goal, string episodes, string control, string? arm = null) =>
     [
-        "run", "--sim",
+        "run", .. arm is null ? new[] { "--sim" } : new[] { "--camera", "sim", "--arm", arm, "--allow-unlinked-camera" },
         "--model", SmallModel, "--goal", goal, "--record", episodes, "--max-steps", "100000", "--samples", "48", "--iterations", "3",
         "--seed", "11", "--sim-scene", "seed=7,ee=-0.12:-0.12:0.03", "--quiet",
         "--set", "Planner:DeadlineMs=", "--set", "Runtime:CommandRateHz=50", "--set", "Runtime:SuccessThreshold=0",
@@ -80,7 +80,7 @@ internal static class TestHome
         public string Output { get { lock (_out) return _out.ToString(); } }
         public string Errors { get { lock (_err) return _err.ToString(); } }
 
-        /// <summary>Sends a signal by name (INT, ...) with kill(1).</summary>
+        /// <summary>Sends a signal by name (STOP, INT, ...) with kill(1).</summary>
         public void Signal(string name)
         {
             using var kill = Process.Start("kill", $"-{name} {_process.Id}");
