@@ -3,12 +3,15 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using RobotCtl.Episodes;
 using RobotCtl.Hardware.Tests;
+using RobotCtl.Host.Commands;
+using RobotCtl.Runtime;
 
 namespace RobotCtl.Host.Tests;
 
 /// <summary>
 /// What a `robotctl run` killed with -9 leaves behind, through the real CLI: an episode with its WAL and stale lock,
-/// which every read command leaves exactly as it is (only `episodes repair` changes it).
+/// which every read command leaves exactly as it is (only `episodes repair` changes it), and a control socket, which
+/// `robotctl estop` and the next run recognise as a dead run's and remove.
 /// </summary>
 [Trait("Category", "Slow")]
 public class KilledRunTests
@@ -62,6 +65,59 @@ public class KilledRunTests
         var after = BadInputTests.Cli("episodes", "show", id, "--dir", episodes, "--json");
         Assert.Equal(steps, JsonDocument.Parse(after.Out).RootElement.GetProperty("steps").GetInt64());
         Assert.Equal(JsonValueKind.Null, JsonDocument.Parse(after.Out).RootElement.GetProperty("not_closed_cleanly").ValueKind);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Estop_says_no_run_is_alive_after_a_run_killed_with_9_and_removes_its_socket_and_so_does_the_next_run()
+    {
+        using var dir = new TestHome.TempDir();
+        var control = dir.File("run");
+        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+
+        var first = await StartAndKill9(goal, dir.File("episodes"), control);
+        // The next run removes it as it starts, and estop reaches that run.
+        using (var run = new TestHome.CliChild(TestHome.SmallRunArgs(goal, dir.File("episodes"), control)))
+        {
+            var socket = await SocketOf(run, control);
+            Assert.False(File.Exists(first), "the next run removes the socket a killed run left");
+            var estop = BadInputTests.Cli("estop", "--socket", control);
+            Assert.True(estop.Code == 0, $"estop exit {estop.Code}: {estop.Err}");
+            Assert.Contains("latched", estop.Out);
+            Assert.Equal(137, run.Kill9());
+            Assert.True(File.Exists(socket), "kill -9 leaves the socket");
+        }
+
+        var stale = BadInputTests.Cli("estop", "--socket", control);
+        Assert.Equal(EStopCommand.NoRuntime, stale.Code);
+        Assert.Equal(1, stale.Code);
+        Assert.Equal("", stale.Out);
+        var line = Assert.Single(stale.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches($@"^robotctl estop: no robotctl run is alive, nothing was stopped: removed the control socket\(s\) that dead runs left in {Regex.Escape(control)} \(robotctl-\d+-1\.sock: pid \d+ is gone\)$", line);
+        Assert.Empty(ControlEndpoint.FindSockets(control));
+
+        var none = BadInputTests.Cli("estop", "--socket", control);
+        Assert.Equal(1, none.Code);
+        Assert.Equal($"robotctl estop: no robotctl run is alive, nothing was stopped: no control socket in {control}", none.Err.Trim());
+    }
+
+    /// <summary>Starts a run, waits for its control socket, kills it with -9; returns the socket it left.</summary>
+    private static async Task<string> StartAndKill9(string goal, string episodes, string control)
+    {
+        using var run = new TestHome.CliChild(TestHome.SmallRunArgs(goal, episodes, control));
+        var socket = await SocketOf(run, control);
+        Assert.Equal(137, run.Kill9());
+        Assert.True(File.Exists(socket), "kill -9 leaves the socket");
+        return socket;
+    }
+
+    private static async Task<string> SocketOf(TestHome.CliChild run, string control)
+    {
+        var prefix = $"{ControlEndpoint.SocketPrefix}{run.Pid}-";
+        string? Find() => ControlEndpoint.FindSockets(control).FirstOrDefault(s => Path.GetFileName(s).StartsWith(prefix, StringComparison.Ordinal));
+        await TestRig.WaitUntil(() => run.HasExited || Find() is not null, Generous, "the run's control socket");
+        Assert.False(run.HasExited, $"the run ended early: {run.Errors}");
+        return Find()!;
     }
 
     /// <summary>The episode browser's reads: the list, one episode, a frame and the replay verdict, from `robotctl dashboard`.</summary>
