@@ -5,9 +5,10 @@ namespace RobotCtl.Episodes;
 /// is set for a readable episode; <see cref="EmptyInterrupted"/> marks a file whose recorder was stopped while creating it
 /// (<see cref="Error"/> says so; being created by a live process: <see cref="State"/> Recording with that message).
 /// </summary>
+/// <see cref="NotClosedCleanly"/> is the reader's (what a dead recorder left for `episodes repair`), null for a clean file.
 public sealed record EpisodeListing(
     string Id, string Path, DateTimeOffset? StartTimeUtc, TimeSpan? Duration, long? Steps, bool? Success, string? Model, string? Error,
-    EpisodeState? State = null, bool EmptyInterrupted = false);
+    EpisodeState? State = null, bool EmptyInterrupted = false, string? NotClosedCleanly = null);
 
 /// <summary>The episodes in a recording directory, and how a command-line name (path or id) finds one.</summary>
 public static class EpisodeCatalog
@@ -19,7 +20,7 @@ public static class EpisodeCatalog
 
     /// <summary>
     /// Every *.sqlite file in <paramref name="directory"/>, newest first; unreadable files are listed with their error.
-    /// Opening folds a crashed episode's WAL into its file (<see cref="EpisodeReader.Open"/>).
+    /// Nothing is changed: a crashed episode is read as it is (<see cref="EpisodeReader.Open(string)"/>).
     /// </summary>
     public static IReadOnlyList<EpisodeListing> List(string directory)
     {
@@ -35,7 +36,7 @@ public static class EpisodeCatalog
                 var endTicks = info.EndTicks ?? reader.LastTicks() ?? info.StartTicks;
                 listings.Add(new EpisodeListing(id, path, info.StartTimeUtc,
                     TimeSpan.FromMilliseconds(Math.Max(0, info.TicksToMs(endTicks - info.StartTicks))),
-                    reader.Count("timings"), info.Success, info.Model, null, reader.State));
+                    reader.Count("timings"), info.Success, info.Model, null, reader.State, NotClosedCleanly: reader.NotClosedCleanly));
             }
             catch (EmptyEpisodeException e)
             {

@@ -43,14 +43,20 @@ public sealed class EpisodeReader : IDisposable
 
     private readonly HashSet<string> _tables;
 
-    private EpisodeReader(string path, SqliteConnection connection, EpisodeInfo info, HashSet<string> tables, EpisodeState state, FoldResult fold)
+    /// <summary>The temporary folder of a crashed file read from a copy (see <see cref="OpenUnchanged"/>); removed on dispose.</summary>
+    private readonly string? _copy;
+
+    private EpisodeReader(string path, SqliteConnection connection, string? copy, EpisodeInfo info, HashSet<string> tables, EpisodeState state,
+        FoldResult fold, string? notClosedCleanly)
     {
         Path = path;
         _connection = connection;
+        _copy = copy;
         Info = info;
         _tables = tables;
         State = state;
         Fold = fold;
+        NotClosedCleanly = notClosedCleanly;
     }
 
     public string Path { get; }
@@ -59,18 +65,33 @@ public sealed class EpisodeReader : IDisposable
     /// <summary>Finished, still recording (a live process holds the lock) or crashed, as of <see cref="Open"/>.</summary>
     public EpisodeState State { get; }
 
-    /// <summary>What <see cref="Open"/> did to a crashed file's write-ahead log.</summary>
+    /// <summary>What <see cref="Open(string, bool)"/> with fold did to a crashed file's write-ahead log.</summary>
     internal FoldResult Fold { get; }
+
+    /// <summary>
+    /// Null for a file its recorder closed (or is still recording). Otherwise what its dead recorder left behind, e.g.
+    /// "its write-ahead log (-wal) is not folded into the file and its stale lock file is still there": the episode was
+    /// read as it is, nothing changed, and <see cref="EpisodeRepair.Repair"/> makes it one self-contained file.
+    /// </summary>
+    public string? NotClosedCleanly { get; }
 
     /// <summary>
     /// Opens an episode for reading. Throws <see cref="EpisodeFormatException"/> ("not a robotctl episode: PATH: WHAT")
     /// for a missing file, a file that is not SQLite, a corrupt one, or one with another schema, and its subclass
     /// <see cref="EmptyEpisodeException"/> for a file whose recorder was stopped before it wrote anything.
-    /// When nobody is recording the episode and it was left in WAL mode (its recorder was killed), the WAL is first
-    /// folded into the .sqlite file (checkpoint, journal_mode=DELETE, stale lock removed) so the file is self-contained;
-    /// if that cannot be done (read-only directory, another reader has it open) the file is read as it is.
+    /// Reading changes nothing in the episode's folder, not even a crashed file's (left in WAL mode with its -wal, -shm
+    /// and stale lock by a killed recorder): that is read as it is (<see cref="NotClosedCleanly"/> says so), and
+    /// `episodes repair` is what folds it.
     /// </summary>
-    public static EpisodeReader Open(string path)
+    public static EpisodeReader Open(string path) => Open(path, fold: false);
+
+    /// <summary>
+    /// <see cref="Open(string)"/>; with <paramref name="fold"/> (<see cref="EpisodeRepair"/> only), an episode nobody is
+    /// recording that was left in WAL mode is first folded into its .sqlite file (checkpoint, journal_mode=DELETE, stale
+    /// lock removed: <see cref="Fold"/>); if that cannot be done (read-only directory, another reader has it open) the
+    /// file is read as it is.
+    /// </summary>
+    internal static EpisodeReader Open(string path, bool fold)
     {
         string Fail(string what) => $"not a robotctl episode: {path}: {what}";
         if (Directory.Exists(path)) throw new EpisodeFormatException(Fail("is a directory"));
@@ -78,7 +99,7 @@ public sealed class EpisodeReader : IDisposable
 
         // Probe before reading: a recorder writes its end marker before it lets go of the lock, so "lock free, then no
         // end marker" can only mean it died; the other order could call a recording that just finished crashed.
-        FoldResult fold;
+        FoldResult folded;
         LockState lockState;
         byte[] header;
         using (var shared = EpisodeLock.Probe(path, out lockState))
@@ -86,13 +107,28 @@ public sealed class EpisodeReader : IDisposable
             header = ReadHeader(path);
             if (header.Length == 0) throw Empty(path, "0 bytes", lockState);
             if (header.Length < 100) throw new EpisodeFormatException(Fail($"not an SQLite database ({header.Length} bytes, smaller than an SQLite header)"));
-            fold = lockState == LockState.Held ? FoldResult.None : TryFold(path, header, lockState);
+            folded = fold && lockState != LockState.Held ? TryFold(path, header, lockState) : FoldResult.None;
         }
 
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        // A WAL-mode file nobody records: an ordinary read-only connection would rebuild its -shm and could create a
+        // -wal, so it is read in a way that writes nothing. A live recording is read alongside its writer as usual.
+        var unchanged = lockState != LockState.Held && IsWal(header) && !folded.Folded;
+        var leftovers = new List<string>();
+        if (unchanged) leftovers.Add(new FileInfo(path + "-wal") is { Exists: true, Length: > 0 } ? "its write-ahead log (-wal) is not folded into the file" : "the file is still in WAL mode");
+        if (lockState == LockState.Stale && !folded.LockRemoved) leftovers.Add($"its stale lock file {System.IO.Path.GetFileName(EpisodeLock.PathFor(path))} is still there");
+        string? copy = null;
+        SqliteConnection connection;
+        try
         {
-            DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false,
-        }.ToString());
+            connection = unchanged ? OpenUnchanged(path, out copy) : new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false,
+            }.ToString());
+        }
+        catch (IOException e)
+        {
+            throw new EpisodeFormatException(Fail($"cannot read it without changing it ({e.Message})"), e);
+        }
         try
         {
             connection.Open();
@@ -121,23 +157,66 @@ public sealed class EpisodeReader : IDisposable
                 throw Empty(path, "tables but no metadata", lockState);
             var info = ReadInfo(connection, path, version);
             var state = info.EndTicks is not null ? EpisodeState.Finished : lockState == LockState.Held ? EpisodeState.Recording : EpisodeState.Crashed;
-            return new EpisodeReader(path, connection, info, tables, state, fold);
+            return new EpisodeReader(path, connection, copy, info, tables, state, folded, leftovers.Count == 0 ? null : string.Join(" and ", leftovers));
         }
         catch (SqliteException e)
         {
-            connection.Dispose();
+            Close(connection, copy);
             throw new EpisodeFormatException(Fail(Describe(e)), e);
         }
         catch (Exception e) when (e is FormatException or JsonException or InvalidCastException)
         {
-            connection.Dispose();
+            Close(connection, copy);
             throw new EpisodeFormatException(Fail($"bad metadata ({e.Message})"), e);
         }
         catch
         {
-            connection.Dispose();
+            Close(connection, copy);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A read-only connection to a WAL-mode file nobody is recording that writes nothing beside it (checked by hashing
+    /// the folder before and after). With no WAL content the main file holds everything: immutable=1 (no locks, no
+    /// -wal/-shm created). With WAL content and its -shm: readonly_shm=1, which never writes the -shm and rebuilds the
+    /// WAL index in memory (a plain read-only connection rewrites the -shm of a dead writer). WAL content without a
+    /// -shm (copied without it) cannot be read in place without creating one: the .sqlite and -wal are copied to a
+    /// temporary folder (<paramref name="copy"/>), read there and deleted on dispose.
+    /// </summary>
+    private static SqliteConnection OpenUnchanged(string path, out string? copy)
+    {
+        copy = null;
+        var wal = new FileInfo(path + "-wal");
+        string source;
+        if (!wal.Exists || wal.Length == 0) source = Uri(System.IO.Path.GetFullPath(path)) + "?immutable=1";
+        else if (File.Exists(path + "-shm")) source = Uri(System.IO.Path.GetFullPath(path)) + "?readonly_shm=1";
+        else
+        {
+            copy = Directory.CreateTempSubdirectory("robotctl-episode-").FullName;
+            source = System.IO.Path.Combine(copy, System.IO.Path.GetFileName(path));
+            try
+            {
+                File.Copy(path, source);
+                File.Copy(wal.FullName, source + "-wal");
+            }
+            catch
+            {
+                Close(null, copy);
+                throw;
+            }
+        }
+        return new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = source, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+    }
+
+    /// <summary>An SQLite URI filename for an absolute path: only %, ? and # need escaping.</summary>
+    private static string Uri(string fullPath) => "file:" + fullPath.Replace("%", "%25").Replace("?", "%3f").Replace("#", "%23");
+
+    private static void Close(SqliteConnection? connection, string? copy)
+    {
+        connection?.Dispose();
+        if (copy is null) return;
+        try { Directory.Delete(copy, recursive: true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     private static EmptyEpisodeException Empty(string path, string what, LockState lockState) => lockState == LockState.Held
@@ -170,7 +249,7 @@ public sealed class EpisodeReader : IDisposable
     /// writer were alive after all: leaving WAL mode needs every other connection closed, else it fails (busy) and the
     /// file is left as it was. The caller holds the lock file shared (if there is one), so no recorder can take it.
     /// </summary>
-    internal static FoldResult TryFold(string path, byte[] header, LockState lockState)
+    private static FoldResult TryFold(string path, byte[] header, LockState lockState)
     {
         var lockRemoved = lockState == LockState.Stale && EpisodeLock.RemoveStale(path);
         // Header bytes 68-71: the application id, big-endian.
@@ -408,5 +487,5 @@ public sealed class EpisodeReader : IDisposable
         return (T)Convert.ChangeType(cmd.ExecuteScalar()!, typeof(T), CultureInfo.InvariantCulture);
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose() => Close(_connection, _copy);
 }

@@ -28,8 +28,8 @@ public sealed record EpisodeRepairReport
 public static class EpisodeRepair
 {
     /// <summary>
-    /// Folds the episode's WAL into the file and removes its stale lock (as <see cref="EpisodeReader.Open"/> does), then
-    /// reports rows per table, whether it finished, and SQLite's quick_check. An empty interrupted episode (killed while
+    /// Folds the episode's WAL into the file and removes its stale lock (the only command that does: readers leave a
+    /// crashed file as it is), then reports rows per table, whether it finished, and SQLite's quick_check. An empty interrupted episode (killed while
     /// being created: no metadata, no rows) is deleted, with its -wal, -shm and lock files: it holds nothing to keep, and
     /// a deleted file is plainer than one marked somehow. Throws <see cref="InvalidOperationException"/> for an episode a
     /// live process is recording or creating, <see cref="IOException"/> when the WAL could not be folded in, and
@@ -40,7 +40,7 @@ public static class EpisodeRepair
         EpisodeReader reader;
         try
         {
-            reader = EpisodeReader.Open(path);
+            reader = EpisodeReader.Open(path, fold: true);
         }
         catch (EmptyEpisodeException e) when (!e.BeingCreated)
         {

@@ -244,7 +244,7 @@ internal sealed class EpisodeStore : IDisposable
         catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6)
         {
             // Busy: a reader (episodes show) has the file open. The end marker is committed and the file is valid;
-            // the next reader that finds nobody recording folds the WAL in (EpisodeReader.Open).
+            // readers read it as it is, and `episodes repair` folds the WAL in (EpisodeRepair).
         }
     }
 

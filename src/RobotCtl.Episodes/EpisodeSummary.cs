@@ -24,6 +24,9 @@ public sealed record EpisodeSummary
              "every committed row is kept)",
     };
 
+    /// <summary>Null for a cleanly closed file, else what its dead recorder left behind (<see cref="EpisodeReader.NotClosedCleanly"/>).</summary>
+    public string? NotClosedCleanly { get; init; }
+
     public required long Steps { get; init; }
     public required long Frames { get; init; }
     public required long Plans { get; init; }
@@ -77,6 +80,7 @@ public sealed record EpisodeSummary
             Duration = TimeSpan.FromMilliseconds(Math.Max(0, info.TicksToMs(endTicks - info.StartTicks))),
             Finished = info.EndTicks is not null,
             State = reader.State,
+            NotClosedCleanly = reader.NotClosedCleanly,
             Steps = steps,
             Frames = reader.Count("frames"),
             Plans = reader.Count("plans"),

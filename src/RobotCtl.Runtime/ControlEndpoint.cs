@@ -64,7 +64,7 @@ public sealed class ControlEndpoint : IAsyncDisposable
     {
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("the control endpoint needs Unix file modes");
         EnsurePrivateDirectory(directory);
-        RemoveStaleSockets(directory);
+        RemoveStaleSockets(directory, logger);
         var path = Path.Combine(directory, $"{SocketPrefix}{Environment.ProcessId}-{Interlocked.Increment(ref s_sockets)}{SocketSuffix}");
         if (Encoding.UTF8.GetByteCount(path) > MaxSocketPathBytes)
             throw new IOException($"control socket {path}: longer than a Unix socket path may be ({MaxSocketPathBytes} bytes); set Safety:ControlDirectory to a shorter directory");
@@ -102,15 +102,81 @@ public sealed class ControlEndpoint : IAsyncDisposable
                 "it must be private to you (chmod 700 it) or set Safety:ControlDirectory to another directory");
     }
 
-    private static void RemoveStaleSockets(string directory)
+    /// <summary>The sockets runs killed with -9 left behind: else `robotctl estop` would keep finding them.</summary>
+    private static void RemoveStaleSockets(string directory, ILogger logger)
     {
         foreach (var file in Directory.EnumerateFiles(directory, SocketPrefix + "*" + SocketSuffix))
+            if (TryRemoveStale(file, out var what)) logger.LogInformation("removed the control socket {Path} of a run that died without closing it ({What})", file, what);
+    }
+
+    /// <summary>
+    /// Removes <paramref name="socketPath"/> when it is the socket of a dead runtime: the pid in its name
+    /// (robotctl-PID-N.sock) is not a live process (gone, or a zombie) and nothing accepts connections on it. True when
+    /// removed; <paramref name="what"/> says why it was or was not (a live pid may be a run starting or stopping).
+    /// </summary>
+    public static bool TryRemoveStale(string socketPath, out string what)
+    {
+        var name = Path.GetFileName(socketPath);
+        var dash = name.IndexOf('-', SocketPrefix.Length);
+        if (!name.StartsWith(SocketPrefix, StringComparison.Ordinal) || dash < 0 || !int.TryParse(name.AsSpan(SocketPrefix.Length, dash - SocketPrefix.Length), out var pid))
         {
-            var name = Path.GetFileName(file)[SocketPrefix.Length..];
-            var dash = name.IndexOf('-');
-            if (dash <= 0 || !int.TryParse(name[..dash], out var pid) || pid == Environment.ProcessId) continue;
-            if (Directory.Exists($"/proc/{pid}")) continue;
-            try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            what = $"its name does not say which process made it (expected {SocketPrefix}<pid>-<n>{SocketSuffix})";
+            return false;
+        }
+        if (IsAlive(pid))
+        {
+            what = $"its process, pid {pid}, is alive (a run starting or stopping)";
+            return false;
+        }
+        if (Accepts(socketPath))
+        {
+            what = $"pid {pid} is gone, yet something accepts connections on it";
+            return false;
+        }
+        try
+        {
+            File.Delete(socketPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            what = $"pid {pid} is gone, but the file cannot be removed: {e.Message}";
+            return false;
+        }
+        what = $"pid {pid} is gone";
+        return true;
+    }
+
+    /// <summary>Whether a process with this pid runs: /proc/PID exists and is not a zombie (state Z or X in /proc/PID/stat).</summary>
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat.LastIndexOf(')') + 2; // "pid (comm) S ...": the name may hold spaces and parentheses
+            return state >= stat.Length || stat[state] is not ('Z' or 'X');
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true; // cannot tell: leave its socket alone
+        }
+    }
+
+    /// <summary>A non-blocking connect: only a listening socket accepts it (or is too busy to: EAGAIN); a dead one refuses.</summary>
+    private static bool Accepts(string socketPath)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(socketPath));
+            return true;
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode is SocketError.WouldBlock or SocketError.TryAgain or SocketError.InProgress;
         }
     }
 
@@ -242,7 +308,8 @@ public sealed class ControlEndpoint : IAsyncDisposable
 
     /// <summary>
     /// Sends one request line and returns the reply line; null when nothing listens there (a runtime that died without
-    /// removing its socket). Other failures (permission denied, no reply in time) throw <see cref="IOException"/>.
+    /// removing its socket: <see cref="TryRemoveStale"/>). Other failures (permission denied, no reply in time) throw
+    /// <see cref="IOException"/>.
     /// </summary>
     public static async Task<string?> RequestAsync(string socketPath, string request, TimeSpan timeout, CancellationToken cancellationToken)
     {

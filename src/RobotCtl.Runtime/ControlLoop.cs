@@ -460,6 +460,7 @@ public sealed class ControlLoop
         _c.Chunks.Clear();
         var message = link.LossMessage(MonotonicClock.Now);
         _logger.LogError("{Message}", message);
+        link.RecordLoss(message);
         return Finish(RunOutcome.Faulted, message);
     }
 

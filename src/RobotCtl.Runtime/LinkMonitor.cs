@@ -96,6 +96,23 @@ public sealed class LinkMonitor : IDisposable
         _logger.LogWarning("arm {Kind}: {Message}", k == EpisodeEventKind.Disconnect ? "disconnected" : "reconnected", e.Message);
     }
 
+    /// <summary>
+    /// The run ends because the link went silent (<paramref name="message"/>: <see cref="LossMessage"/>): that is one loss
+    /// of the link, counted and recorded as a <see cref="EpisodeEventKind.Disconnect"/> unless the link already reported
+    /// its disconnect. A link can stay open while the arm behind it stops answering (a hung arm server, a broker that
+    /// outlives its arm), and such a loss used to end the run with "link lost 0".
+    /// </summary>
+    public void RecordLoss(string message)
+    {
+        lock (_gate)
+        {
+            if (_disposed || _down || _robotOffline) return;
+            _down = true; // a disconnect the link reports from now on is this same loss
+        }
+        Interlocked.Increment(ref _disconnects);
+        _recorder?.RecordEvent(CurrentStep(), EpisodeEventKind.Disconnect, message);
+    }
+
     /// <summary>Stops recording link events (before the episode is closed and the link is disposed).</summary>
     public void Dispose()
     {

@@ -33,8 +33,9 @@ public class CrashRecoveryTests
             Assert.Equal(EpisodeState.Crashed, reader.State);
             Assert.Equal("crash", reader.Info.Source);
             AssertSteps(reader, lastStep);
+            Assert.Equal("the file is still in WAL mode", reader.NotClosedCleanly);
         }
-        Assert.False(File.Exists(copy + "-wal"), "the reader leaves the copy self-contained");
+        Assert.False(File.Exists(copy + "-wal"), "the reader creates nothing beside the copy");
         Assert.False(File.Exists(copy + "-shm"));
     }
 
@@ -60,6 +61,18 @@ public class CrashRecoveryTests
         var lastCommitted = writer.Kill();
         Assert.True(File.Exists(EpisodeLock.PathFor(path)), "a killed recorder leaves its lock file (nobody holds it)");
 
+        // Reading changes nothing (bytes, names, times): folding the WAL in and removing the lock are repair's.
+        var before = Snapshot(dir.Path);
+        long readSteps;
+        using (var crashed = EpisodeReader.Open(path))
+        {
+            Assert.Equal(EpisodeState.Crashed, crashed.State);
+            Assert.StartsWith("its write-ahead log (-wal) is not folded into the file and its stale lock file", crashed.NotClosedCleanly);
+            readSteps = EpisodeSummary.Of(crashed).Steps;
+        }
+        Assert.Equal(EpisodeState.Crashed, EpisodeCatalog.List(dir.Path).Single().State);
+        Assert.Equal(before, Snapshot(dir.Path));
+
         var report = EpisodeRepair.Repair(path);
         Assert.Equal(EpisodeState.Crashed, report.State);
         Assert.True(report.FoldedWal);
@@ -67,6 +80,7 @@ public class CrashRecoveryTests
         Assert.Equal("ok", report.Integrity);
         var rows = report.Rows.ToDictionary(kv => kv.Key, kv => kv.Value);
         Assert.True(rows["timings"] > lastCommitted, $"printed committed step {lastCommitted}, repair counted {rows["timings"]} steps");
+        Assert.Equal(readSteps, rows["timings"]); // the reader saw every committed step without folding
         Assert.True(rows["frames"] >= rows["timings"]); // a kill between commits can leave the next step's first rows
         Assert.Equal(0, rows["events"]);
         foreach (var suffix in new[] { "-wal", "-shm", EpisodeLock.Suffix }) Assert.False(File.Exists(path + suffix), path + suffix);
@@ -75,6 +89,7 @@ public class CrashRecoveryTests
         Assert.Equal(EpisodeState.Crashed, reader.State);
         var after = EpisodeSummary.Of(reader);
         Assert.StartsWith("crashed", after.Status);
+        Assert.Null(after.NotClosedCleanly);
         Assert.Equal(rows["timings"], after.Steps);
         AssertSteps(reader, after.Steps - 1);
         Assert.False(EpisodeRepair.Repair(path).FoldedWal, "a second repair finds nothing to fold");
@@ -125,7 +140,7 @@ public class CrashRecoveryTests
         Assert.Equal(EpisodeState.Crashed, reader.State);
         Assert.Equal("crash", reader.Info.Source);
         Assert.Equal(0, reader.Count("timings"));
-        Assert.False(File.Exists(path + "-wal"));
+        Assert.True(File.Exists(path + "-wal"), "read from its WAL, left in place for repair");
     }
 
     [Fact]
@@ -193,6 +208,13 @@ public class CrashRecoveryTests
         var e = Assert.Throws<IOException>(() => EpisodeRecorder.Create(dir.Path, RoundTripTests.Metadata(), new RawBgrFrameEncoder(), id: id));
         Assert.Equal($"episode file {path} is being created by another process", e.Message);
     }
+
+    /// <summary>Every file in the folder: name, size, modification time and SHA-256.</summary>
+    private static string Snapshot(string directory) => string.Join("\n", Directory.GetFiles(directory).Order(StringComparer.Ordinal).Select(f =>
+    {
+        var info = new FileInfo(f);
+        return $"{info.Name} {info.Length} {info.LastWriteTimeUtc.Ticks} {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))}";
+    }));
 
     private static void AssertSteps(EpisodeReader reader, long lastStep)
     {

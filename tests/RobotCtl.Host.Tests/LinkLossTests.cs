@@ -1,3 +1,4 @@
+using System.Text.Json;
 using RobotCtl.Episodes;
 using RobotCtl.Hardware.Links;
 using RobotCtl.Hardware.Servers;
@@ -9,8 +10,9 @@ using RobotCtl.Sim;
 namespace RobotCtl.Host.Tests;
 
 /// <summary>
-/// A run whose arm goes away for good (the socat pty pair killed, as an unplugged adapter) stops as a fault (exit 5)
-/// naming the link, with the disconnect in the episode; a sim camera with a real arm is refused at start.
+/// A run whose arm goes away for good (the socat pty pair killed, as an unplugged adapter; or the arm stops answering
+/// behind a link that stays open) stops as a fault (exit 5) naming the link, with the loss counted once in the episode;
+/// a sim camera with a real arm is refused at start.
 /// </summary>
 [Trait("Category", "Slow")]
 public class LinkLossTests
@@ -52,7 +54,39 @@ public class LinkLossTests
         Assert.Contains(events, e => e.Kind == EpisodeEventKind.Fault && e.Message.Contains($"arm serial {pty.A} @ 1000000: no state for"));
         var summary = EpisodeSummary.Of(reader);
         Assert.True(summary.Faults >= 1);
-        Assert.True(summary.Disconnects >= 1);
+        Assert.Equal(1, summary.Disconnects); // the link reported it; the silence that ended the run is the same loss
+    }
+
+    [Fact]
+    public async Task An_arm_that_stops_answering_behind_an_open_link_ends_the_run_with_exit_5_counted_as_one_link_loss()
+    {
+        using var dir = new TestHome.TempDir();
+        using var pty = new PtyPair(dir.Path);
+        await pty.StartAsync();
+        var episodes = dir.File("episodes");
+        using var arm = new TestHome.CliChild("sim-arm", "--serial", pty.B, "--baud", "1000000", "--quiet");
+        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        var args = TestHome.SmallRunArgs(goal, episodes, dir.File("run"), arm: TestHome.SerialProfile(dir, pty.A));
+        using var run = new TestHome.CliChild([.. args, "--set", "Safety:LinkLossMs=1500"]);
+        await TestRig.WaitUntil(() => run.HasExited || Directory.Exists(episodes) && EpisodeCatalog.List(episodes) is [{ Steps: >= 2 }], Generous, "two recorded steps");
+        Assert.False(run.HasExited, $"the run ended before the arm was stopped: {run.Errors}");
+
+        // SIGSTOP: the sim-arm process keeps its end of the pty open, so the link never reports a disconnect; it only goes silent.
+        arm.Signal("STOP");
+        Assert.Equal(5, await run.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains($"arm serial {pty.A} @ 1000000: no state for", run.Errors);
+        arm.Kill9();
+
+        var id = Path.GetFileNameWithoutExtension(Assert.Single(Directory.GetFiles(episodes, "*.sqlite")));
+        var show = BadInputTests.Cli("episodes", "show", id, "--dir", episodes);
+        Assert.True(show.Code == 0, show.Err);
+        Assert.Contains("faults 1   e-stops 0   link lost 1 / regained 0", show.Out);
+        var json = JsonDocument.Parse(BadInputTests.Cli("episodes", "show", id, "--dir", episodes, "--json").Out).RootElement;
+        Assert.Equal(1, json.GetProperty("faults").GetInt64());
+        Assert.Equal(1, json.GetProperty("disconnects").GetInt64());
+        using var reader = EpisodeReader.Open(Path.Combine(episodes, id + ".sqlite"));
+        var loss = Assert.Single(reader.Events(), e => e.Kind == EpisodeEventKind.Disconnect);
+        Assert.Contains($"arm serial {pty.A} @ 1000000: no state for", loss.Message);
     }
 
     [Fact]

@@ -92,6 +92,23 @@ public class RuntimeSafetyUnitTests
     }
 
     [Fact]
+    public void A_silence_that_ends_the_run_is_one_link_loss_whether_or_not_the_link_reported_it()
+    {
+        var silent = new FakeLink();
+        var monitor = new LinkMonitor(silent, TimeSpan.FromSeconds(3), null, NullLogger.Instance, Ms(1));
+        monitor.RecordLoss("arm fake: no state for 3.1 s");
+        Assert.Equal(1, monitor.Disconnects);
+        silent.Raise(ArmLinkStatus.Disconnected, "device lost (EIO)"); // the same loss, noticed later by the link
+        Assert.Equal(1, monitor.Disconnects);
+
+        var reported = new FakeLink();
+        var other = new LinkMonitor(reported, TimeSpan.FromSeconds(3), null, NullLogger.Instance, Ms(1));
+        reported.Raise(ArmLinkStatus.Disconnected, "device lost (EIO)");
+        other.RecordLoss("arm fake: no state for 3.1 s");
+        Assert.Equal(1, other.Disconnects);
+    }
+
+    [Fact]
     public void The_estop_latches_the_governor_and_the_arm_side_once_and_only_an_explicit_release_rearms()
     {
         var now = Ms(1_000_000);

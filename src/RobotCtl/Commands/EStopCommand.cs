@@ -7,7 +7,8 @@ namespace RobotCtl.Host.Commands;
 /// <summary>
 /// `robotctl estop [--release]`: latches (or releases) every running robotctl runtime of this user through its local
 /// control socket (<see cref="ControlEndpoint"/>). Exit 0 when at least one runtime answered ok; 1 when none is
-/// running (not bad input, which is 2) or a runtime refused or failed to answer.
+/// running (not bad input, which is 2: an e-stop that reached nothing must not look done to a script) or a runtime
+/// refused or failed to answer. The sockets of runs that died without closing them (kill -9) are removed and named.
 /// </summary>
 internal static class EStopCommand
 {
@@ -21,8 +22,8 @@ internal static class EStopCommand
         var command = new Command("estop",
             "Emergency stop for running `robotctl run`/`demo` processes of this user: latches the safety governor (the arm " +
             "holds; nothing but holds is sent) and the arm side's own latch, recorded in the episode. It stays latched until " +
-            "`robotctl estop --release`. Reaches each runtime over its local Unix socket (mode 0600). Exit codes: 0 done, " +
-            "1 no runtime running or one did not answer, 2 bad input.")
+            "`robotctl estop --release`. Reaches each runtime over its local Unix socket (mode 0600); the socket a killed run left " +
+            "behind is removed. Exit codes: 0 done, 1 no runtime running or one did not answer, 2 bad input.")
         {
             release, socket, reason,
         };
@@ -51,6 +52,7 @@ internal static class EStopCommand
         var request = release ? "release" : string.IsNullOrWhiteSpace(reason) ? "estop" : $"estop {reason}";
         var reached = 0;
         var failed = 0;
+        var stale = new List<string>();
         foreach (var path in ControlEndpoint.FindSockets(where))
         {
             string? reply;
@@ -64,7 +66,18 @@ internal static class EStopCommand
                 failed++;
                 continue;
             }
-            if (reply is null) continue; // a socket left by a runtime that died
+            if (reply is null)
+            {
+                // Nothing listens: a run killed with -9 left it (removed), or a run is just starting or stopping.
+                if (!File.Exists(path)) continue; // its run ended meanwhile and removed it
+                if (ControlEndpoint.TryRemoveStale(path, out var what)) stale.Add($"{Path.GetFileName(path)}: {what}");
+                else
+                {
+                    Console.Error.WriteLine($"robotctl estop: {path}: nothing answers (expected a running runtime); left in place because {what}");
+                    failed++;
+                }
+                continue;
+            }
             if (reply.StartsWith("ok ", StringComparison.Ordinal))
             {
                 Console.WriteLine($"robotctl estop: {reply[3..]}");
@@ -76,11 +89,14 @@ internal static class EStopCommand
                 failed++;
             }
         }
+        var removed = stale.Count == 0 ? null : $"removed the control socket(s) that dead runs left in {where} ({string.Join("; ", stale)})";
         if (reached == 0 && failed == 0)
         {
-            Console.Error.WriteLine($"robotctl estop: no running robotctl runtime found (no control socket answers in {where})");
+            Console.Error.WriteLine($"robotctl estop: no robotctl run is alive, nothing was stopped: " +
+                                    (removed ?? $"no control socket in {where}"));
             return NoRuntime;
         }
+        if (removed is not null) Console.Error.WriteLine($"robotctl estop: {removed}");
         return failed == 0 ? 0 : NoRuntime;
     }
 }

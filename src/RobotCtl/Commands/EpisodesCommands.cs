@@ -66,6 +66,9 @@ internal static class EpisodesCommands
                     Console.WriteLine($"{l.Id.PadRight(idWidth)}  {l.StartTimeUtc!.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss}  {Duration(l.Duration!.Value),9}  " +
                                       $"{l.Steps,6}  {Status(l),-9}  {l.Model ?? "-"}");
                 }
+                var unclean = list.Where(l => l.NotClosedCleanly is not null).Select(l => l.Id).ToArray();
+                if (unclean.Length > 0)
+                    Console.WriteLine($"not closed cleanly (read as they are, nothing changed; `robotctl episodes repair <id>` recovers each): {string.Join(", ", unclean)}");
                 return 0;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
@@ -264,6 +267,8 @@ internal static class EpisodesCommands
         if (i.Goals.Count > 0) Console.WriteLine($"goals     {string.Join(", ", i.Goals)}");
         Console.WriteLine($"duration  {Duration(s.Duration)}   steps {s.Steps}   frames {s.Frames}   plans {s.Plans}   commands {s.Commands}");
         Console.WriteLine($"outcome   {(s.Finished ? $"{Success(i.Success)}{(i.Outcome is null ? "" : $" ({i.Outcome})")}" : s.Status)}");
+        if (s.NotClosedCleanly is { } leftovers)
+            Console.WriteLine($"repair    not closed cleanly: {leftovers}; read as it is, nothing changed; `robotctl episodes repair {i.Id}` recovers it");
         Console.WriteLine($"clamped   {s.ClampedCommands} of {s.Commands} commands   faults {s.Faults}   e-stops {s.EStops}   " +
                           $"link lost {s.Disconnects} / regained {s.Reconnects}   overruns {s.Overruns}   " +
                           $"gaps {s.Gaps} ({s.DroppedRecords} records dropped)   max surprise {(s.MaxSurprise is { } m ? m.ToString("F4", CultureInfo.InvariantCulture) : "-")}");
@@ -296,6 +301,7 @@ internal static class EpisodesCommands
             w.WriteNumber("duration_s", s.Duration.TotalSeconds);
             w.WriteBoolean("finished", s.Finished);
             w.WriteString("state", s.State switch { EpisodeState.Finished => "finished", EpisodeState.Recording => "recording", _ => "crashed" });
+            w.WriteString("not_closed_cleanly", s.NotClosedCleanly);
             if (i.Success is { } ok) w.WriteBoolean("success", ok); else w.WriteNull("success");
             w.WriteString("outcome", i.Outcome);
             w.WriteNumber("steps", s.Steps);
