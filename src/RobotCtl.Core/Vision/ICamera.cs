@@ -16,8 +16,9 @@ public enum FrameReadStatus
 
 /// <summary>
 /// A frame source with its own capture thread that keeps only the latest frame (LeRobot's read_latest).
-/// Implementations: OpenCV sources (V4L2, file, directory, RTSP, GStreamer), the simulated workcell's
-/// renderer, and a recorded episode.
+/// Implementations: Vision's CaptureCamera over OpenCV sources (V4L2, file, directory, RTSP, GStreamer) and the
+/// simulated workcell's renderer (Sim's SimCamera and SimSyncCamera). Replay reads an episode's frames directly, not
+/// through a camera.
 /// </summary>
 public interface ICamera : IDisposable
 {

@@ -9,7 +9,7 @@ namespace RobotCtl.Inference.WorldModel;
 public sealed record ModelFlops(double EncoderPerImage, IReadOnlyDictionary<int, double> PredictorPerSample);
 
 /// <summary>
-/// A validated model.json (see models/README.md and MODEL-CONTRACT.md): the runtime's <see cref="WorldModelSpec"/>
+/// A validated model.json (see models/README.md, "The contract"): the runtime's <see cref="WorldModelSpec"/>
 /// plus where the graphs are and what their tensors are called.
 /// </summary>
 public sealed record ModelManifest

@@ -11,8 +11,8 @@ public sealed record DryRunTimings(
     double EncoderFirstRunMs, double EncoderRunMs, double PredictorFirstRunMs, double PredictorRunMs);
 
 /// <summary>
-/// A JEPA world model exported to ONNX (MODEL-CONTRACT.md), run by ONNX Runtime. <see cref="Load"/> refuses a model
-/// that fails any of the contract's checks. <see cref="Predict"/> with buffers from <see cref="CreatePredictorBuffers"/>
+/// A JEPA world model exported to ONNX (the contract in models/README.md), run by ONNX Runtime. <see cref="Load"/>
+/// refuses a model that fails any of the contract's checks. <see cref="Predict"/> with buffers from <see cref="CreatePredictorBuffers"/>
 /// allocates nothing managed, and may run concurrently with distinct buffers. <see cref="Encode"/> allocates nothing
 /// managed after the first call of each batch size.
 /// </summary>
