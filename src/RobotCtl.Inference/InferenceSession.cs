@@ -5,9 +5,6 @@ using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 
 namespace RobotCtl.Inference;
 
-/// <summary>A tensor for one named graph input or output in <see cref="InferenceSession.Run"/>.</summary>
-public readonly record struct NamedTensor(string Name, OrtTensor Tensor);
-
 /// <summary>
 /// One ONNX graph loaded into ONNX Runtime (the managed API of the NuGet package). <see cref="Run"/> and
 /// <see cref="Run(OrtBinding)"/> may be called from several threads at once (ONNX Runtime sessions are thread-safe for

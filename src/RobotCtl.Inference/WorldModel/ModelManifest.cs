@@ -5,9 +5,6 @@ using RobotCtl.Core.WorldModel;
 
 namespace RobotCtl.Inference.WorldModel;
 
-/// <summary>FLOPs the exporter counted (manifest "flops"; optional): per image, and per sample and window length T.</summary>
-public sealed record ModelFlops(double EncoderPerImage, IReadOnlyDictionary<int, double> PredictorPerSample);
-
 /// <summary>
 /// A validated model.json (see models/README.md, "The contract"): the runtime's <see cref="WorldModelSpec"/>
 /// plus where the graphs are and what their tensors are called.

@@ -5,11 +5,6 @@ using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 
 namespace RobotCtl.Inference.WorldModel;
 
-/// <summary>Wall-clock milliseconds of loading and of the one-sample dry runs (first run includes lazy initialisation).</summary>
-public sealed record DryRunTimings(
-    double EncoderLoadMs, double PredictorLoadMs,
-    double EncoderFirstRunMs, double EncoderRunMs, double PredictorFirstRunMs, double PredictorRunMs);
-
 /// <summary>
 /// A JEPA world model exported to ONNX (the contract in models/README.md), run by ONNX Runtime. <see cref="Load"/>
 /// refuses a model that fails any of the contract's checks. <see cref="Predict"/> with buffers from <see cref="CreatePredictorBuffers"/>
