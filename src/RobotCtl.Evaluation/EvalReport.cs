@@ -4,21 +4,6 @@ using System.Text.Json;
 
 namespace RobotCtl.Evaluation;
 
-/// <summary>
-/// One evaluated episode. <see cref="Steps"/>: commands executed when success was first observed (checked once per
-/// control cycle, so a multiple of the commands per cycle), null when not reached. Errors are the task's, on the
-/// sim's true state at the end of the episode.
-/// </summary>
-public sealed record EvalEpisodeResult(
-    int Index, bool Success, int? Steps, double FinalErrorMetres, double? YawErrorRadians, int Cycles, string Outcome,
-    IReadOnlyList<double> PlanMs, double WallSeconds);
-
-/// <summary>What was evaluated: task, planner and its settings, pacing and budget.</summary>
-public sealed record EvalSetup(
-    string Task, int Seed, string Planner, string Solver, string Model, string ModelDirectory, int Samples, int TopK,
-    int Iterations, int Horizon, string CostShape, double RateHz, int CommandsPerCycle, int StepBudget, int MaxCycles,
-    double SuccessRadiusMetres, bool SubGoals = false, int ContextFrames = 1);
-
 /// <summary>The summary of an evaluation and its two renderings: a human summary and one JSON object.</summary>
 public sealed class EvalReport
 {

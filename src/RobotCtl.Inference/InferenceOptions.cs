@@ -1,32 +1,5 @@
 namespace RobotCtl.Inference;
 
-/// <summary>Where a session runs.</summary>
-public enum ExecutionProvider
-{
-    /// <summary>CUDA on the CUDA build when it can start, else CPU (quietly on the CPU build; a warning when the CUDA build cannot start CUDA).</summary>
-    Auto,
-    Cpu,
-    Cuda,
-    /// <summary>TensorRT, with CUDA behind it for the nodes TensorRT does not take.</summary>
-    TensorRt,
-}
-
-/// <summary>ONNX Runtime's graph optimisation levels.</summary>
-public enum GraphOptimization
-{
-    Disabled = 0,
-    Basic = 1,
-    Extended = 2,
-    All = 99,
-}
-
-/// <summary>Whether independent nodes of a graph may run in parallel (inter-op threads) or one after another.</summary>
-public enum ExecutionMode
-{
-    Sequential = 0,
-    Parallel = 1,
-}
-
 /// <summary>
 /// How sessions are created (configuration section "Inference"). Defaults suit the CPU build on a small machine.
 /// </summary>

@@ -4,7 +4,7 @@ namespace RobotCtl.Inference;
 
 /// <summary>
 /// An ONNX Runtime IoBinding: tensors bound once to a session's inputs and outputs, so repeated
-/// <see cref="InferenceSession.Run(OrtBinding)"/> calls reuse the same memory (outputs are written into our tensors)
+/// <see cref="OnnxGraph.Run(OrtBinding)"/> calls reuse the same memory (outputs are written into our tensors)
 /// and allocate nothing managed. One binding per concurrent caller. The binding keeps its tensors reachable; dispose
 /// them after the binding.
 /// </summary>
@@ -12,13 +12,13 @@ public sealed class OrtBinding : IDisposable
 {
     private readonly List<OrtTensor> _bound = [];
 
-    internal OrtBinding(InferenceSession session, OrtIoBinding native)
+    internal OrtBinding(OnnxGraph graph, OrtIoBinding native)
     {
-        Session = session;
+        Graph = graph;
         Native = native;
     }
 
-    public InferenceSession Session { get; }
+    public OnnxGraph Graph { get; }
 
     internal OrtIoBinding Native { get; }
 
@@ -32,7 +32,7 @@ public sealed class OrtBinding : IDisposable
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         ObjectDisposedException.ThrowIf(tensor.IsDisposed, tensor);
-        Session.RequireName(name, input);
+        Graph.RequireName(name, input);
         try
         {
             if (input) Native.BindInput(name, tensor.Value);

@@ -3,23 +3,6 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace RobotCtl.Inference;
 
-/// <summary>ONNX Runtime's error codes (OrtErrorCode in the C API).</summary>
-public enum OrtErrorCode
-{
-    Ok = 0,
-    Fail = 1,
-    InvalidArgument = 2,
-    NoSuchFile = 3,
-    NoModel = 4,
-    EngineError = 5,
-    RuntimeException = 6,
-    InvalidProtobuf = 7,
-    ModelLoaded = 8,
-    NotImplemented = 9,
-    InvalidGraph = 10,
-    EpFail = 11,
-}
-
 /// <summary>A call into ONNX Runtime failed: <see cref="Code"/> and the runtime's own message.</summary>
 public sealed partial class OrtException(OrtErrorCode code, string message, Exception? inner = null)
     : Exception($"ONNX Runtime error {code}: {message}", inner)
@@ -44,9 +27,3 @@ public sealed partial class OrtException(OrtErrorCode code, string message, Exce
     [GeneratedRegex(@"^\[ErrorCode:(\w+)\]\s*")]
     private static partial Regex Prefix();
 }
-
-/// <summary>
-/// ONNX Runtime cannot be used as configured: its native library cannot be loaded, or the requested execution provider
-/// cannot start (not in this build, or its CUDA libraries or GPU missing). The message says what and how to fix it.
-/// </summary>
-public sealed class InferenceSetupException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,12 +1,5 @@
 namespace RobotCtl.Inference;
 
-/// <summary>ONNX tensor element types (TensorProto.DataType).</summary>
-public enum TensorElementType
-{
-    Undefined = 0, Float = 1, UInt8 = 2, Int8 = 3, UInt16 = 4, Int16 = 5, Int32 = 6, Int64 = 7, String = 8, Bool = 9,
-    Float16 = 10, Double = 11, UInt32 = 12, UInt64 = 13, Complex64 = 14, Complex128 = 15, BFloat16 = 16,
-}
-
 /// <summary>
 /// A graph input or output as the session reports it. <see cref="Shape"/> holds -1 for a dynamic dimension, whose
 /// symbolic name (e.g. "batch") is in <see cref="DimensionNames"/> ("" when the export gave none).

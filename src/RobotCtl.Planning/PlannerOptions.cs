@@ -3,11 +3,6 @@ using RobotCtl.Planning.Solvers;
 
 namespace RobotCtl.Planning;
 
-public enum SolverKind { Cem, Mppi }
-
-/// <summary>What a plan executes: the best sample scored, or the final sampling mean (stable-worldmodel's CEM).</summary>
-public enum PlanExecute { Best, Mean }
-
 /// <summary>
 /// Planner configuration. Defaults are LeWM's (stable-worldmodel CEM): 300 samples, top 30, 30 iterations,
 /// horizon 5 blocks, initial std 1 in the normalised action space, no momentum, no std clamp.

@@ -290,12 +290,3 @@ public sealed class ActionChunkStream
         while (_drained.CurrentCount > 0) _drained.Wait(0);
     }
 }
-
-/// <summary>
-/// Where a taken action came from: its plan, its index in the chunk, the capture time of the plan's frame, and its
-/// serial in the execution log (0 when nothing was taken).
-/// </summary>
-public readonly record struct ChunkPosition(long PlanId, int Index, long SourceTicks, long Serial = 0);
-
-/// <summary>A chunk as published: its generation (<see cref="ActionChunkStream.Generation"/>) and the serial its first action gets.</summary>
-public readonly record struct PublishedChunk(long Generation, long FirstSerial);

@@ -6,9 +6,6 @@ using RobotCtl.Hardware.Safety;
 
 namespace RobotCtl.Runtime;
 
-/// <summary>What the streamer did on one tick, for the recorder and the console.</summary>
-public readonly record struct StreamedCommand(long Tick, long Ticks, long PlanId, int ChunkIndex, EeCommand Requested, GovernedCommand Governed, bool Delivered);
-
 /// <summary>
 /// Sends one low-level command per tick at a fixed rate, on its own thread, paced on absolute deadlines:
 /// the next action of the current chunk (mapped to the robot frame) through the safety governor; a tick with nothing

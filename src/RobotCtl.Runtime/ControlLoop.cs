@@ -11,14 +11,6 @@ using RobotCtl.Vision.Imaging;
 
 namespace RobotCtl.Runtime;
 
-/// <summary>How a run ended; the CLI's exit code follows from it.</summary>
-public enum RunOutcome { Success = 0, StepBudgetExhausted = 3, Stopped = 4, Faulted = 5, Cancelled = 130 }
-
-/// <summary>One line of progress for the console.</summary>
-public readonly record struct CycleReport(
-    int Step, int GoalIndex, int GoalCount, double GoalDistance, double PlanMs, int Iterations, bool StoppedByDeadline,
-    float PlanCost, double Surprise, double SurpriseRatio, SurpriseAction SurpriseAction, double CycleMs);
-
 /// <summary>
 /// The model-predictive control loop: capture -> preprocess -> encode -> (surprise, success) -> plan -> publish the
 /// chunk to the command streamer -> record. Receding horizon: k of the H planned blocks are executed, then it

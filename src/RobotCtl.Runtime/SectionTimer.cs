@@ -2,9 +2,6 @@ using System.Diagnostics;
 
 namespace RobotCtl.Runtime;
 
-/// <summary>The timed sections of one control cycle (ARCHITECTURE.md).</summary>
-public enum Section { Capture, Preprocess, Encode, Plan, Send, Record }
-
 /// <summary>
 /// Times the sections of each control cycle and keeps a fixed-size history of every section for percentiles,
 /// without allocating per cycle (ring buffers sized once). It also attributes the managed bytes the calling thread

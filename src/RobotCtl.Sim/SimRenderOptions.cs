@@ -1,43 +1,6 @@
-using System.ComponentModel;
 using System.Globalization;
 
 namespace RobotCtl.Sim;
-
-/// <summary>An sRGB colour (stored, not blended: the renderer writes it into BGR frames as is). Configuration binds it from "#rrggbb".</summary>
-[TypeConverter(typeof(SimColorConverter))]
-public readonly record struct SimColor(byte R, byte G, byte B)
-{
-    /// <summary>Parses "#rrggbb" or "rrggbb".</summary>
-    public static SimColor Parse(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var hex = text.StartsWith('#') ? text[1..] : text;
-        if (hex.Length != 6 || !uint.TryParse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var v))
-            throw new FormatException($"Sim colour: expected #rrggbb, found '{text}'");
-        return new SimColor((byte)(v >> 16), (byte)(v >> 8), (byte)v);
-    }
-
-    public override string ToString() => $"#{R:x2}{G:x2}{B:x2}";
-}
-
-/// <summary>Lets configuration binding read a <see cref="SimColor"/> from "#rrggbb".</summary>
-public sealed class SimColorConverter : TypeConverter
-{
-    public override bool CanConvertFrom(ITypeDescriptorContext? context, Type sourceType) =>
-        sourceType == typeof(string) || base.CanConvertFrom(context, sourceType);
-
-    public override object? ConvertFrom(ITypeDescriptorContext? context, CultureInfo? culture, object value) =>
-        value is string text ? SimColor.Parse(text.Trim()) : base.ConvertFrom(context, culture, value);
-}
-
-/// <summary>How the sim camera projects the scene.</summary>
-public enum SimProjection
-{
-    /// <summary>Straight down, parallel rays: the table maps linearly to pixels (+x right, +y up).</summary>
-    TopDown,
-    /// <summary>A pinhole camera in front of the table (on the -y side), looking down at the workspace.</summary>
-    Oblique,
-}
 
 /// <summary>
 /// The sim camera: image size, viewpoint and colours. Bind from configuration (section "Sim:Render") or parse

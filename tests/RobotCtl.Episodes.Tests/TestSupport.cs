@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using RobotCtl.Core.Vision;
-using RobotCtl.Episodes.Mcap;
 
 namespace RobotCtl.Episodes.Tests;
 
@@ -111,7 +111,7 @@ internal sealed class PngFrameEncoder : IFrameEncoder
         System.Text.Encoding.ASCII.GetBytes(type, typed);
         data.CopyTo(typed, 4);
         s.Write(typed);
-        BinaryPrimitives.WriteUInt32BigEndian(u32, Crc32.Compute(typed));
+        BinaryPrimitives.WriteUInt32BigEndian(u32, Crc32.HashToUInt32(typed));
         s.Write(u32);
     }
 }

@@ -84,7 +84,7 @@ public class BrokenModelTests
         { """{"planner": {"mean_sample": "yes"}}""", "planner.mean_sample must be true, false or absent, found \"yes\"" },
     };
 
-    /// <summary>Each check of MODEL-CONTRACT.md's "What loading must check", on an edited copy of the good model.</summary>
+    /// <summary>Each check of models/README.md's "What loading checks", on an edited copy of the good model.</summary>
     [Theory]
     [MemberData(nameof(ManifestEdits))]
     public void Every_manifest_check_names_the_field_expected_and_found(string edit, string expected)

@@ -1,8 +1,5 @@
 namespace RobotCtl.Core.Arm;
 
-/// <summary>Link health as the runtime sees it.</summary>
-public enum ArmLinkStatus { Disconnected, Connecting, Online, Faulted }
-
 /// <summary>
 /// A connection to an arm (LeRobot's connect / observe / send / disconnect). Implementations: serial, MQTT,
 /// the in-process simulated arm. Every command reaching an implementation has already passed the
@@ -29,18 +26,4 @@ public interface IArmLink : IAsyncDisposable
 
     /// <summary>Raised (on a link thread) for connection changes, faults and peer errors.</summary>
     event Action<ArmLinkEvent>? EventRaised;
-}
-
-public readonly record struct ArmLinkEvent(ArmLinkStatus Status, string Message, long TimestampTicks);
-
-/// <summary>
-/// The far side of an arm link: something that executes commands and reports its state. The simulated
-/// workcell implements it; Hardware exposes any backend over serial or MQTT (the sim-arm process).
-/// </summary>
-public interface IArmBackend
-{
-    /// <summary>Applies one command (already governed by the sender) and returns the resulting state.</summary>
-    ArmState Apply(in EeCommand command);
-
-    ArmState CurrentState { get; }
 }

@@ -1,23 +1,10 @@
 namespace RobotCtl.Core.Vision;
 
-public enum FrameReadStatus
-{
-    /// <summary>A fresh frame was copied out.</summary>
-    Ok,
-    /// <summary>No frame has been captured yet.</summary>
-    NoFrame,
-    /// <summary>The latest frame is older than the allowed age.</summary>
-    Stale,
-    /// <summary>The stream keeps delivering identical images (a frozen camera).</summary>
-    Frozen,
-    /// <summary>The source failed and is reconnecting, or is closed.</summary>
-    Failed,
-}
-
 /// <summary>
 /// A frame source with its own capture thread that keeps only the latest frame (LeRobot's read_latest).
-/// Implementations: OpenCV sources (V4L2, file, directory, RTSP, GStreamer), the simulated workcell's
-/// renderer, and a recorded episode.
+/// Implementations: Vision's CaptureCamera over OpenCV sources (V4L2, file, directory, RTSP, GStreamer) and the
+/// simulated workcell's renderer (Sim's SimCamera and SimSyncCamera). Replay reads an episode's frames directly, not
+/// through a camera.
 /// </summary>
 public interface ICamera : IDisposable
 {
@@ -36,5 +23,3 @@ public interface ICamera : IDisposable
     /// <summary>Frames captured so far.</summary>
     long FramesCaptured { get; }
 }
-
-public sealed class CameraException(string message, Exception? inner = null) : Exception(message, inner);

@@ -2,8 +2,6 @@ using System.Globalization;
 
 namespace RobotCtl.Core.WorldModel;
 
-public enum CostShapeKind { Last, Sum, Weights }
-
 /// <summary>
 /// How a plan's per-step distances to the goal are weighted over the horizon (manifest <c>planner.cost_shape</c>,
 /// setting <c>Planner:CostShape</c>): <see cref="Last"/> counts only the last predicted step (LeWM), <see cref="Sum"/>

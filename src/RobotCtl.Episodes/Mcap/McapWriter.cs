@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text;
 
 namespace RobotCtl.Episodes.Mcap;
@@ -24,7 +25,7 @@ internal sealed class McapWriter : IDisposable
     private readonly List<byte[]> _schemaRecords = [], _channelRecords = [], _chunkIndexRecords = [], _metadataIndexRecords = [];
     private readonly SortedDictionary<ushort, List<(ulong Time, ulong Offset)>> _chunkMessageIndex = [];
     private readonly SortedDictionary<ushort, ulong> _channelCounts = [];
-    private Crc32 _crc = new();
+    private readonly Crc32 _crc = new();
     private long _position;
     private ulong _chunkStart = ulong.MaxValue, _chunkEnd, _fileStart = ulong.MaxValue, _fileEnd, _messageCount;
     private uint _chunkCount, _metadataCount;
@@ -97,7 +98,7 @@ internal sealed class McapWriter : IDisposable
         if (_chunk.Length == 0) return;
         var records = _chunk.Span;
         var chunkOffset = (ulong)_position;
-        _record.U64(_chunkStart).U64(_chunkEnd).U64((ulong)records.Length).U32(Crc32.Compute(records)).String("")
+        _record.U64(_chunkStart).U64(_chunkEnd).U64((ulong)records.Length).U32(Crc32.HashToUInt32(records)).String("")
             .U64((ulong)records.Length).Raw(records);
         var chunkRecord = _record.ToRecord(OpChunk);
         Emit(chunkRecord);
@@ -129,11 +130,11 @@ internal sealed class McapWriter : IDisposable
     public void Finish()
     {
         FlushChunk();
-        _record.U32(_crc.Value);
+        _record.U32(_crc.GetCurrentHashAsUInt32());
         Emit(_record.ToRecord(OpDataEnd));
 
         var summaryStart = (ulong)_position;
-        _crc = new Crc32();
+        _crc.Reset();
         var groups = new List<(byte Op, ulong Start, ulong Length)>();
         void Group(byte op, List<byte[]> records)
         {
@@ -162,7 +163,7 @@ internal sealed class McapWriter : IDisposable
         var footerHead = _record.ToRecord(OpFooter, extraLength: 4);
         Emit(footerHead);
         Span<byte> crc = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(crc, _crc.Value);
+        BinaryPrimitives.WriteUInt32LittleEndian(crc, _crc.GetCurrentHashAsUInt32());
         Emit(crc);
         Emit(Magic);
         _out.Flush();

@@ -1,11 +1,7 @@
 using System.Globalization;
-using Microsoft.Extensions.Logging;
-using RobotCtl.Core.Arm;
 using RobotCtl.Hardware.Links;
 
 namespace RobotCtl.Hardware;
-
-public enum ArmTransport { Serial, Mqtt, Sim }
 
 /// <summary>
 /// One arm as the runtime drives it (hardware/profiles/&lt;name&gt;.json): the transport and its settings, the
@@ -95,27 +91,6 @@ public sealed record ArmProfile
             TlsCaFile = tls?.String("caFile"),
             TlsCertFile = tls?.String("certFile"),
             TlsKeyFile = tls?.String("keyFile"),
-        };
-    }
-}
-
-/// <summary>Builds the link a profile describes.</summary>
-public static class ArmLinkFactory
-{
-    /// <param name="profile">The arm profile.</param>
-    /// <param name="loggerFactory">Optional logging.</param>
-    /// <param name="simLink">Creates the in-process sim link (the host passes <c>() => new SimArmLink(workcell)</c>; Hardware does not know Sim).</param>
-    public static IArmLink Create(ArmProfile profile, ILoggerFactory? loggerFactory = null, Func<IArmLink>? simLink = null)
-    {
-        ArgumentNullException.ThrowIfNull(profile);
-        return profile.Transport switch
-        {
-            ArmTransport.Serial => new SerialArmLink(profile.Serial ?? throw new ConfigException($"profile {profile.Name}: transport serial needs a 'serial' section"),
-                loggerFactory?.CreateLogger<SerialArmLink>()),
-            ArmTransport.Mqtt => new MqttArmLink(profile.Mqtt ?? throw new ConfigException($"profile {profile.Name}: transport mqtt needs an 'mqtt' section"),
-                loggerFactory?.CreateLogger<MqttArmLink>()),
-            ArmTransport.Sim => simLink?.Invoke() ?? throw new ConfigException($"profile {profile.Name}: transport sim needs the host to supply the simulated arm"),
-            _ => throw new ConfigException($"profile {profile.Name}: unknown transport {profile.Transport}"),
         };
     }
 }

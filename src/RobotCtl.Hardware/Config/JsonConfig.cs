@@ -2,9 +2,6 @@ using System.Text.Json;
 
 namespace RobotCtl.Hardware;
 
-/// <summary>A configuration file is missing or wrong; the message names the file, the field, what was expected and found.</summary>
-public sealed class ConfigException(string message, Exception? inner = null) : Exception(message, inner);
-
 /// <summary>Reads fields from a JSON object with errors that name the file and the field (case-insensitive names).</summary>
 internal readonly struct JsonConfig
 {

@@ -12,15 +12,6 @@ using RobotCtl.Hardware.Links;
 
 namespace RobotCtl.Hardware.Mqtt;
 
-/// <summary>What an <see cref="MqttConnection"/> reports (on MQTTnet's receive loop or the connection's reconnect loop).</summary>
-internal interface IMqttSink
-{
-    void OnConnected();
-    void OnConnectionLost(string reason);
-    /// <summary><paramref name="topicIndex"/> indexes the subscriptions given to the connection.</summary>
-    void OnMessage(int topicIndex, ReadOnlySpan<byte> payload, bool retained);
-}
-
 /// <summary>
 /// One MQTTnet client, MQTT 3.1.1, TCP_NODELAY, clean session, keep-alive, optional last will (QoS 1, retained),
 /// username/password and TLS. MQTTnet v5 has no auto-reconnecting client, so this class runs its own reconnect loop:
@@ -364,16 +355,4 @@ internal sealed class MqttConnection : IDisposable, IMqttClientStreamProvider
         _client.Dispose();
         _stop.Dispose();
     }
-}
-
-/// <summary>Setting up or running the MQTT client failed; says what and why (the file, the broker, the reason).</summary>
-public sealed class MqttException : IOException
-{
-    internal MqttException(string operation, string detail, Exception? inner = null) : base($"MQTT {operation} failed: {detail}", inner)
-    {
-        Operation = operation; Detail = detail;
-    }
-
-    public string Operation { get; }
-    public string Detail { get; }
 }

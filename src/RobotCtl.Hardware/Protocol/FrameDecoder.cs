@@ -111,5 +111,3 @@ public sealed class FrameDecoder
         _start = 0; _end = n;
     }
 }
-
-public delegate void FrameHandler<in TState>(TState state, DecodedFrame frame);

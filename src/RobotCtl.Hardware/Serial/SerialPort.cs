@@ -1,28 +1,4 @@
-using System.Runtime.InteropServices;
-
 namespace RobotCtl.Hardware.Serial;
-
-/// <summary>A serial call failed; carries the device, the errno and its text.</summary>
-public sealed class SerialPortException(string device, string operation, int errno, string? detail = null)
-    : IOException($"serial {device}: {operation} failed: {(detail ?? LibC.ErrorText(errno))}{(errno != 0 ? $" (errno {errno})" : "")}")
-{
-    public string Device { get; } = device;
-    public string Operation { get; } = operation;
-    public int Errno { get; } = errno;
-}
-
-/// <summary>Owns one open tty file descriptor.</summary>
-public sealed class SafeSerialHandle : SafeHandle
-{
-    public SafeSerialHandle() : base(-1, ownsHandle: true) { }
-    internal SafeSerialHandle(int fd) : base(-1, ownsHandle: true) => SetHandle(fd);
-
-    public override bool IsInvalid => handle.ToInt64() < 0;
-
-    internal int Fd => (int)handle;
-
-    protected override bool ReleaseHandle() => LibC.Close((int)handle) == 0;
-}
 
 /// <summary>
 /// A tty configured raw 8N1 at a fixed speed (termios through libc). Opened O_RDWR|O_NOCTTY|O_NONBLOCK so that

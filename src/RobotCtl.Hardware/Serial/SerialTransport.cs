@@ -4,14 +4,6 @@ using RobotCtl.Hardware.Protocol;
 
 namespace RobotCtl.Hardware.Serial;
 
-/// <summary>What a <see cref="SerialTransport"/> reports to its owner (called on the reader thread).</summary>
-internal interface ISerialFrameSink
-{
-    void OnFrame(in DecodedFrame frame, long receivedTicks);
-    void OnConnected(string device);
-    void OnDisconnected(string device, string reason);
-}
-
 /// <summary>
 /// A self-healing framed serial connection: one reader thread opens the device, decodes frames and, when the device
 /// disappears, closes it, reports and polls for it to come back with exponential backoff. Writes come from any thread

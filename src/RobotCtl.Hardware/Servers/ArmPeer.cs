@@ -5,14 +5,6 @@ using RobotCtl.Hardware.Protocol;
 
 namespace RobotCtl.Hardware.Servers;
 
-/// <summary>How the peer logic talks back over its transport.</summary>
-internal interface IPeerOutput
-{
-    void SendState(in ArmState state, uint lastAppliedSequence);
-    void SendHeartbeat(PeerStatus status);
-    void SendError(ushort code, string message);
-}
-
 /// <summary>
 /// The arm side of the protocol, independent of the transport: applies fresh commands to the backend, drops stale,
 /// duplicate and non-finite ones (with an error frame for the latter), latches e-stop until re-arm, holds when the

@@ -23,7 +23,3 @@ public sealed record ArmServerOptions
         if (MaxCommandAge <= TimeSpan.Zero) throw new ArgumentException($"MaxCommandAge: expected > 0, found {MaxCommandAge}");
     }
 }
-
-/// <summary>What happened to one command frame that reached the peer (raised on the receiving thread).</summary>
-public readonly record struct ReceivedCommand(
-    RobotCtl.Core.Arm.EeCommand Command, uint Sequence, ulong SenderMicros, long ReceivedTicks, bool Applied, string Outcome);

@@ -8,7 +8,7 @@ namespace RobotCtl.Inference.WorldModel;
 /// </summary>
 internal sealed class DryRun(ModelManifest manifest, List<string> problems)
 {
-    public (double FirstMs, double WarmMs, float[]? Latent) Encoder(InferenceSession session)
+    public (double FirstMs, double WarmMs, float[]? Latent) Encoder(OnnxGraph session)
     {
         var image = manifest.Spec.Image;
         long[] shape = [1, 3, image.Height, image.Width];
@@ -18,7 +18,7 @@ internal sealed class DryRun(ModelManifest manifest, List<string> problems)
         return (first, warm, output);
     }
 
-    public (double FirstMs, double WarmMs) Predictor(InferenceSession session, float[] latent)
+    public (double FirstMs, double WarmMs) Predictor(OnnxGraph session, float[] latent)
     {
         var spec = manifest.Spec;
         int time = ModelCheck.DryRunWindow(spec.History);
@@ -40,7 +40,7 @@ internal sealed class DryRun(ModelManifest manifest, List<string> problems)
         return (first, warm);
     }
 
-    private (double, double, float[]?) Run(InferenceSession session, IReadOnlyList<(string, float[], long[])> inputs,
+    private (double, double, float[]?) Run(OnnxGraph session, IReadOnlyList<(string, float[], long[])> inputs,
         string output, long[] expected)
     {
         var file = session.ModelPath;
@@ -66,7 +66,7 @@ internal sealed class DryRun(ModelManifest manifest, List<string> problems)
         }
         catch (OrtException e)
         {
-            problems.Add($"{file}: dry run failed ({e.Code}): {InferenceSession.Brief(e.NativeMessage)}");
+            problems.Add($"{file}: dry run failed ({e.Code}): {OnnxGraph.Brief(e.NativeMessage)}");
             return (0, 0, null);
         }
     }

@@ -5,11 +5,8 @@ using RobotCtl.Core.WorldModel;
 
 namespace RobotCtl.Inference.WorldModel;
 
-/// <summary>FLOPs the exporter counted (manifest "flops"; optional): per image, and per sample and window length T.</summary>
-public sealed record ModelFlops(double EncoderPerImage, IReadOnlyDictionary<int, double> PredictorPerSample);
-
 /// <summary>
-/// A validated model.json (see models/README.md and MODEL-CONTRACT.md): the runtime's <see cref="WorldModelSpec"/>
+/// A validated model.json (see models/README.md, "The contract"): the runtime's <see cref="WorldModelSpec"/>
 /// plus where the graphs are and what their tensors are called.
 /// </summary>
 public sealed record ModelManifest

@@ -5,14 +5,9 @@ using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 
 namespace RobotCtl.Inference.WorldModel;
 
-/// <summary>Wall-clock milliseconds of loading and of the one-sample dry runs (first run includes lazy initialisation).</summary>
-public sealed record DryRunTimings(
-    double EncoderLoadMs, double PredictorLoadMs,
-    double EncoderFirstRunMs, double EncoderRunMs, double PredictorFirstRunMs, double PredictorRunMs);
-
 /// <summary>
-/// A JEPA world model exported to ONNX (MODEL-CONTRACT.md), run by ONNX Runtime. <see cref="Load"/> refuses a model
-/// that fails any of the contract's checks. <see cref="Predict"/> with buffers from <see cref="CreatePredictorBuffers"/>
+/// A JEPA world model exported to ONNX (the contract in models/README.md), run by ONNX Runtime. <see cref="Load"/>
+/// refuses a model that fails any of the contract's checks. <see cref="Predict"/> with buffers from <see cref="CreatePredictorBuffers"/>
 /// allocates nothing managed, and may run concurrently with distinct buffers. <see cref="Encode"/> allocates nothing
 /// managed after the first call of each batch size.
 /// </summary>
@@ -21,7 +16,7 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
     /// <summary>Encoder bindings kept per batch size; more distinct sizes than this start the cache over.</summary>
     private const int MaxEncoderSlots = 4;
 
-    private readonly InferenceSession _encoder, _predictor;
+    private readonly OnnxGraph _encoder, _predictor;
     // Encode copies through tensors bound once per batch size: an ONNX Runtime value over the caller's span would be
     // a new managed OrtValue on every call. One lock: encodes are one image per control cycle, not a parallel load.
     private readonly Lock _encodeGate = new();
@@ -30,7 +25,7 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
     private readonly string _encoderInput, _encoderOutput, _latentsInput, _actionsInput, _statesInput, _predictorOutput;
     private readonly long[] _latentShape;
 
-    private OnnxWorldModel(ModelManifest manifest, InferenceSession encoder, InferenceSession predictor, DryRunTimings timings)
+    private OnnxWorldModel(ModelManifest manifest, OnnxGraph encoder, OnnxGraph predictor, DryRunTimings timings)
     {
         Manifest = manifest;
         _encoder = encoder;
@@ -47,8 +42,8 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
 
     public ModelManifest Manifest { get; }
     public WorldModelSpec Spec => Manifest.Spec;
-    public InferenceSession Encoder => _encoder;
-    public InferenceSession Predictor => _predictor;
+    public OnnxGraph Encoder => _encoder;
+    public OnnxGraph Predictor => _predictor;
     public ExecutionProvider Provider => _predictor.Provider;
     public OrtLibraryInfo Library => _predictor.Library;
     public DryRunTimings Timings { get; }
@@ -141,15 +136,15 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
         }
     }
 
-    private static InferenceSession? OpenGraph(string path, InferenceOptions options, Action<string>? warn, List<string> problems)
+    private static OnnxGraph? OpenGraph(string path, InferenceOptions options, Action<string>? warn, List<string> problems)
     {
         try
         {
-            return InferenceSession.Open(path, options, warn);
+            return OnnxGraph.Open(path, options, warn);
         }
         catch (OrtException e)
         {
-            problems.Add($"{path}: ONNX Runtime cannot load this graph ({e.Code}): {InferenceSession.Brief(e.NativeMessage)}");
+            problems.Add($"{path}: ONNX Runtime cannot load this graph ({e.Code}): {OnnxGraph.Brief(e.NativeMessage)}");
             return null;
         }
     }
@@ -196,7 +191,7 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
     /// <summary>The encoder's input and output tensors for one batch size, bound once.</summary>
     private sealed class EncoderSlot : IDisposable
     {
-        public EncoderSlot(InferenceSession encoder, string input, long[] inShape, string output, long[] outShape)
+        public EncoderSlot(OnnxGraph encoder, string input, long[] inShape, string output, long[] outShape)
         {
             Pixels = OrtTensor.Create(inShape);
             Latents = OrtTensor.Create(outShape);

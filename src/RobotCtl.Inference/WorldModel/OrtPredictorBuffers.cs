@@ -11,7 +11,7 @@ internal sealed class OrtPredictorBuffers : PredictorBuffers
     private readonly OrtTensor _latents, _actions, _next;
     private readonly OrtTensor? _states;
 
-    public OrtPredictorBuffers(OnnxWorldModel owner, InferenceSession predictor, ModelManifest manifest, int batch, int time)
+    public OrtPredictorBuffers(OnnxWorldModel owner, OnnxGraph predictor, ModelManifest manifest, int batch, int time)
         : base(batch, time, manifest.Spec.LatentSize, manifest.Spec.ActionBlockSize, manifest.Spec.StateDim)
     {
         Owner = owner;

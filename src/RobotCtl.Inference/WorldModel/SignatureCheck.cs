@@ -13,7 +13,7 @@ internal sealed class SignatureCheck(ModelManifest manifest, List<string> proble
     /// <summary>An expected dimension: a value, or <see cref="Dynamic"/> for an axis that must be symbolic.</summary>
     private readonly record struct Dim(long Value, string Label);
 
-    public void Encoder(InferenceSession session)
+    public void Encoder(OnnxGraph session)
     {
         var spec = manifest.Spec;
         var file = session.ModelPath;
@@ -24,7 +24,7 @@ internal sealed class SignatureCheck(ModelManifest manifest, List<string> proble
         Unnamed(session, file, [manifest.EncoderInput]);
     }
 
-    public void Predictor(InferenceSession session)
+    public void Predictor(OnnxGraph session)
     {
         var spec = manifest.Spec;
         var file = session.ModelPath;
@@ -41,7 +41,7 @@ internal sealed class SignatureCheck(ModelManifest manifest, List<string> proble
 
     private IEnumerable<Dim> Latent() => manifest.Spec.LatentShape.Select((d, i) => new Dim(d, $"latent.shape[{i}]"));
 
-    private void Tensor(InferenceSession session, string file, bool input, string name, string field, Dim[] expected)
+    private void Tensor(OnnxGraph session, string file, bool input, string name, string field, Dim[] expected)
     {
         var kind = input ? "input" : "output";
         var all = input ? session.Inputs : session.Outputs;
@@ -75,7 +75,7 @@ internal sealed class SignatureCheck(ModelManifest manifest, List<string> proble
     }
 
     /// <summary>A graph input that model.json does not name would have no value at run time.</summary>
-    private void Unnamed(InferenceSession session, string file, string[] named)
+    private void Unnamed(OnnxGraph session, string file, string[] named)
     {
         foreach (var input in session.Inputs.Where(i => !named.Contains(i.Name)))
             problems.Add($"{file}: input '{input.Name}' is not named in model.json (a world-model graph takes only " +

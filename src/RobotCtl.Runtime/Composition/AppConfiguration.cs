@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
 
@@ -113,16 +112,4 @@ public static class AppConfiguration
         : type == typeof(int) || type == typeof(long) ? "an integer"
         : type == typeof(double) || type == typeof(float) ? "a number"
         : $"a {type.Name}";
-}
-
-/// <summary>
-/// A command's options as configuration overrides, in order (later wins): <see cref="Set"/> leaves out an option that
-/// was not given (null) and writes numbers culture-invariantly.
-/// </summary>
-public sealed class ConfigurationOverrides : List<KeyValuePair<string, string?>>
-{
-    public void Set(string key, object? value)
-    {
-        if (value is not null) Add(new(key, Convert.ToString(value, CultureInfo.InvariantCulture)));
-    }
 }

@@ -1,14 +1,11 @@
 using System.Text.Json;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using RobotCtl.Core.Arm;
 using RobotCtl.Core.Vision;
 using RobotCtl.Core.WorldModel;
 using RobotCtl.Episodes;
 using RobotCtl.Hardware;
 using RobotCtl.Hardware.Safety;
 using RobotCtl.Runtime;
-using RobotCtl.Inference;
 using RobotCtl.Inference.WorldModel;
 using RobotCtl.Planning;
 using RobotCtl.Sim;
@@ -17,72 +14,6 @@ using RobotCtl.Vision.Cameras;
 using RobotCtl.Vision.Imaging;
 
 namespace RobotCtl.Runtime.Composition;
-
-/// <summary>Every validated settings section of a run.</summary>
-public sealed record RunSettings(
-    RuntimeOptions Runtime, PlannerSettings Planner, SurpriseOptions Surprise, RecordingOptions Recording,
-    SimOptions Sim, InferenceOptions Inference)
-{
-    /// <summary>Link loss, the camera/arm check and the control endpoint ("Safety" section).</summary>
-    public SafetyOptions Safety { get; init; } = new();
-
-    /// <summary>The "Inference" section, bound and validated: what a run and the model commands both read.</summary>
-    public static InferenceOptions InferenceFrom(IConfiguration configuration)
-    {
-        // The hand-loaded library's setting is gone; say so rather than "unknown setting".
-        if (configuration[OnnxRuntime.RemovedConfigurationKey] is not null) throw new ConfigurationValueException(OnnxRuntime.RemovedConfigurationMessage);
-        AppConfiguration.Check<InferenceOptions>(configuration, "Inference");
-        var inference = configuration.GetSection("Inference").Get<InferenceOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? InferenceOptions.Default;
-        // One thread per core is ONNX Runtime's own default (0); far beyond the cores only adds contention, and 100000 hangs.
-        if (inference.IntraOpThreads is < 0 or > 1024) throw new ConfigurationValueException("Inference:IntraOpThreads", "0 (one per core) .. 1024", inference.IntraOpThreads);
-        return inference;
-    }
-
-    /// <summary>Every settings section robotctl reads (Dashboard: the host's; Logging: Microsoft.Extensions.Logging's).</summary>
-    public static readonly IReadOnlySet<string> KnownSections = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-    {
-        RuntimeOptions.SectionName, PlannerSettings.SectionName, "Surprise", RecordingOptions.SectionName, SimOptions.SectionName,
-        "Inference", SafetyOptions.SectionName, "Dashboard", "Logging",
-    };
-
-    /// <summary>Binds and validates every section; a bad value throws naming its key.</summary>
-    public static RunSettings From(IConfiguration configuration)
-    {
-        // A typo in a section's name ("--set Planer:Samples=64", ROBOTCTL_Bogus__X) would otherwise change nothing, silently.
-        // Top-level plain values are the launcher's own variables (ROBOTCTL_HOME, ROBOTCTL_DEBUG, ...), not sections.
-        foreach (var section in configuration.GetChildren())
-            if (section.Value is null && !KnownSections.Contains(section.Key))
-                throw new ConfigurationValueException($"{section.Key}: unknown settings section; the sections are {string.Join(", ", KnownSections.Order(StringComparer.Ordinal))}");
-        var runtime = AppConfiguration.Bind<RuntimeOptions>(configuration, RuntimeOptions.SectionName);
-        var planner = AppConfiguration.Bind<PlannerSettings>(configuration, PlannerSettings.SectionName);
-        AppConfiguration.Check<SurpriseOptions>(configuration, "Surprise");
-        var surprise = configuration.GetSection("Surprise").Get<SurpriseOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? new SurpriseOptions();
-        var recording = AppConfiguration.Bind<RecordingOptions>(configuration, RecordingOptions.SectionName);
-        var sim = AppConfiguration.Bind<SimOptions>(configuration, SimOptions.SectionName);
-        var inference = InferenceFrom(configuration);
-        runtime.Validate();
-        planner.Validate();
-        try { surprise.Validate(); } catch (ArgumentException e) { throw new ConfigurationValueException(e.Message); }
-        recording.Validate();
-        sim.Validate();
-        var safety = AppConfiguration.Bind<SafetyOptions>(configuration, SafetyOptions.SectionName);
-        safety.Validate();
-        return new RunSettings(runtime, planner, surprise, recording, sim, inference) { Safety = safety };
-    }
-}
-
-/// <summary>What a planner is made from: the loaded model, the resolved options, the rig's per-step limits in the model's action frame, and the mapping to the robot frame.</summary>
-public sealed record PlannerContext(Core.WorldModel.IWorldModel Model, PlannerOptions Options, ActionBounds Bounds, ActionMapping Mapping);
-
-/// <summary>A planner other than the world model's (eval's oracle and random baselines): its recorded name and how to make it.</summary>
-public sealed record PlannerChoice(string Name, Func<PlannerContext, IPlanner> Create)
-{
-    /// <summary>
-    /// Whether the planner reads observed context (latents, executed blocks, states): then the loop collects
-    /// Planner:ContextFrames frames for it, as for the world model's planner. False (the oracle, random): one frame.
-    /// </summary>
-    public bool UsesContext { get; init; }
-}
 
 /// <summary>
 /// Builds a run for <see cref="RuntimeFactory.BuildRunAsync"/> (the one composition path): turns validated settings

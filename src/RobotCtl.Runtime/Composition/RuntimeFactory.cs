@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using RobotCtl.Core.WorldModel;
 using RobotCtl.Core.Arm;
 using RobotCtl.Hardware;
@@ -156,50 +154,4 @@ public sealed class RuntimeFactory
     public Task<RuntimeComponents> BuildRunAsync(IReadOnlyList<string> goalPaths, CancellationToken cancellationToken,
         SimWorkcell? workcell = null, PlannerChoice? planner = null) =>
         RuntimeBuilder.BuildAsync(this, goalPaths, cancellationToken, workcell, planner);
-}
-
-/// <summary>Registers the runtime's composition with Microsoft.Extensions.DependencyInjection.</summary>
-public static class RuntimeServiceCollectionExtensions
-{
-    /// <summary>
-    /// The configuration, its settings (bound and validated, each bad value named by key) and the
-    /// <see cref="RuntimeFactory"/>. Loggers come from an <see cref="ILoggerFactory"/> already registered, else none.
-    /// </summary>
-    public static IServiceCollection AddRobotCtlRuntime(this IServiceCollection services, IConfiguration configuration)
-    {
-        services.AddSingleton(configuration);
-        services.AddSingleton(_ => RunSettings.From(configuration));
-        services.AddSingleton(sp => new RuntimeFactory(configuration, sp.GetRequiredService<RunSettings>(),
-            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance));
-        return services;
-    }
-}
-
-/// <summary>The services a command composes from, validated on creation.</summary>
-public static class RuntimeServices
-{
-    /// <summary>
-    /// Builds the container and resolves the settings at once, so a bad value fails here, naming its key, before any
-    /// model is loaded or any device opened.
-    /// </summary>
-    public static ServiceProvider Create(IConfiguration configuration, ILoggerFactory? loggers = null)
-    {
-        var services = new ServiceCollection();
-        if (loggers is not null) services.AddSingleton(loggers);
-        services.AddRobotCtlRuntime(configuration);
-        var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-        try
-        {
-            _ = provider.GetRequiredService<RuntimeFactory>();
-            return provider;
-        }
-        catch
-        {
-            provider.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>The factory of a container made by <see cref="Create"/>.</summary>
-    public static RuntimeFactory Factory(this IServiceProvider services) => services.GetRequiredService<RuntimeFactory>();
 }

@@ -1,18 +1,5 @@
 namespace RobotCtl.Sim.Tasks;
 
-public enum SimTaskKind
-{
-    Reach,
-    Push,
-}
-
-/// <summary>
-/// One sampled episode of a task: the start scene (block pose and effector start given explicitly, so the scene is
-/// the whole start state), the goal state the goal image shows, and the target.
-/// </summary>
-public sealed record SimTaskEpisode(
-    SimTaskKind Task, int Seed, int Index, SimSceneOptions Scene, SimSnapshot Goal, double TargetX, double TargetY, double TargetYaw);
-
 /// <summary>
 /// A goal-reaching task on the default workcell (docs/EVALUATION.md, "Tasks"): how its episodes are drawn, how
 /// many commands an attempt gets, and when it counts as a success. Episodes are a pure function of

@@ -4,21 +4,6 @@ using RobotCtl.Vision.Imaging;
 
 namespace RobotCtl.Vision.Calibration;
 
-/// <summary>Pinhole intrinsics in pixels.</summary>
-public sealed record CameraIntrinsics(double Fx, double Fy, double Cx, double Cy);
-
-/// <summary>OpenCV's radial-tangential distortion model (k1, k2, p1, p2, k3).</summary>
-public sealed record DistortionCoefficients(double K1, double K2, double P1, double P2, double K3)
-{
-    public static DistortionCoefficients None { get; } = new(0, 0, 0, 0, 0);
-
-    [JsonIgnore] public bool IsZero => K1 == 0 && K2 == 0 && P1 == 0 && P2 == 0 && K3 == 0;
-}
-
-public sealed record CheckerboardInfo(int Cols, int Rows, double SquareMm);
-
-public sealed record RejectedBoard(string Image, string Reason);
-
 /// <summary>
 /// A camera's calibration file (camera.json): intrinsics, distortion and the image size they belong to, plus an
 /// optional crop of the undistorted image and, when written by <c>robotctl calibrate camera</c>, how it was made.

@@ -1,41 +1,9 @@
-using System.Globalization;
 using RobotCtl.Core.Vision;
 using RobotCtl.Vision.Imaging;
 using OpenCvSharp;
 using RobotCtl.Vision.Interop;
 
 namespace RobotCtl.Vision.Calibration;
-
-/// <summary>A checkerboard target: inner corners per row (Cols) and per column (Rows), square edge in millimetres.</summary>
-public sealed record CheckerboardSpec(int Cols, int Rows, double SquareMm)
-{
-    public int CornerCount => Cols * Rows;
-
-    /// <summary>Parses "COLSxROWS" (inner corners, e.g. "9x6") with the square size in millimetres.</summary>
-    public static CheckerboardSpec Parse(string board, double squareMm)
-    {
-        ArgumentNullException.ThrowIfNull(board);
-        var parts = board.Split('x', 'X');
-        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var cols) ||
-            !int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var rows))
-            throw new FormatException($"board: expected COLSxROWS inner corners (e.g. 9x6), found '{board}'");
-        var spec = new CheckerboardSpec(cols, rows, squareMm);
-        spec.Validate();
-        return spec;
-    }
-
-    public void Validate()
-    {
-        if (Cols < 2 || Rows < 2) throw new FormatException($"board: expected at least 2x2 inner corners, found {Cols}x{Rows}");
-        if (!(SquareMm > 0) || !double.IsFinite(SquareMm)) throw new FormatException($"square size: expected a positive length in mm, found {SquareMm}");
-    }
-}
-
-/// <summary>The corners found in one image.</summary>
-public sealed record BoardView(string Image, float[] Corners, double ReprojectionErrorPx = double.NaN);
-
-/// <summary>The result of a calibration run.</summary>
-public sealed record CalibrationReport(CameraCalibration Calibration, IReadOnlyList<BoardView> Used, IReadOnlyList<RejectedBoard> Rejected);
 
 /// <summary>Checkerboard camera calibration (findChessboardCorners + cornerSubPix + calibrateCamera).</summary>
 public static unsafe class CameraCalibrator

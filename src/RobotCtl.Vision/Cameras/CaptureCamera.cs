@@ -3,9 +3,6 @@ using RobotCtl.Core.Vision;
 
 namespace RobotCtl.Vision.Cameras;
 
-/// <summary>What a <see cref="CaptureCamera"/>'s capture thread is doing.</summary>
-public enum CameraState { Created, Running, Reconnecting, Ended, Failed, Stopped }
-
 /// <summary>
 /// A camera with its own capture thread that keeps only the latest frame, stamped with the monotonic capture time
 /// and a sequence number. Readers never wait for the camera: <see cref="ReadLatest"/> copies the latest frame if it

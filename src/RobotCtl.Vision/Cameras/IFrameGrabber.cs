@@ -2,8 +2,6 @@ using RobotCtl.Core.Vision;
 
 namespace RobotCtl.Vision.Cameras;
 
-internal enum GrabResult { Frame, EndOfStream, Failed }
-
 /// <summary>
 /// One source of frames without any threading: <see cref="CaptureCamera"/> drives it from its capture thread.
 /// Open and Grab may block (a device waits for the next exposure).

@@ -5,30 +5,6 @@ using RobotCtl.Vision.Interop;
 
 namespace RobotCtl.Vision.Imaging;
 
-/// <summary>Limits for loading images.</summary>
-public sealed record ImageLoadOptions
-{
-    /// <summary>Largest image accepted, in pixels (default 50 MP). Checked from the header before decoding where possible.</summary>
-    public long MaxPixels { get; init; } = 50_000_000;
-
-    public static ImageLoadOptions Default { get; } = new();
-}
-
-/// <summary>What a loaded image was before it became an 8-bit BGR frame.</summary>
-public sealed record ImageInfo(int Width, int Height, int SourceChannels, int SourceBitDepth)
-{
-    /// <summary>The conversion applied, in words (for logs and sidecars).</summary>
-    public string Conversion => (SourceChannels, SourceBitDepth) switch
-    {
-        (3, 8) => "none",
-        _ => string.Join(", ", new[]
-        {
-            SourceBitDepth == 16 ? "16-bit scaled to 8-bit (value / 257)" : null,
-            SourceChannels == 1 ? "gray replicated to BGR" : SourceChannels == 4 ? "alpha dropped (not composited)" : null,
-        }.Where(s => s is not null)),
-    };
-}
-
 /// <summary>
 /// Goal images and snapshots: load (PNG, JPEG, BMP, TIFF, WebP, PNM... as OpenCV decodes them) into 8-bit BGR
 /// frames, save losslessly as PNG, encode JPEG for logs. Conversions on load are deliberate: gray is replicated to

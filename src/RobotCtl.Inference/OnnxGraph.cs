@@ -5,21 +5,19 @@ using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 
 namespace RobotCtl.Inference;
 
-/// <summary>A tensor for one named graph input or output in <see cref="InferenceSession.Run"/>.</summary>
-public readonly record struct NamedTensor(string Name, OrtTensor Tensor);
-
 /// <summary>
-/// One ONNX graph loaded into ONNX Runtime (the managed API of the NuGet package). <see cref="Run"/> and
-/// <see cref="Run(OrtBinding)"/> may be called from several threads at once (ONNX Runtime sessions are thread-safe for
-/// runs) as long as each call has its own tensors or binding. Dispose only after the last run has returned.
+/// One ONNX graph loaded into ONNX Runtime (the managed API of the NuGet package; it wraps ONNX Runtime's own
+/// InferenceSession). <see cref="Run"/> and <see cref="Run(OrtBinding)"/> may be called from several threads at once
+/// (ONNX Runtime sessions are thread-safe for runs) as long as each call has its own tensors or binding. Dispose only
+/// after the last run has returned.
 /// </summary>
-public sealed class InferenceSession : IDisposable
+public sealed class OnnxGraph : IDisposable
 {
     private readonly Ort.InferenceSession _session;
     // One RunOptions for every run: it is only read during a run, and a new one per run would be a managed allocation.
     private readonly RunOptions _runOptions = new();
 
-    private InferenceSession(string path, Ort.InferenceSession session, ExecutionProvider provider, OrtLibraryInfo library)
+    private OnnxGraph(string path, Ort.InferenceSession session, ExecutionProvider provider, OrtLibraryInfo library)
     {
         ModelPath = path;
         _session = session;
@@ -45,7 +43,7 @@ public sealed class InferenceSession : IDisposable
     /// </summary>
     /// <exception cref="InferenceSetupException">ONNX Runtime cannot load, or the requested provider cannot start.</exception>
     /// <exception cref="OrtException">the file is missing or is not a valid ONNX graph.</exception>
-    public static InferenceSession Open(string modelPath, InferenceOptions? options = null, Action<string>? warn = null)
+    public static OnnxGraph Open(string modelPath, InferenceOptions? options = null, Action<string>? warn = null)
     {
         options ??= InferenceOptions.Default;
         var library = OnnxRuntime.Load();
@@ -76,7 +74,7 @@ public sealed class InferenceSession : IDisposable
         }
     }
 
-    private static InferenceSession Create(string modelPath, InferenceOptions options, ExecutionProvider provider,
+    private static OnnxGraph Create(string modelPath, InferenceOptions options, ExecutionProvider provider,
         OrtLibraryInfo library, bool auto = false)
     {
         using var sessionOptions = CreateSessionOptions(options);
@@ -97,7 +95,7 @@ public sealed class InferenceSession : IDisposable
         }
         try
         {
-            return new InferenceSession(modelPath, session, provider, library);
+            return new OnnxGraph(modelPath, session, provider, library);
         }
         catch
         {
@@ -155,7 +153,7 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Runs with the tensors bound to <paramref name="binding"/>; allocates nothing managed.</summary>
     public void Run(OrtBinding binding)
     {
-        if (!ReferenceEquals(binding.Session, this))
+        if (!ReferenceEquals(binding.Graph, this))
             throw new ArgumentException("the binding belongs to another session", nameof(binding));
         ObjectDisposedException.ThrowIf(binding.IsDisposed, binding);
         try

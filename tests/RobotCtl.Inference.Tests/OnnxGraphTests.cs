@@ -4,12 +4,12 @@ using Xunit.Abstractions;
 namespace RobotCtl.Inference.Tests;
 
 /// <summary>The binding on the smallest real graph: Y = A[M, K] x B[K, N] with every dimension symbolic.</summary>
-public class InferenceSessionTests
+public class OnnxGraphTests
 {
     [Fact]
     public void Metadata_reports_names_types_and_symbolic_dimensions()
     {
-        using var session = InferenceSession.Open(TestData.MatMul, TestData.Cpu);
+        using var session = OnnxGraph.Open(TestData.MatMul, TestData.Cpu);
 
         Assert.Equal(["A", "B"], session.Inputs.Select(i => i.Name));
         Assert.Equal("Y", Assert.Single(session.Outputs).Name);
@@ -26,7 +26,7 @@ public class InferenceSessionTests
     public void Run_matches_a_managed_matrix_product_and_writes_into_our_tensor()
     {
         const int m = 37, k = 53, n = 29;
-        using var session = InferenceSession.Open(TestData.MatMul, TestData.Cpu);
+        using var session = OnnxGraph.Open(TestData.MatMul, TestData.Cpu);
         using var a = OrtTensor.Create(m, k);
         using var b = OrtTensor.Create(k, n);
         using var y = OrtTensor.Create(m, n);
@@ -42,7 +42,7 @@ public class InferenceSessionTests
     public void A_binding_reuses_its_output_tensor_across_runs()
     {
         const int m = 8, k = 16, n = 4;
-        using var session = InferenceSession.Open(TestData.MatMul, TestData.Cpu);
+        using var session = OnnxGraph.Open(TestData.MatMul, TestData.Cpu);
         using var a = OrtTensor.Create(m, k);
         using var b = OrtTensor.Create(k, n);
         using var y = OrtTensor.Create(m, n);
@@ -63,7 +63,7 @@ public class InferenceSessionTests
     [Fact]
     public void A_failing_run_becomes_an_OrtException_with_the_native_code_and_message()
     {
-        using var session = InferenceSession.Open(TestData.MatMul, TestData.Cpu);
+        using var session = OnnxGraph.Open(TestData.MatMul, TestData.Cpu);
         using var a = OrtTensor.Create(2, 3);
         using var b = OrtTensor.Create(4, 5);   // K disagrees
         using var y = OrtTensor.Create(2, 5);
@@ -81,7 +81,7 @@ public class InferenceSessionTests
         File.WriteAllBytes(file, [1, 2, 3, 4, 5, 6, 7, 8]);
         try
         {
-            var error = Assert.Throws<OrtException>(() => InferenceSession.Open(file, TestData.Cpu));
+            var error = Assert.Throws<OrtException>(() => OnnxGraph.Open(file, TestData.Cpu));
             Assert.NotEqual(OrtErrorCode.Ok, error.Code);
         }
         finally
@@ -93,7 +93,7 @@ public class InferenceSessionTests
     [Fact]
     public void Unknown_tensor_names_are_refused_before_the_native_call()
     {
-        using var session = InferenceSession.Open(TestData.MatMul, TestData.Cpu);
+        using var session = OnnxGraph.Open(TestData.MatMul, TestData.Cpu);
         using var binding = session.CreateBinding();
         using var t = OrtTensor.Create(2, 2);
 
@@ -107,20 +107,20 @@ public class InferenceSessionTests
     public void Cuda_on_a_CPU_build_fails_at_start_in_one_line_saying_how_to_get_the_CUDA_build()
     {
         var error = Assert.Throws<InferenceSetupException>(() =>
-            InferenceSession.Open(TestData.MatMul, TestData.Cpu with { Provider = ExecutionProvider.Cuda }));
+            OnnxGraph.Open(TestData.MatMul, TestData.Cpu with { Provider = ExecutionProvider.Cuda }));
 
         Assert.Equal(
             "execution provider Cuda was requested, but this robotctl was built with the CPU build of ONNX Runtime " +
             "(Microsoft.ML.OnnxRuntime 1.31.1); get the CUDA build with `ROBOTCTL_GPU=1 scripts/setup --gpu` " +
             "(or `dotnet build -p:RobotCtlGpu=true`), or choose the Cpu or Auto provider.", error.Message);
-        Assert.Equal(error.Message, InferenceSession.ProviderProblem(ExecutionProvider.Cuda));
+        Assert.Equal(error.Message, OnnxGraph.ProviderProblem(ExecutionProvider.Cuda));
     }
 
     [CpuOnlyBuildFact]
     public void TensorRt_on_a_CPU_build_fails_at_start_too()
     {
         var error = Assert.Throws<InferenceSetupException>(() =>
-            InferenceSession.Open(TestData.MatMul, TestData.Cpu with { Provider = ExecutionProvider.TensorRt }));
+            OnnxGraph.Open(TestData.MatMul, TestData.Cpu with { Provider = ExecutionProvider.TensorRt }));
 
         Assert.StartsWith("execution provider TensorRt was requested, but this robotctl was built with the CPU build", error.Message);
         Assert.Contains("ROBOTCTL_GPU=1 scripts/setup --gpu", error.Message);
@@ -133,7 +133,7 @@ public class InferenceSessionTests
         // Nobody asked for CUDA: a CPU machine running on the CPU is not worth a warning on every command.
         var warnings = new List<string>();
 
-        using var session = InferenceSession.Open(TestData.MatMul, TestData.Cpu with { Provider = ExecutionProvider.Auto }, warnings.Add);
+        using var session = OnnxGraph.Open(TestData.MatMul, TestData.Cpu with { Provider = ExecutionProvider.Auto }, warnings.Add);
 
         Assert.Equal(ExecutionProvider.Cpu, session.Provider);
         Assert.Empty(warnings);
@@ -148,7 +148,7 @@ public class InferenceSessionTests
             Provider = ExecutionProvider.Cpu, IntraOpThreads = 1, InterOpThreads = 1, Optimization = GraphOptimization.Basic,
             ExecutionMode = ExecutionMode.Parallel, AllowSpinning = true, ProfileFilePrefix = prefix,
         };
-        using (var session = InferenceSession.Open(TestData.MatMul, options))
+        using (var session = OnnxGraph.Open(TestData.MatMul, options))
         using (var a = OrtTensor.Create(2, 2))
         using (var y = OrtTensor.Create(2, 2))
             session.Run([new("A", a), new("B", a)], [new("Y", y)]);
@@ -168,7 +168,7 @@ public class InferenceSessionTests
     public void Cuda_runs_the_matrix_product_on_a_GPU_build()
     {
         const int m = 64, k = 32, n = 16;
-        using var session = InferenceSession.Open(TestData.MatMul, new InferenceOptions { Provider = ExecutionProvider.Cuda });
+        using var session = OnnxGraph.Open(TestData.MatMul, new InferenceOptions { Provider = ExecutionProvider.Cuda });
         using var a = OrtTensor.Create(m, k);
         using var b = OrtTensor.Create(k, n);
         using var y = OrtTensor.Create(m, n);
@@ -210,7 +210,7 @@ public class SessionLifetimeTests(ITestOutputHelper output)
         using var y = OrtTensor.Create(4, 4);
         void Cycle()
         {
-            using var session = InferenceSession.Open(TestData.MatMul, TestData.Cpu);
+            using var session = OnnxGraph.Open(TestData.MatMul, TestData.Cpu);
             using var binding = session.CreateBinding();
             binding.BindInput("A", a);
             binding.BindInput("B", b);
@@ -253,7 +253,7 @@ public sealed class GpuBuildFactAttribute : FactAttribute
 {
     public GpuBuildFactAttribute()
     {
-        if (InferenceSession.ProviderProblem(ExecutionProvider.Cuda) is { } problem)
+        if (OnnxGraph.ProviderProblem(ExecutionProvider.Cuda) is { } problem)
             Skip = $"CUDA cannot start here: {problem}";
     }
 }

@@ -1,8 +1,5 @@
 namespace RobotCtl.Sim;
 
-/// <summary>The block's pose on the table: centre in metres, yaw in radians (wrapped to (-pi, pi]).</summary>
-public readonly record struct SimBlockPose(double X, double Y, double Yaw);
-
 /// <summary>
 /// The workcell's full dynamic state (everything <see cref="SimWorkcell.Restore"/> needs besides the scene):
 /// effector pose (centre of its bottom disk; roll and pitch are always 0), gripper closedness in [0, 1],

@@ -1,0 +1,3 @@
+namespace RobotCtl.Core.Arm;
+
+public readonly record struct ArmLinkEvent(ArmLinkStatus Status, string Message, long TimestampTicks);

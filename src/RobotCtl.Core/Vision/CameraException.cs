@@ -1,0 +1,3 @@
+namespace RobotCtl.Core.Vision;
+
+public sealed class CameraException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,3 @@
+namespace RobotCtl.Core.WorldModel;
+
+public enum CostShapeKind { Last, Sum, Weights }

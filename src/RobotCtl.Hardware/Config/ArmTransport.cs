@@ -1,0 +1,3 @@
+namespace RobotCtl.Hardware;
+
+public enum ArmTransport { Serial, Mqtt, Sim }

@@ -1,0 +1,3 @@
+namespace RobotCtl.Planning;
+
+public enum SolverKind { Cem, Mppi }

@@ -1,0 +1,3 @@
+namespace RobotCtl.Runtime;
+
+public enum ReplanMode { Blocking, Overlapped }

@@ -1,0 +1,7 @@
+namespace RobotCtl.Sim.Tasks;
+
+public enum SimTaskKind
+{
+    Reach,
+    Push,
+}

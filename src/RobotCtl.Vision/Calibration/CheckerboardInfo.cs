@@ -1,0 +1,3 @@
+namespace RobotCtl.Vision.Calibration;
+
+public sealed record CheckerboardInfo(int Cols, int Rows, double SquareMm);

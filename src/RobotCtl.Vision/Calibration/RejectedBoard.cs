@@ -1,0 +1,3 @@
+namespace RobotCtl.Vision.Calibration;
+
+public sealed record RejectedBoard(string Image, string Reason);

@@ -1,0 +1,3 @@
+namespace RobotCtl.Vision.Cameras;
+
+internal enum GrabResult { Frame, EndOfStream, Failed }
