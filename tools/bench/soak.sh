@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Soak: one long `run --sim --record --dashboard` with a dashboard client attached (the event stream followed, camera
 # image and status fetched 4 times a second), the process's resident memory sampled every few seconds. Prints a CSV
-# (seconds, step, RSS MB) and a summary: RSS after warm-up, at the end, and the growth per hour fitted after warm-up.
+# (seconds, step, RSS MB, and its parts from /proc: anonymous = GC heap + native allocations, file = mapped libraries,
+# shmem = JIT code in .NET's double mapping) and a summary: RSS after warm-up, at the end, and the growth per hour
+# fitted after warm-up.
 # Not a unit test: it takes as long as you ask. docs/PERFORMANCE.md records its numbers.
 #   tools/bench/soak.sh [minutes=30] [warmup-minutes=10] [sample-seconds=10] [extra run options...]
 set -euo pipefail
@@ -23,11 +25,11 @@ curl -sN "${url}api/events" >/dev/null 2>&1 &
 ( while kill -0 $pid 2>/dev/null; do
     curl -sf --max-time 5 "${url}api/camera.jpg" -o /dev/null || true; curl -sf --max-time 5 "${url}api/status" -o /dev/null || true; sleep 0.25
   done ) &
-echo "seconds,step,rss_mb"
+echo "seconds,step,rss_mb,anon_mb,file_mb,shmem_mb"
 start=$(date +%s)
 while kill -0 $pid 2>/dev/null; do
   now=$(( $(date +%s) - start ))
-  rss=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$proc/status" 2>/dev/null || true)
+  rss=$(awk '/^(VmRSS|RssAnon|RssFile|RssShmem)/ { printf "%s%.1f", sep, $2 / 1024; sep = "," }' "/proc/$proc/status" 2>/dev/null || true)
   step=$(curl -sf --max-time 5 "${url}api/status" | grep -o '"step":[0-9]*' | cut -d: -f2 || true)
   [ -n "$rss" ] && echo "$now,${step:-},$rss" | tee -a "$work/samples.csv"
   [ "$now" -ge $(( minutes * 60 )) ] && break
@@ -37,10 +39,10 @@ done
 kill -TERM $pid 2>/dev/null || true
 wait $pid || true
 awk -F, -v w=$(( warmup * 60 )) '
-  $1 >= w { n++; sx += $1; sy += $3; sxx += $1 * $1; sxy += $1 * $3; if (!first) first = $3; last = $3; lastS = $1; lastStep = $2; if ($3 > max) max = $3 }
+  $1 >= w { n++; sx += $1; sy += $3; sxx += $1 * $1; sxy += $1 * $3; if (!first) { first = $3; firstAnon = $4 } last = $3; lastAnon = $4; lastS = $1; lastStep = $2; if ($3 > max) max = $3 }
   END {
     if (n < 2) { print "soak: too few samples after warm-up" > "/dev/stderr"; exit 1 }
     slope = (n * sxy - sx * sy) / (n * sxx - sx * sx)
-    printf "after %d s warm-up: RSS %.1f MB -> %.1f MB at %d s (step %s), max %.1f MB; fitted growth %.1f MB/hour over %d samples\n", w, first, last, lastS, lastStep, max, slope * 3600, n
+    printf "after %d s warm-up: RSS %.1f MB -> %.1f MB at %d s (step %s), max %.1f MB (anonymous %.1f -> %.1f MB); fitted growth %.1f MB/hour over %d samples\n", w, first, last, lastS, lastStep, max, firstAnon, lastAnon, slope * 3600, n
   }' "$work/samples.csv"
 grep -A 30 "^robotctl run: " "$work/run.out" | tail -n 12 >&2 || true
