@@ -1,4 +1,4 @@
 namespace RobotCtl.Runtime;
 
-/// <summary>How a run ended; the CLI's exit code follows from it.</summary>
-public enum RunOutcome { Success = 0, StepBudgetExhausted = 3, Stopped = 4, Faulted = 5, Cancelled = 130 }
+/// <summary>How a run ended. The CLI maps it to its exit code (ExitCodes in the host); the library knows no codes.</summary>
+public enum RunOutcome { Success, StepBudgetExhausted, Stopped, Faulted, Cancelled }

@@ -71,7 +71,7 @@ public class BrowserTests
         {
             cts.Cancel();
         }
-        Assert.Equal((int)RunOutcome.Cancelled, await run.WaitAsync(TestSupport.Generous));
+        Assert.Equal(ExitCodes.Of(RunOutcome.Cancelled), await run.WaitAsync(TestSupport.Generous));
     }
 
     private static async Task<(int Code, string Out, string Err)> Node(params string[] args)

@@ -216,7 +216,7 @@ public class DashboardApiTests
     {
         using var dir = new TestHome.TempDir();
         var episodes = dir.File("episodes");
-        Assert.Equal((int)RunOutcome.StepBudgetExhausted, await RunCommand.RunAsync(TestHome.SmallRun(TestHome.GoalImage(dir.Path, TestSupport.GoalScene), episodes, steps: 3), CancellationToken.None));
+        Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted), await RunCommand.RunAsync(TestHome.SmallRun(TestHome.GoalImage(dir.Path, TestSupport.GoalScene), episodes, steps: 3), CancellationToken.None));
         var id = Assert.Single(EpisodeCatalog.List(episodes)).Id;
         await using var server = await DashboardServer.StartAsync(new DashboardOptions { Listen = "127.0.0.1:0", EpisodesDirectory = episodes }, live: null);
         using var http = new HttpClient { BaseAddress = server.Address, Timeout = TestSupport.Generous };

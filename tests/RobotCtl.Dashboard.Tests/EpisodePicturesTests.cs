@@ -14,7 +14,7 @@ public class EpisodePicturesTests
     {
         using var dir = new TestHome.TempDir();
         var episodes = dir.File("episodes");
-        Assert.Equal((int)RunOutcome.StepBudgetExhausted, await RunCommand.RunAsync(TestHome.SmallRun(TestHome.GoalImage(dir.Path, TestSupport.GoalScene), episodes, steps: 4), CancellationToken.None));
+        Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted), await RunCommand.RunAsync(TestHome.SmallRun(TestHome.GoalImage(dir.Path, TestSupport.GoalScene), episodes, steps: 4), CancellationToken.None));
         using var reader = EpisodeReader.Open(Assert.Single(EpisodeCatalog.List(episodes)).Path);
         var output = dir.File("out");
 

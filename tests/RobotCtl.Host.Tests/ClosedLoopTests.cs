@@ -22,7 +22,7 @@ public class ClosedLoopTests
 
         var exit = await RunCommand.RunAsync(TestHome.SmallRun(goal, episodes, model: Path.Combine(TestHome.Root, "models", "examples", modelName)), CancellationToken.None);
 
-        Assert.Equal((int)RunOutcome.StepBudgetExhausted, exit);
+        Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted), exit);
         var listing = Assert.Single(EpisodeCatalog.List(episodes));
         using var reader = EpisodeReader.Open(listing.Path);
         Assert.Equal(4, reader.Plans().Count());
@@ -74,7 +74,7 @@ public class ClosedLoopTests
 
         var exit = await RunCommand.RunAsync(TestHome.SmallRun(goal, episodes, steps: 1000), cts.Token, externalSuccess: CancelOnThirdStep);
 
-        Assert.Equal((int)RunOutcome.Cancelled, exit);
+        Assert.Equal(ExitCodes.Of(RunOutcome.Cancelled), exit);
         using var reader = EpisodeReader.Open(Assert.Single(EpisodeCatalog.List(episodes)).Path);
         Assert.NotNull(reader.Info.EndTimeUtc);
         Assert.Equal("Cancelled: cancelled", reader.Info.Outcome); // an outcome with its reason, whichever wait the cancel interrupts

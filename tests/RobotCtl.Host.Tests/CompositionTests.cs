@@ -58,7 +58,7 @@ public class CompositionTests
 
         var exit = await RunCommand.RunAsync(request, CancellationToken.None);
 
-        Assert.Equal((int)RunOutcome.StepBudgetExhausted, exit);
+        Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted), exit);
         using var reader = EpisodeReader.Open(Assert.Single(EpisodeCatalog.List(dir.File("episodes"))).Path);
         var plans = reader.Plans().ToList();
         Assert.Contains(plans, p => p.Iterations < 200);
@@ -81,7 +81,7 @@ public class CompositionTests
         Assert.Equal(20, factory.CommandRateHz); // the profile's 20 Hz caps the requested 50
         var exit = await RunCommand.RunAsync(request, CancellationToken.None);
 
-        Assert.Equal((int)RunOutcome.StepBudgetExhausted, exit);
+        Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted), exit);
         using var reader = EpisodeReader.Open(Assert.Single(EpisodeCatalog.List(dir.File("episodes"))).Path);
         Assert.Equal("sim", reader.Info.Source);
         Assert.NotEmpty(reader.Commands());
@@ -115,7 +115,7 @@ public class CompositionTests
     {
         using var dir = new TestHome.TempDir();
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
-        Assert.Equal((int)RunOutcome.StepBudgetExhausted,
+        Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted),
             await RunCommand.RunAsync(TestHome.SmallRun(goal, dir.File("episodes"), steps: 2), CancellationToken.None));
         var episode = Assert.Single(EpisodeCatalog.List(dir.File("episodes"))).Path;
 

@@ -115,7 +115,7 @@ public class EStopTests
         {
             cts.Cancel();
         }
-        Assert.Equal((int)RunOutcome.Cancelled, await run.WaitAsync(Generous));
+        Assert.Equal(ExitCodes.Of(RunOutcome.Cancelled), await run.WaitAsync(Generous));
         Assert.Empty(ControlEndpoint.FindSockets(control)); // removed on the way out
 
         using var reader = EpisodeReader.Open(Assert.Single(EpisodeCatalog.List(dir.File("episodes"))).Path);

@@ -40,7 +40,7 @@ public class LinkLossTests
             if (run.IsCompleted) Assert.Fail($"the run ended before the link was cut (exit {await run})");
             await pty.StopAsync();
             var exit = await run.WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.Equal((int)RunOutcome.Faulted, exit);
+            Assert.Equal(ExitCodes.Of(RunOutcome.Faulted), exit);
             Assert.Equal(5, exit);
         }
         finally

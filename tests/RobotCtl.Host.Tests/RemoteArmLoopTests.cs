@@ -64,7 +64,7 @@ public class RemoteArmLoopTests
 
     private static async Task AssertDrivenOverTheWire(int exit, TestHome.TempDir dir, Func<long> applied, SimWorkcell workcell)
     {
-        Assert.Equal((int)RunOutcome.StepBudgetExhausted, exit);
+        Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted), exit);
         using var reader = EpisodeReader.Open(Assert.Single(EpisodeCatalog.List(dir.File("episodes"))).Path);
         var moves = reader.Commands().Count(c => !c.Sent.IsHold);
         Assert.True(moves > 0, "the loop sent no motion");

@@ -57,7 +57,7 @@ internal static class CalibrateCommands
             }
             catch (CalibrationException e)
             {
-                return CliErrors.Fail("calibrate camera", e, exitCode: 1);
+                return CliErrors.Fail("calibrate camera", e, exitCode: ExitCodes.Failed);
             }
             catch (Exception e) when (e is FormatException or ArgumentException or IOException or UnauthorizedAccessException or VisionException)
             {

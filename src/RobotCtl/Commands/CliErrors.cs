@@ -14,7 +14,7 @@ namespace RobotCtl.Host.Commands;
 /// <summary>One place that turns a failure into a one-line reason on stderr and an exit code: never a stack trace.</summary>
 internal static class CliErrors
 {
-    public const int BadInput = 2;
+    public const int BadInput = ExitCodes.BadInput;
 
     public static int Fail(string command, Exception e, int exitCode = BadInput)
     {

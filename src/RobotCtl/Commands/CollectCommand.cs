@@ -137,12 +137,12 @@ internal static class CollectCommand
         if (failures.Count > 0)
         {
             stderr.WriteLine($"robotctl collect: recording failed after {done} of {a.Episodes} episodes: {failures[0]}");
-            return 1;
+            return ExitCodes.Failed;
         }
         if (ct.IsCancellationRequested)
         {
             stderr.WriteLine($"robotctl collect: cancelled after {done} of {a.Episodes} episodes (the one in progress was completed as aborted)");
-            return 1;
+            return ExitCodes.Failed;
         }
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"robotctl collect: {done} episodes x {a.Steps} steps ({frames} frames of {render.Width}x{render.Height}), policy {a.Policy}, " +
@@ -151,7 +151,7 @@ internal static class CollectCommand
         if (dropped > 0)
         {
             stderr.WriteLine($"robotctl collect: the recorder dropped {dropped} record(s); the affected episodes have gap events");
-            return 1;
+            return ExitCodes.Failed;
         }
         return 0;
     }

@@ -87,7 +87,7 @@ internal static class DemoCommand
             if (error is not null)
             {
                 var cm = error() * 100;
-                Console.WriteLine(exit == (int)RunOutcome.Success
+                Console.WriteLine(exit == ExitCodes.Success
                     ? $"robotctl demo: goal reached: the effector is {cm:F1} cm from where the goal image shows it (success radius {radius * 100:F1} cm)"
                     : $"robotctl demo: goal not reached: the effector ended {cm:F1} cm from where the goal image shows it (success radius {radius * 100:F1} cm)");
             }

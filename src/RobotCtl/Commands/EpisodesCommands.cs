@@ -177,7 +177,7 @@ internal static class EpisodesCommands
             }
             catch (Hdf5ExportException e)
             {
-                return CliErrors.Fail("episodes export", e, exitCode: 1);
+                return CliErrors.Fail("episodes export", e, exitCode: ExitCodes.Failed);
             }
             catch (Exception e) when (e is EpisodeFormatException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException
                                       or Vision.VisionException)
@@ -216,7 +216,7 @@ internal static class EpisodesCommands
                                   (done.Count == 0 ? "already self-contained, nothing to do" : string.Join(", ", done)));
                 Console.WriteLine($"rows      {string.Join("   ", report.Rows.Select(kv => $"{kv.Key} {kv.Value}"))}");
                 Console.WriteLine($"integrity {report.Integrity?.ReplaceLineEndings("; ")}");
-                return report.Integrity == "ok" ? 0 : 1;
+                return report.Integrity == "ok" ? ExitCodes.Success : ExitCodes.Failed;
             }
             catch (Exception e) when (e is EpisodeFormatException or IOException or UnauthorizedAccessException or InvalidOperationException)
             {

@@ -129,7 +129,7 @@ internal static class EvalCommand
                 if (result is null)
                 {
                     progress.Abandon();
-                    return (int)RunOutcome.Cancelled;
+                    return ExitCodes.Interrupted;
                 }
                 setup ??= episodeSetup;
                 results.Add(result);
@@ -139,7 +139,7 @@ internal static class EvalCommand
         catch (OperationCanceledException)
         {
             progress.Abandon();
-            return (int)RunOutcome.Cancelled;
+            return ExitCodes.Interrupted;
         }
         catch (Exception e)
         {

@@ -127,12 +127,12 @@ internal static class ModelCommands
                                       or InvalidOperationException or IOException or ConfigurationValueException)
         {
             stderr.WriteLine($"robotctl {name}: {OneLine(e.Message)}");
-            return 2;
+            return ExitCodes.BadInput;
         }
         catch (Exception e)
         {
             stderr.WriteLine($"robotctl {name}: unexpected {e.GetType().Name}: {OneLine(e.Message)}");
-            return 2;
+            return ExitCodes.BadInput;
         }
     }
 
@@ -144,7 +144,7 @@ internal static class ModelCommands
         foreach (var warning in report.Warnings) stderr.WriteLine($"robotctl model check: warning: {OneLine(warning)}");
         if (report.Usable) return 0;
         stderr.WriteLine($"robotctl model check: {report.Directory} is not usable: {OneLine(string.Join("; ", report.Problems))}");
-        return 1;
+        return ExitCodes.Failed;
     }
 
     /// <summary>A path that is no directory at all is bad input (exit 2), not an unusable model (exit 1).</summary>

@@ -119,7 +119,7 @@ internal static class ModelImportCommand
             // Exit 2: bad input, 1: the import failed; either way the importer left nothing behind.
             var reason = verdicts.Count > 0 ? string.Join("; ", verdicts) : $"the importer exited with {code} without a reason (see the lines above)";
             stderr.WriteLine($"robotctl model import: {reason}");
-            return code == 2 ? 2 : 1;
+            return code == ExitCodes.BadInput ? ExitCodes.BadInput : ExitCodes.Failed;
         }
         foreach (var v in verdicts) stderr.WriteLine($"robotctl model import: {v}");
 
@@ -132,7 +132,7 @@ internal static class ModelImportCommand
         }
         stderr.WriteLine($"robotctl model import: the imported model does not pass model check, removed {outputDirectory}: {string.Join("; ", report.Problems)}");
         Directory.Delete(outputDirectory, recursive: true);
-        return 1;
+        return ExitCodes.Failed;
     }
 
     /// <summary>A missing interpreter or one without torch/onnx is a setup problem said in one line, not a Python traceback.</summary>

@@ -98,7 +98,7 @@ internal static class PlanCommand
             catch (FormatException e)
             {
                 Console.Error.WriteLine($"robotctl plan: --state: {e.Message}");
-                return 2;
+                return ExitCodes.BadInput;
             }
             return Run(new Arguments(r.GetValue(model)!, r.GetValue(observation), r.GetValue(goal)!, r.GetValue(samples),
                 r.GetValue(topk), r.GetValue(iterations), r.GetValue(horizon), r.GetValue(seed), r.GetValue(deadline),
@@ -119,12 +119,12 @@ internal static class PlanCommand
                                       or ConfigurationValueException)
         {
             stderr.WriteLine($"robotctl plan: {OneLine(e.Message)}");
-            return 2;
+            return ExitCodes.BadInput;
         }
         catch (Exception e)
         {
             stderr.WriteLine($"robotctl plan: unexpected {e.GetType().Name}: {OneLine(e.Message)}");
-            return 2;
+            return ExitCodes.BadInput;
         }
     }
 

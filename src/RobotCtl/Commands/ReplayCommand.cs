@@ -123,11 +123,11 @@ internal static class ReplayCommand
                 await resender.RunAsync(commands, start, info.TickFrequency, speed > 0 ? speed : 1, factory.CommandRateHz, ct);
                 Console.WriteLine($"sent {resender.Sent}, refused by the governor {resender.Refused}; the arm is holding");
             }
-            return diverged == 0 ? 0 : 1;
+            return diverged == 0 ? ExitCodes.Success : ExitCodes.Failed;
         }
         catch (OperationCanceledException)
         {
-            return (int)RunOutcome.Cancelled;
+            return ExitCodes.Interrupted;
         }
         catch (Exception e)
         {

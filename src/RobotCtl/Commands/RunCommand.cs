@@ -88,7 +88,7 @@ internal static class RunCommand
         }
         catch (OperationCanceledException)
         {
-            return (int)RunOutcome.Cancelled;
+            return ExitCodes.Interrupted;
         }
         catch (Exception e)
         {
@@ -148,7 +148,7 @@ internal static class RunCommand
             await host.RunAsync(cancellationToken);
             var outcome = service.Outcome ?? RunOutcome.Cancelled;
             progress.Summary(outcome, loop, components);
-            return (int)outcome;
+            return ExitCodes.Of(outcome);
         }
     }
 }

@@ -169,7 +169,7 @@ internal static class SimArmCommand
     private static int Fail(string message)
     {
         Console.Error.WriteLine($"robotctl sim-arm: {message}");
-        return 2;
+        return ExitCodes.BadInput;
     }
 
     /// <summary>

@@ -64,7 +64,7 @@ internal static class SnapshotCommand
             }
             catch (CameraException e)
             {
-                return CliErrors.Fail("snapshot", e, exitCode: 1);
+                return CliErrors.Fail("snapshot", e, exitCode: ExitCodes.Failed);
             }
             catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or IOException
                                           or UnauthorizedAccessException or VisionException)
@@ -132,7 +132,7 @@ internal static class SnapshotCommand
                 };
                 Console.Error.WriteLine($"robotctl snapshot: camera: {cam.Description}: no fresh frame within {q.TimeoutMs} ms " +
                                         $"(last status {status}, {cam.FramesCaptured} frames captured){reason}");
-                return 1;
+                return ExitCodes.Failed;
             }
             var ageMs = MonotonicClock.ElapsedMs(frame.CaptureTicks);
             if (cameraCalibration is not null && (cameraCalibration.ImageWidth != frame.Width || cameraCalibration.ImageHeight != frame.Height))
