@@ -88,6 +88,8 @@ internal static partial class OpenCvRuntime
                 if (IsOpenCvOrFfmpegLine(line)) theirs.Add(line);
                 else ours.Append(line).Append('\n');
             }
+            // Not a log of this library's: the redirect caught other threads' stderr lines (the host's console logger),
+            // which go back where they were written to.
             if (ours.Length > 0) Console.Error.Write(ours.ToString());
             log = Tidy(string.Join('\n', theirs));
             return result;
