@@ -1,3 +1,4 @@
+using RobotCtl.Core.WorldModel;
 using RobotCtl.Core.Vision;
 using RobotCtl.Episodes;
 using RobotCtl.Runtime;
@@ -49,7 +50,7 @@ public static class EpisodePictures
         var goalLatents = reader.Latents().Where(l => l.Kind == LatentKind.Goal).OrderByDescending(l => l.Step).Select(l => l.Values).ToArray(); // steps -1, -2, ...
         var goalOf = GoalIndexPerStep(reader, Math.Max(1, goalLatents.Length));
         var distance = reader.Latents().Where(l => l.Kind == LatentKind.Observed && goalLatents.Length > 0)
-            .Select(l => (l.Step, (double?)SurpriseMonitor.Distance(l.Values, goalLatents[Math.Min(goalOf(l.Step), goalLatents.Length - 1)]))).ToList();
+            .Select(l => (l.Step, (double?)LatentDistance.MeanSquared(l.Values, goalLatents[Math.Min(goalOf(l.Step), goalLatents.Length - 1)]))).ToList();
         var planMs = reader.Plans().Select(p => (p.Step, (double?)p.ElapsedMs)).ToList();
         var surprise = reader.Surprises().Select(s => (s.Step, (double?)s.Value)).ToList();
         var steps = distance.Concat(planMs).Concat(surprise).Select(p => p.Step).DefaultIfEmpty(0).ToArray();

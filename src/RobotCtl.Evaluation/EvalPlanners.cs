@@ -9,7 +9,11 @@ namespace RobotCtl.Evaluation;
 /// <summary>The planners eval can put in the loop instead of the world model's.</summary>
 public static class EvalPlanners
 {
-    public static IReadOnlyList<string> Names { get; } = ["model", "oracle", "random"];
+    /// <summary>The --planner names, one per <see cref="EvalPlanner"/>.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. Enum.GetNames<EvalPlanner>().Select(n => n.ToLowerInvariant())];
+
+    /// <summary>The planner a --planner name means, or null when it names none.</summary>
+    public static EvalPlanner? Parse(string name) => Names.Contains(name) ? Enum.Parse<EvalPlanner>(name, ignoreCase: true) : null;
 
     /// <summary>
     /// The oracle: <see cref="ExternalCostPlanner"/> (the model's normalised action space, held dimensions, the rig's

@@ -206,7 +206,7 @@ public sealed class ControlLoop
             var surpriseAction = SurpriseAction.None;
             if (_hasPrediction)
             {
-                surprise = SurpriseMonitor.Distance(_predicted, _latent);
+                surprise = LatentDistance.MeanSquared(_predicted, _latent);
                 surpriseAction = _surprise.Observe(surprise);
                 _c.Recorder?.RecordSurprise(Step, (float)surprise);
                 if (surpriseAction != SurpriseAction.None)
@@ -235,7 +235,7 @@ public sealed class ControlLoop
             }
 
             // Success: close enough to the current goal; then the next sub-goal, or done.
-            var goalDistance = SurpriseMonitor.Distance(_latent, goals.Latent(goalIndex));
+            var goalDistance = LatentDistance.MeanSquared(_latent, goals.Latent(goalIndex));
             _c.Recorder?.RecordLatent(Step, LatentKind.Observed, _latent, _latentShape);
             if (ExternalSuccess is null && goalDistance <= _options.SuccessThreshold)
             {
@@ -247,7 +247,7 @@ public sealed class ControlLoop
                 }
                 _c.Planner.SetGoal(goals.Latent(goalIndex));
                 _c.Planner.ResetWarmStart();
-                goalDistance = SurpriseMonitor.Distance(_latent, goals.Latent(goalIndex));
+                goalDistance = LatentDistance.MeanSquared(_latent, goals.Latent(goalIndex));
             }
 
             // Plan from the current latent (and state, for models that take one).

@@ -5,7 +5,8 @@ public sealed class PlannerSettings
 {
     public const string SectionName = "Planner";
 
-    public string? Solver { get; set; }
+    /// <summary>cem or mppi; null keeps the model's planner.solver.</summary>
+    public Planning.SolverKind? Solver { get; set; }
     public int? Samples { get; set; }
     public int? TopK { get; set; }
     public int? Iterations { get; set; }
@@ -96,7 +97,6 @@ public sealed class PlannerSettings
     public void Validate()
     {
         const string s = SectionName;
-        if (Solver is not null && Solver is not ("cem" or "mppi")) throw new ConfigurationValueException($"{s}:Solver", "cem or mppi", Solver);
         if (Samples is <= 0) throw new ConfigurationValueException($"{s}:Samples", "> 0", Samples);
         if (Samples > MaxSamples)
             throw new ConfigurationValueException($"{s}:Samples",

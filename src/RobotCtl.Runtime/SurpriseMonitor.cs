@@ -3,7 +3,8 @@ namespace RobotCtl.Runtime;
 /// <summary>
 /// Violation-of-expectation monitor: after each executed block, the distance between the latent the model
 /// predicted for that moment and the latent observed, compared with a running baseline of such distances.
-/// A jump means the world did not behave as the model expected (collision, dropped object, a person).
+/// A jump means the world did not behave as the model expected (collision, dropped object, a person). The distance is
+/// <see cref="Core.WorldModel.LatentDistance.MeanSquared"/>.
 /// </summary>
 public sealed class SurpriseMonitor(SurpriseOptions options)
 {
@@ -16,15 +17,6 @@ public sealed class SurpriseMonitor(SurpriseOptions options)
 
     /// <summary>Surprise relative to the baseline before this observation (NaN during warm-up).</summary>
     public double LastRatio { get; private set; } = double.NaN;
-
-    /// <summary>Mean squared distance per latent element: comparable across latent sizes.</summary>
-    public static double Distance(ReadOnlySpan<float> predicted, ReadOnlySpan<float> observed)
-    {
-        if (predicted.Length != observed.Length) throw new ArgumentException($"latent lengths differ: predicted {predicted.Length}, observed {observed.Length}");
-        double sum = 0;
-        for (var i = 0; i < predicted.Length; i++) { var d = (double)predicted[i] - observed[i]; sum += d * d; }
-        return sum / Math.Max(1, predicted.Length);
-    }
 
     public SurpriseAction Observe(double surprise)
     {

@@ -118,7 +118,7 @@ public class PlannerSettingsTests
     public void The_solver_setting_switches_to_mppi_with_its_std_clamp()
     {
         var spec = Inference.WorldModel.ModelManifest.Load(TestHome.SmallModel).Spec;
-        var options = RobotCtl.Runtime.Composition.RuntimeBuilder.PlannerOptionsFrom(new Runtime.PlannerSettings { Solver = "mppi" }, spec, 0);
+        var options = RobotCtl.Runtime.Composition.RuntimeBuilder.PlannerOptionsFrom(new Runtime.PlannerSettings { Solver = Planning.SolverKind.Mppi }, spec, 0);
         Assert.Equal(Planning.SolverKind.Mppi, options.Solver);
         Assert.True(options.MinStd > 0);
     }

@@ -50,11 +50,4 @@ public class SurpriseMonitorTests
         var monitor = new SurpriseMonitor(new SurpriseOptions());
         Assert.Equal(SurpriseAction.Stop, monitor.Observe(double.NaN));
     }
-
-    [Fact]
-    public void Distance_is_mean_squared_difference()
-    {
-        Assert.Equal((1.0 + 4.0) / 2, SurpriseMonitor.Distance([1f, 2f], [0f, 0f]), 12);
-        Assert.Throws<ArgumentException>(() => SurpriseMonitor.Distance([1f], [1f, 2f]));
-    }
 }

@@ -107,7 +107,7 @@ public static class AppConfiguration
     }
 
     private static string Expected(Type type) =>
-        type.IsEnum ? $"one of {string.Join(", ", Enum.GetNames(type))}"
+        type.IsEnum ? $"one of {string.Join(", ", Enum.GetNames(type).Select(n => n.ToLowerInvariant()))}"
         : type == typeof(bool) ? "true or false"
         : type == typeof(int) || type == typeof(long) ? "an integer"
         : type == typeof(double) || type == typeof(float) ? "a number"

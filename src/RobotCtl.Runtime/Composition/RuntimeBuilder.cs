@@ -176,7 +176,8 @@ internal static class RuntimeBuilder
     public static PlannerOptions PlannerOptionsFrom(PlannerSettings s, Core.WorldModel.WorldModelSpec spec, int seed)
     {
         var options = PlannerOptions.ForModel(spec);
-        if (s.Solver is not null) options = PlannerOptions.ForModel(spec with { Planner = spec.Planner with { Solver = s.Solver } });
+        // The solver brings its own defaults (MPPI's std clamp), so the model's options are rebuilt for it.
+        if (s.Solver is { } solver) options = PlannerOptions.ForModel(spec with { Planner = spec.Planner with { Solver = solver.ToString().ToLowerInvariant() } });
         options = options with
         {
             Samples = s.Samples ?? options.Samples,

@@ -8,6 +8,7 @@ using RobotCtl.Core.Arm;
 using RobotCtl.Core.Vision;
 using RobotCtl.Core.WorldModel;
 using RobotCtl.Episodes;
+using RobotCtl.Planning;
 using RobotCtl.Evaluation;
 using RobotCtl.Hardware;
 using RobotCtl.Runtime.Composition;
@@ -93,7 +94,7 @@ internal static class EvalCommand
 
     /// <summary>Everything fixed before the first episode: validated input, the model's fit, pacing and budget.</summary>
     private sealed record Plan(
-        SimTask Task, int Episodes, string ModelDirectory, WorldModelSpec Spec, double RateHz, int CommandsPerCycle, int MaxCycles,
+        SimTask Task, int Episodes, EvalPlanner Planner, string ModelDirectory, WorldModelSpec Spec, double RateHz, int CommandsPerCycle, int MaxCycles,
         string? RecordDirectory, string GoalDirectory, ConfigurationOverrides Overrides);
 
     internal static async Task<int> RunAsync(Arguments a, TextWriter stdout, TextWriter stderr, CancellationToken ct)
@@ -176,8 +177,9 @@ internal static class EvalCommand
         // Episode i of seed s plans with seed s * 1000 + i: a 1001st episode would replay seed s + 1's first.
         if (CliErrors.OutOfRange("--episodes", episodes, 1, 1000, _ => "episode i of a seed plans with seed * 1000 + i; run more seeds for more") is { } bad)
             throw new ArgumentException(bad);
-        if (!EvalPlanners.Names.Contains(a.Planner)) throw new ArgumentException($"--planner: expected {string.Join(", ", EvalPlanners.Names)}, found '{a.Planner}'");
-        if (a.Solver is not null and not ("cem" or "mppi")) throw new ArgumentException($"--solver: expected cem or mppi, found '{a.Solver}'");
+        if (EvalPlanners.Parse(a.Planner) is not { } planner) throw new ArgumentException($"--planner: expected {string.Join(", ", EvalPlanners.Names)}, found '{a.Planner}'");
+        if (a.Solver is not null && !Enum.GetNames<SolverKind>().Contains(a.Solver, StringComparer.OrdinalIgnoreCase))
+            throw new ArgumentException($"--solver: expected cem or mppi, found '{a.Solver}'");
         if (a.CostShape is not null) _ = ParseOption("--cost-shape", a.CostShape);
         foreach (var (name, value, (max, why)) in new[] { ("--samples", a.Samples, CliErrors.SamplesLimit), ("--iterations", a.Iterations, CliErrors.IterationsLimit), ("--horizon", a.Horizon, CliErrors.HorizonLimit) })
             if (value is { } v && CliErrors.OutOfRange(name, v, 1, max, why) is { } error) throw new ArgumentException(error);
@@ -243,7 +245,7 @@ internal static class EvalCommand
             goalDir = Path.Combine(Path.GetTempPath(), $"robotctl-eval-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48]);
             Directory.CreateDirectory(goalDir);
         }
-        return new Plan(task, episodes, modelDir, spec, rate, commandsPerCycle, maxCycles, recordDir, goalDir, overrides);
+        return new Plan(task, episodes, planner, modelDir, spec, rate, commandsPerCycle, maxCycles, recordDir, goalDir, overrides);
     }
 
     /// <summary>One episode through the full runtime; null result when cancelled.</summary>
@@ -276,10 +278,10 @@ internal static class EvalCommand
         goalPaths.Add(goalPath);
         var lastGoal = goalPaths.Count - 1;
 
-        PlannerChoice? choice = a.Planner switch
+        PlannerChoice? choice = plan.Planner switch
         {
-            "oracle" => new PlannerChoice("oracle", c => EvalPlanners.Oracle(c.Model.Spec, c.Options, c.Bounds, c.Mapping, workcell, episode)),
-            "random" => new PlannerChoice("random", c => EvalPlanners.Random(c.Model.Spec, c.Options, c.Bounds)),
+            EvalPlanner.Oracle => new PlannerChoice("oracle", c => EvalPlanners.Oracle(c.Model.Spec, c.Options, c.Bounds, c.Mapping, workcell, episode)),
+            EvalPlanner.Random => new PlannerChoice("random", c => EvalPlanners.Random(c.Model.Spec, c.Options, c.Bounds)),
             _ => null,
         };
         var components = await factory.BuildRunAsync(goalPaths, ct, workcell, choice);
