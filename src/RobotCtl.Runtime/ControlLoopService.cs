@@ -4,12 +4,12 @@ using Microsoft.Extensions.Logging;
 namespace RobotCtl.Runtime;
 
 /// <summary>
-/// Runs the control loop as the host's background service. When the loop ends (goal reached, budget spent, a
-/// fault) or the host stops (Ctrl-C, SIGTERM), the streamer sends a last hold, the episode is closed, and the
-/// application stops with the outcome recorded for the exit code.
+/// Hosts a <see cref="ControlSession"/> as the host's background service. When the loop ends (goal reached, budget
+/// spent, a fault) or the host stops (Ctrl-C, SIGTERM), the arm is left holding, the episode is closed, and the
+/// application stops with the outcome recorded for the CLI's exit code.
 /// </summary>
-public sealed class ControlLoopService(RuntimeComponents components, ControlLoop loop, IHostApplicationLifetime lifetime,
-    ILogger<ControlLoopService> logger) : BackgroundService
+public sealed class ControlLoopService(ControlSession session, IHostApplicationLifetime lifetime, ILogger<ControlLoopService> logger)
+    : BackgroundService
 {
     public RunOutcome? Outcome { get; private set; }
 
@@ -17,14 +17,7 @@ public sealed class ControlLoopService(RuntimeComponents components, ControlLoop
     {
         try
         {
-            components.Streamer.Start();
-            // The loop is synchronous and paced on its own deadlines: give it a dedicated thread, not a pool thread.
-            Outcome = await Task.Factory.StartNew(() => loop.Run(stoppingToken), stoppingToken,
-                TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            Outcome = RunOutcome.Cancelled;
+            Outcome = await session.RunAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -33,9 +26,7 @@ public sealed class ControlLoopService(RuntimeComponents components, ControlLoop
         }
         finally
         {
-            // Leave the arm holding still before anything else.
-            components.Streamer.Stop();
-            await components.CloseEpisodeAsync(Outcome ?? RunOutcome.Faulted, loop.OutcomeMessage).ConfigureAwait(false);
+            await session.CloseEpisodeAsync(Outcome ?? RunOutcome.Faulted).ConfigureAwait(false);
             lifetime.StopApplication();
         }
     }

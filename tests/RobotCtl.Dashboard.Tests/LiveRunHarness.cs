@@ -53,8 +53,7 @@ internal sealed class LiveRunHarness : IAsyncDisposable
 
     public void StartLoop()
     {
-        Components.Streamer.Start();
-        Run = Task.Factory.StartNew(() => Loop.Run(_cts.Token), TaskCreationOptions.LongRunning);
+        Run = new ControlSession(Components, Loop).RunAsync(_cts.Token);
     }
 
     /// <summary>Cancels the loop (if still running), leaves the arm holding and closes the episode.</summary>
@@ -70,10 +69,9 @@ internal sealed class LiveRunHarness : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            // Cancelled inside a wait (as ControlLoopService treats it): an interrupted run.
+            // Cancelled inside a wait: an interrupted run.
             outcome = RunOutcome.Cancelled;
         }
-        Components.Streamer.Stop();
         await Components.CloseEpisodeAsync(outcome, Loop.OutcomeMessage);
         return _outcome = outcome;
     }

@@ -46,8 +46,8 @@ public class EStopTests
         await using (components)
         {
             var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance);
-            components.Streamer.Start();
-            var run = Task.Factory.StartNew(() => loop.Run(cts.Token), TaskCreationOptions.LongRunning);
+            var session = new ControlSession(components, loop);
+            var run = session.RunAsync(cts.Token);
             try
             {
                 await TestRig.WaitUntil(() => received.Any(c => !c.Command.IsHold) || run.IsCompleted, Generous, "the loop to move the arm");
@@ -71,8 +71,7 @@ public class EStopTests
             {
                 cts.Cancel();
                 outcome = await run;
-                components.Streamer.Stop();
-                await components.CloseEpisodeAsync(outcome, loop.OutcomeMessage);
+                await session.CloseEpisodeAsync(outcome);
             }
         }
         Assert.Equal(RunOutcome.Cancelled, outcome);

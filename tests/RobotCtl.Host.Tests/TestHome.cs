@@ -138,18 +138,8 @@ internal static class TestHome
     }
 
     /// <summary>Runs <paramref name="loop"/> to its end on a thread of its own, as the host does, the streamer running around it.</summary>
-    public static async Task<RunOutcome> RunToEndAsync(RuntimeComponents components, ControlLoop loop)
-    {
-        components.Streamer.Start();
-        try
-        {
-            return await Task.Factory.StartNew(() => loop.Run(CancellationToken.None), TaskCreationOptions.LongRunning);
-        }
-        finally
-        {
-            components.Streamer.Stop();
-        }
-    }
+    public static Task<RunOutcome> RunToEndAsync(RuntimeComponents components, ControlLoop loop) =>
+        new ControlSession(components, loop).RunAsync(CancellationToken.None);
 
     /// <summary>A temporary directory removed on dispose.</summary>
     public sealed class TempDir : IDisposable

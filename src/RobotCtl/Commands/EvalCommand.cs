@@ -303,19 +303,11 @@ internal static class EvalCommand
             var planMs = new List<double>(plan.MaxCycles);
             loop.CycleCompleted += r => planMs.Add(r.PlanMs);
 
-            components.Streamer.Start();
-            RunOutcome outcome;
-            try
-            {
-                outcome = await Task.Factory.StartNew(() => loop.Run(ct), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            }
-            finally
-            {
-                components.Streamer.Stop(); // a last hold: the arm is left still
-            }
+            var session = new ControlSession(components, loop);
+            var outcome = await session.RunAsync(ct);
             if (outcome == RunOutcome.Cancelled)
             {
-                await components.CloseEpisodeAsync(outcome, loop.OutcomeMessage);
+                await session.CloseEpisodeAsync(outcome);
                 return (null, setup);
             }
 
@@ -329,7 +321,7 @@ internal static class EvalCommand
             var outcomeName = success ? "Success" : outcome.ToString();
             components.Recorder?.RecordEvent(-1, EpisodeEventKind.Note, string.Create(CultureInfo.InvariantCulture,
                 $"eval task {task.Name} seed {a.Seed} episode {index}: {outcomeName}, error {error * 100:F2} cm, {steps?.ToString(CultureInfo.InvariantCulture) ?? "-"} steps, planner {a.Planner}"));
-            await components.CloseEpisodeAsync(success ? RunOutcome.Success : outcome, loop.OutcomeMessage);
+            await session.CloseEpisodeAsync(success ? RunOutcome.Success : outcome);
             return (new EvalEpisodeResult(index, success, steps, error, task.YawErrorRadians(final, episode), cycles, outcomeName, planMs,
                 clock.Elapsed.TotalSeconds), setup);
         }

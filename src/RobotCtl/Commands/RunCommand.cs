@@ -135,8 +135,7 @@ internal static class RunCommand
 
             var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = RobotCtlHome.Path });
             builder.Logging.ClearProviders();
-            builder.Services.AddSingleton(components);
-            builder.Services.AddSingleton(loop);
+            builder.Services.AddSingleton(new ControlSession(components, loop));
             builder.Services.AddSingleton(loggers);
             builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
             builder.Services.AddSingleton<ControlLoopService>();
