@@ -1,7 +1,7 @@
 using RobotCtl.Runtime.Composition;
 using RobotCtl.Runtime;
 
-namespace RobotCtl.Host.Tests;
+namespace RobotCtl.Runtime.Tests;
 
 public class ConfigurationTests
 {
@@ -81,7 +81,7 @@ public class PlannerSettingsTests
     [Fact]
     public void Configured_planner_values_override_the_models_defaults_and_the_rest_are_kept()
     {
-        var spec = Inference.WorldModel.ModelManifest.Load(TestHome.SmallModel).Spec;
+        var spec = Inference.WorldModel.ModelManifest.Load(RuntimeTestHome.SmallModel).Spec;
         var settings = new Runtime.PlannerSettings { Samples = 64, TopK = 8, MeanMomentum = 0.2f, GripperDeadband = 0.25f, DeadlineMs = 500 };
 
         var options = RobotCtl.Runtime.Composition.RuntimeBuilder.PlannerOptionsFrom(settings, spec, seed: 9);
@@ -98,7 +98,7 @@ public class PlannerSettingsTests
     [InlineData("0,0,1,1,2", 5, "0,0,1,1,2")]
     public void The_cost_shape_setting_reaches_the_planner_options(string? shape, int horizon, string expected)
     {
-        var spec = Inference.WorldModel.ModelManifest.Load(TestHome.SmallModel).Spec;
+        var spec = Inference.WorldModel.ModelManifest.Load(RuntimeTestHome.SmallModel).Spec;
         var options = RobotCtl.Runtime.Composition.RuntimeBuilder.PlannerOptionsFrom(new Runtime.PlannerSettings { CostShape = shape, Horizon = horizon }, spec, 0);
         Assert.Equal(expected, options.CostShape.ToString());
         Assert.Equal(horizon, options.StepWeights().Length);
@@ -107,7 +107,7 @@ public class PlannerSettingsTests
     [Fact]
     public void Cost_shape_weights_that_do_not_fit_the_horizon_are_refused_naming_the_key()
     {
-        var spec = Inference.WorldModel.ModelManifest.Load(TestHome.SmallModel).Spec;
+        var spec = Inference.WorldModel.ModelManifest.Load(RuntimeTestHome.SmallModel).Spec;
         var e = Assert.Throws<ConfigurationValueException>(() =>
             RobotCtl.Runtime.Composition.RuntimeBuilder.PlannerOptionsFrom(new Runtime.PlannerSettings { CostShape = "1,2", Horizon = 3 }, spec, 0));
         Assert.Contains("Planner:CostShape", e.Message);
@@ -117,7 +117,7 @@ public class PlannerSettingsTests
     [Fact]
     public void The_solver_setting_switches_to_mppi_with_its_std_clamp()
     {
-        var spec = Inference.WorldModel.ModelManifest.Load(TestHome.SmallModel).Spec;
+        var spec = Inference.WorldModel.ModelManifest.Load(RuntimeTestHome.SmallModel).Spec;
         var options = RobotCtl.Runtime.Composition.RuntimeBuilder.PlannerOptionsFrom(new Runtime.PlannerSettings { Solver = Planning.SolverKind.Mppi }, spec, 0);
         Assert.Equal(Planning.SolverKind.Mppi, options.Solver);
         Assert.True(options.MinStd > 0);

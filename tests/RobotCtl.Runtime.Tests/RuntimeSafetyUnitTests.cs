@@ -8,7 +8,7 @@ using RobotCtl.Hardware.Safety;
 using RobotCtl.Runtime;
 using RobotCtl.Runtime.Composition;
 
-namespace RobotCtl.Host.Tests;
+namespace RobotCtl.Runtime.Tests;
 
 /// <summary>
 /// The runtime's safety pieces without transports: the link-loss deadline and the link events on synthetic time, the
@@ -113,7 +113,7 @@ public class RuntimeSafetyUnitTests
     {
         var now = Ms(1_000_000);
         var link = new FakeLink();
-        var governor = new SafetyGovernor(RigCalibration.Load(Path.Combine(TestHome.Root, "calibration", "default")).Limits, () => now);
+        var governor = new SafetyGovernor(RigCalibration.Load(Path.Combine(RuntimeTestHome.Root, "calibration", "default")).Limits, () => now);
         var chunks = new ActionChunkStream(4, 7);
         chunks.Publish(new float[4 * 7], 4, long.MaxValue, 1);
         var estop = new EStopController(governor, link, chunks, null, NullLogger.Instance);
@@ -139,10 +139,10 @@ public class RuntimeSafetyUnitTests
     public async Task The_streamer_drives_the_governor_watchdog_when_it_has_nothing_fresh_to_send()
     {
         var link = new FakeLink { StampNow = () => MonotonicClock.Now };
-        var limits = RigCalibration.Load(Path.Combine(TestHome.Root, "calibration", "default")).Limits;
+        var limits = RigCalibration.Load(Path.Combine(RuntimeTestHome.Root, "calibration", "default")).Limits;
         var governor = new SafetyGovernor(limits);
         var chunks = new ActionChunkStream(3, 7);
-        var mapping = RigCalibration.Load(Path.Combine(TestHome.Root, "calibration", "default")).Mapping;
+        var mapping = RigCalibration.Load(Path.Combine(RuntimeTestHome.Root, "calibration", "default")).Mapping;
         using var streamer = new CommandStreamer(chunks, governor, link, mapping, 20, NullLogger.Instance);
         var actions = new float[3 * 7];
         for (var i = 0; i < 3; i++) actions[i * 7] = 0.005f;

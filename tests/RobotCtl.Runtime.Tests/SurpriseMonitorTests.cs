@@ -1,6 +1,6 @@
 using RobotCtl.Runtime;
 
-namespace RobotCtl.Host.Tests;
+namespace RobotCtl.Runtime.Tests;
 
 public class SurpriseMonitorTests
 {

@@ -1,7 +1,7 @@
 using RobotCtl.Core.Timing;
 using RobotCtl.Runtime;
 
-namespace RobotCtl.Host.Tests;
+namespace RobotCtl.Runtime.Tests;
 
 public class ActionChunkStreamTests
 {
