@@ -117,8 +117,8 @@ public sealed class ControlEndpoint : IAsyncDisposable
     public static bool TryRemoveStale(string socketPath, out string what)
     {
         var name = Path.GetFileName(socketPath);
-        var dash = name.IndexOf('-', SocketPrefix.Length);
-        if (!name.StartsWith(SocketPrefix, StringComparison.Ordinal) || dash < 0 || !int.TryParse(name.AsSpan(SocketPrefix.Length, dash - SocketPrefix.Length), out var pid))
+        var dash = name.StartsWith(SocketPrefix, StringComparison.Ordinal) ? name.IndexOf('-', SocketPrefix.Length) : -1;
+        if (dash < 0 || !int.TryParse(name.AsSpan(SocketPrefix.Length, dash - SocketPrefix.Length), out var pid))
         {
             what = $"its name does not say which process made it (expected {SocketPrefix}<pid>-<n>{SocketSuffix})";
             return false;
@@ -299,6 +299,13 @@ public sealed class ControlEndpoint : IAsyncDisposable
     // ---- the client side (robotctl estop) ----
 
     /// <summary>The runtimes' sockets: <paramref name="path"/> itself when it is a socket file, else those in the directory.</summary>
+    /// <summary>Whether a file name is a control socket's (robotctl-&lt;pid&gt;-&lt;n&gt;.sock).</summary>
+    public static bool IsSocketName(string path)
+    {
+        var name = Path.GetFileName(path);
+        return name.StartsWith(SocketPrefix, StringComparison.Ordinal) && name.EndsWith(SocketSuffix, StringComparison.Ordinal);
+    }
+
     public static IReadOnlyList<string> FindSockets(string path)
     {
         if (File.Exists(path)) return [path];

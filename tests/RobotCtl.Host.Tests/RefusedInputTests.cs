@@ -107,6 +107,17 @@ public class RefusedInputTests
         AssertBadInput(Cli("sim-arm", "--serial", file), $"--serial {file}: is a regular file, expected a tty");
     }
 
+    [Fact]
+    public void Estop_refuses_a_socket_that_is_not_a_control_socket_and_a_reason_that_is_not_one_line()
+    {
+        using var dir = new TestHome.TempDir();
+        var file = dir.File("goal.png");
+        File.WriteAllText(file, "");
+        AssertBadInput(Cli("estop", "--socket", file), $"--socket {file}: expected a runtime's control socket");
+        AssertBadInput(Cli("estop", "--reason", "arm hit\nthe fixture"), "--reason: expected one line");
+        AssertBadInput(Cli("estop", "--reason", new string('x', 501)), "--reason: expected one line of at most 500 characters");
+    }
+
     // ---- silent fallbacks and files outside their folder ------------------------------------------------------
 
     [Fact]

@@ -12,7 +12,9 @@ namespace RobotCtl.Host.Commands;
 /// </summary>
 internal static class EStopCommand
 {
-    public const int NoRuntime = 1;
+    public const int NoRuntime = ExitCodes.Failed;
+
+    private const int MaxReason = 500;
 
     public static Command Create()
     {
@@ -27,6 +29,18 @@ internal static class EStopCommand
         {
             release, socket, reason,
         };
+        socket.Validators.Add(r =>
+        {
+            // A file given as --socket must be a control socket: anything else would be "connected to" and then left.
+            if (r.Tokens is [var t] && File.Exists(RobotCtlHome.Resolve(t.Value)) && !ControlEndpoint.IsSocketName(t.Value))
+                r.AddError($"--socket {t.Value}: expected a runtime's control socket (robotctl-<pid>-<n>.sock) or the directory of them");
+        });
+        reason.Validators.Add(r =>
+        {
+            // The reason travels on the control socket's one request line and into the episode's event.
+            if (r.Tokens is [var t] && (t.Value.Length > MaxReason || t.Value.Any(char.IsControl)))
+                r.AddError($"--reason: expected one line of at most {MaxReason} characters, found {t.Value.Length} characters{(t.Value.Any(char.IsControl) ? " with control characters (a line break?)" : "")}");
+        });
         command.SetAction((r, ct) => RunAsync(r.GetValue(release), r.GetValue(socket), r.GetValue(reason), ct));
         return command;
     }
