@@ -69,6 +69,14 @@ public class RefusedInputTests
     }
 
     [Fact]
+    public void Snapshot_sizes_and_sim_arm_ports_name_their_option()
+    {
+        AssertBadInput(Cli("snapshot", "--camera", "sim", "--out", "/tmp/robotctl-never.png", "--width", "100000"), "--width: expected 1..8192 pixels");
+        AssertBadInput(Cli("snapshot", "--camera", "sim", "--out", "/tmp/robotctl-never.png", "--fps", "1e308"), "--fps: expected a rate in (0, 1000]");
+        AssertBadInput(Cli("sim-arm", "--mqtt", "127.0.0.1:99999", "--robot-id", "x"), "--mqtt: expected host:port with a port 1-65535");
+    }
+
+    [Fact]
     public void Collect_counts_have_upper_bounds() =>
         AssertBadInput(Cli("collect", "--episodes", "2000000", "--steps", "5", "--policy", "push", "--out", "/tmp/robotctl-never"),
             "--episodes: expected at most 999999");

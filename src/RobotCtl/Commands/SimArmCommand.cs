@@ -110,7 +110,7 @@ internal static class SimArmCommand
                         embedded = await EmbeddedMqttBroker.StartAsync(port, loggers.CreateLogger<EmbeddedMqttBroker>(), ct);
                         host = "127.0.0.1";
                     }
-                    else if (!TryParseEndpoint(broker, out host, out port)) return Fail($"--mqtt: expected host:port (e.g. 127.0.0.1:1883) or embedded[:port], found '{broker}'");
+                    else if (!TryParseEndpoint(broker, out host, out port)) return Fail($"--mqtt: expected host:port with a port 1-65535 (e.g. 127.0.0.1:1883) or embedded[:port], found '{broker}'");
                     var options = new MqttLinkOptions { Host = host, Port = port, RobotId = id, Qos = r.GetValue(qos) };
                     options.Validate();
                     var m = new MqttArmServer(workcell, options, serverOptions, loggers.CreateLogger<MqttArmServer>());
@@ -161,7 +161,7 @@ internal static class SimArmCommand
     {
         host = ""; port = 0;
         var colon = text.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), out port)) return false;
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), out port) || port is < 1 or > 65535) return false;
         host = text[..colon];
         return true;
     }

@@ -88,9 +88,10 @@ internal static class SnapshotCommand
             throw new ArgumentException($"--out: snapshots are saved losslessly as PNG; expected a .png path, found '{q.Output}'");
         OutputPaths.RequireWritableFile("--out", q.Output, createParent: true);
         // Named here: the camera request's own check says only "camera size".
-        if (q.Camera.Width is <= 0) throw new ArgumentException($"--width: expected a positive number of pixels, found {q.Camera.Width}");
-        if (q.Camera.Height is <= 0) throw new ArgumentException($"--height: expected a positive number of pixels, found {q.Camera.Height}");
-        if (q.Camera.Fps is { } fps && !(fps > 0 && double.IsFinite(fps))) throw new ArgumentException($"--fps: expected a positive rate, found {fps}");
+        // 8192 is the simulated camera's own limit and beyond any camera robotctl drives (an 8K sensor is 7680 wide).
+        if (q.Camera.Width is <= 0 or > 8192) throw new ArgumentException($"--width: expected 1..8192 pixels, found {q.Camera.Width}");
+        if (q.Camera.Height is <= 0 or > 8192) throw new ArgumentException($"--height: expected 1..8192 pixels, found {q.Camera.Height}");
+        if (q.Camera.Fps is { } fps && !(fps is > 0 and <= 1000)) throw new ArgumentException($"--fps: expected a rate in (0, 1000] frames per second, found {fps}");
         q.Camera.Validate();
         // A missing file is bad input (exit 2), not a camera that failed to deliver (exit 1).
         if (CliErrors.IsMissingLocalPath(q.Source)) throw new ArgumentException($"--camera {q.Source}: no such video file or image directory");
