@@ -92,7 +92,7 @@ public sealed class PlannerSettings
     /// 192-float latents) holds 6 KB of rollout latents per sample, before the predictor's own activations.
     /// </summary>
     public static string SamplesMemory(long samples) =>
-        $"each sample holds its actions, rollout latents and cost: at LeWM's size {samples} samples take {samples * 8 * 192 * sizeof(float) / 1e9:G3} GB of latents alone";
+        $"each sample holds its actions, rollout latents and cost: at LeWM's size {samples} samples take {samples * 8 * 192 * sizeof(float) / 1e9:#,0.#} GB of latents alone";
 
     public void Validate()
     {
