@@ -98,22 +98,17 @@ internal static class RunCommand
         await using (components)
         {
             var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, loggers.CreateLogger<ControlLoop>()) { ExternalSuccess = externalSuccess };
+            await using var session = new ControlSession(components, loop);
             // The local e-stop input (robotctl estop): a private Unix socket served on its own task; no run without it.
-            ControlEndpoint? endpoint = null;
-            if (components.EStop is { } latch)
+            try
             {
-                try
-                {
-                    endpoint = ControlEndpoint.Start(ControlEndpoint.DirectoryFor(settings.Safety.ControlDirectory), latch,
-                        $"robotctl pid {Environment.ProcessId}, arm {components.Arm.Description}", loggers.CreateLogger<ControlEndpoint>());
-                }
-                catch (IOException e)
-                {
-                    return CliErrors.Fail("run", e);
-                }
-                loggers.CreateLogger("robotctl.run").LogInformation("e-stop: robotctl estop (control socket {Path}); release: robotctl estop --release", endpoint.SocketPath);
+                if (session.ServeEStop(settings.Safety.ControlDirectory, loggers.CreateLogger<ControlEndpoint>()) is { } socket)
+                    loggers.CreateLogger("robotctl.run").LogInformation("e-stop: robotctl estop (control socket {Path}); release: robotctl estop --release", socket);
             }
-            await using var endpointScope = endpoint;
+            catch (IOException e)
+            {
+                return CliErrors.Fail("run", e);
+            }
             DashboardServer? dashboard = null;
             if (dashboardOptions is not null)
             {
@@ -135,7 +130,7 @@ internal static class RunCommand
 
             var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = RobotCtlHome.Path });
             builder.Logging.ClearProviders();
-            builder.Services.AddSingleton(new ControlSession(components, loop));
+            builder.Services.AddSingleton(session);
             builder.Services.AddSingleton(loggers);
             builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
             builder.Services.AddSingleton<ControlLoopService>();
