@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace RobotCtl.Host.Tests;
 
@@ -11,24 +10,8 @@ public class BadInputTests
     internal static (int Code, string Out, string Err) Cli(params string[] args) => CliIn(null, args);
 
     /// <summary>The CLI with <paramref name="environment"/> on top of the test home's (e.g. another ROBOTCTL_HOME).</summary>
-    internal static (int Code, string Out, string Err) CliIn(IReadOnlyDictionary<string, string>? environment, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "robotctl.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["ROBOTCTL_HOME"] = TestHome.Root;
-        psi.Environment.Remove("ROBOTCTL_DEBUG");
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(120_000))
-        {
-            p.Kill(true);
-            throw new TimeoutException($"robotctl {string.Join(' ', args)} did not finish in 120 s");
-        }
-        return (p.ExitCode, output, err.Result);
-    }
+    internal static (int Code, string Out, string Err) CliIn(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        TestHome.RunProcess("dotnet", [Path.Combine(AppContext.BaseDirectory, "robotctl.dll"), .. args], environment);
 
     /// <summary>
     /// Exit 2, exactly one error line on stderr containing every fragment, no trace, nothing on stdout. Other stderr

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using RobotCtl.Core.Vision;
 using RobotCtl.Core.WorldModel;
@@ -30,21 +29,7 @@ public class CollectExportTests
         print(json.dumps(out))
         """;
 
-    private static (int Code, string Out, string Err) Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["ROBOTCTL_HOME"] = TestHome.Root;
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(120_000))
-        {
-            p.Kill(true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in 120 s");
-        }
-        return (p.ExitCode, output, err.Result);
-    }
+    private static (int Code, string Out, string Err) Run(string file, params string[] args) => TestHome.RunProcess(file, args);
 
     private static (int Code, string Out, string Err) Cli(params string[] args) =>
         Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "robotctl.dll"), .. args]);

@@ -53,6 +53,31 @@ internal static class TestHome
     ];
 
     /// <summary>
+    /// Runs <paramref name="file"/> to its end with the test home (ROBOTCTL_HOME, no ROBOTCTL_DEBUG) and
+    /// <paramref name="environment"/> on top, and returns its exit code, stdout and stderr; killed (with its children)
+    /// and reported with the stderr so far when it outlives <paramref name="timeoutSeconds"/>. Long-running children
+    /// that a test acts on: <see cref="CliChild"/>.
+    /// </summary>
+    public static (int Code, string Out, string Err) RunProcess(string file, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string>? environment = null, int timeoutSeconds = 120)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["ROBOTCTL_HOME"] = Root;
+        psi.Environment.Remove("ROBOTCTL_DEBUG");
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', psi.ArgumentList)} did not finish in {timeoutSeconds} s; stderr so far:\n{stderr.Result}");
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>
     /// The CLI (dotnet robotctl.dll) as a child process that runs on while the test acts on it (killed, stopped, waited
     /// for), its stdout and stderr collected as they come. One-shot commands: <see cref="BadInputTests.Cli"/>.
     /// </summary>

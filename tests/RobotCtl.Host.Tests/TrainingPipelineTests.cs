@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace RobotCtl.Host.Tests;
@@ -13,23 +12,8 @@ public sealed class TrainingPipelineTests
 {
     private static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "robotctl.dll");
 
-    private static (int Code, string Out, string Err) Run(string file, IEnumerable<string> args, IDictionary<string, string>? env = null,
-        int timeoutSeconds = 600)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["ROBOTCTL_HOME"] = TestHome.Root;
-        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutSeconds} s; stderr so far:\n{stderr.Result}");
-        }
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Out, string Err) Run(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null) =>
+        TestHome.RunProcess(file, args, env, timeoutSeconds: 600);
 
     [Fact]
     public void Toy_pipeline_trains_exports_checks_and_evaluates_a_model()

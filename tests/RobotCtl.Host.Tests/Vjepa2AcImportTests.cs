@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace RobotCtl.Host.Tests;
@@ -213,24 +212,9 @@ public sealed class Vjepa2AcImportTests : IClassFixture<Vjepa2AcImportTests.Impo
         return path;
     }
 
-    private static (int Code, string Out, string Err) Python(params string[] args)
-    {
-        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("ROBOTCTL_PYTHON") ?? "/usr/bin/python3")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["OPENBLAS_CORETYPE"] = Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "HASWELL";
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(120_000))
-        {
-            p.Kill(true);
-            throw new TimeoutException($"python {string.Join(' ', args)} did not finish in 120 s");
-        }
-        return (p.ExitCode, output, err.Result);
-    }
+    private static (int Code, string Out, string Err) Python(params string[] args) =>
+        TestHome.RunProcess(Environment.GetEnvironmentVariable("ROBOTCTL_PYTHON") ?? "/usr/bin/python3", args,
+            new Dictionary<string, string> { ["OPENBLAS_CORETYPE"] = Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") ?? "HASWELL" });
 
     private static float[] Flat(JsonNode? node) => node switch
     {
