@@ -47,6 +47,26 @@ def check_out(out: Path) -> None:
         raise BadInput(f"--out {out}: cannot write there ({e.strerror or e})") from None
 
 
+def torch_load(path: Path, where: str, what: str):
+    """torch.load as the importers read a checkpoint: onto the CPU, tensors only where this torch can promise it
+    (weights_only, torch >= 1.13: no arbitrary pickles), its warnings silenced. Any failure to unpickle is bad input:
+    "{where}: not a loadable {what} (Error: first line)"."""
+    import inspect
+    import warnings
+
+    import torch
+    kwargs = {"map_location": "cpu"}
+    if "weights_only" in inspect.signature(torch.load).parameters:
+        kwargs["weights_only"] = True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.load(path, **kwargs)
+    except Exception as e:  # noqa: BLE001 - any failure to unpickle is bad input
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise BadInput(f"{where}: not a loadable {what} ({type(e).__name__}: {first[:200]})") from None
+
+
 def names(keys, limit: int = 5) -> str:
     keys = sorted(keys)
     return ", ".join(keys[:limit]) + (", ..." if len(keys) > limit else "")

@@ -53,7 +53,7 @@ import onnx
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from importing import BadInput, Parser, check_keys_and_shapes, check_out, guarded, log, onnxruntime_parity, sha256  # noqa: E402
+from importing import BadInput, Parser, check_keys_and_shapes, check_out, guarded, log, onnxruntime_parity, sha256, torch_load  # noqa: E402
 from importing import names as _names  # noqa: E402
 import lewm_modules as lm  # noqa: E402
 import make_models  # noqa: E402
@@ -132,16 +132,7 @@ def read_config(path: Path):
 
 
 def load_weights(path: Path) -> dict:
-    kwargs = {"map_location": "cpu"}
-    if "weights_only" in inspect.signature(torch.load).parameters:   # torch >= 1.13: no arbitrary pickles
-        kwargs["weights_only"] = True
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            state = torch.load(path, **kwargs)
-    except Exception as e:  # noqa: BLE001 - any failure to unpickle is bad input
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise BadInput(f"{path}: not a loadable torch state dict ({type(e).__name__}: {first[:200]})") from None
+    state = torch_load(path, str(path), "torch state dict")
     if not isinstance(state, dict) or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in state.items()):
         keys = list(state)[:5] if isinstance(state, dict) else []
         raise BadInput(f"{path}: expected LeWM.state_dict() (a dict of tensors, as save_pretrained saves), found "

@@ -44,7 +44,7 @@ import onnx
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from importing import BadInput, Parser, check_keys_and_shapes, check_out, guarded, log, onnxruntime_parity, sha256  # noqa: E402
+from importing import BadInput, Parser, check_keys_and_shapes, check_out, guarded, log, onnxruntime_parity, sha256, torch_load  # noqa: E402
 import make_models  # noqa: E402
 import vjepa2ac_modules as vm  # noqa: E402
 
@@ -109,16 +109,7 @@ def load_checkpoint(path: Path) -> dict:
         raise BadInput(f"checkpoint {path}: no such file")
     if not path.is_file():
         raise BadInput(f"checkpoint {path}: not a file (expected the .pt holding {{\"encoder\", \"predictor\"}})")
-    kwargs = {"map_location": "cpu"}
-    if "weights_only" in inspect.signature(torch.load).parameters:   # torch >= 1.13: no arbitrary pickles
-        kwargs["weights_only"] = True
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            data = torch.load(path, **kwargs)
-    except Exception as e:  # noqa: BLE001 - any failure to unpickle is bad input
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise BadInput(f"checkpoint {path}: not a loadable torch file ({type(e).__name__}: {first[:200]})") from None
+    data = torch_load(path, f"checkpoint {path}", "torch file")
     if not isinstance(data, dict):
         raise BadInput(f"checkpoint {path}: expected a dict {{\"encoder\": state dict, \"predictor\": state dict}}, found "
                        f"{type(data).__name__}")
