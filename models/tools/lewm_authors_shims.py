@@ -33,7 +33,7 @@ def _note(name, why):
     SHIMS.append({"shim": name, "why": why})
 
 
-def _module(name, path=None, **attrs):
+def synthetic_module(name, path=None, **attrs):
     """A synthetic module/package. __path__=[] stops stray imports from
     reaching the real (heavy) package __init__ files: they fail loudly."""
     m = types.ModuleType(name)
@@ -255,34 +255,34 @@ def install_transformers(root, attn_implementation="sdpa"):
     try:
         import packaging.version  # noqa: F401
     except ImportError:
-        _module("packaging", path=[])
-        _module("packaging.version", parse=_version_parse, Version=_Version)
+        synthetic_module("packaging", path=[])
+        synthetic_module("packaging.version", parse=_version_parse, Version=_Version)
         _note("packaging.version.parse", "activations.py and configuration_vit.py import it (not installed); only compared against torch versions in unused classes")
-    _module("transformers", path=[])
+    synthetic_module("transformers", path=[])
     logging_mod = types.SimpleNamespace(get_logger=_HFLogger)
-    _module("transformers.utils", path=[], logging=logging_mod, ModelOutput=ModelOutput,
+    synthetic_module("transformers.utils", path=[], logging=logging_mod, ModelOutput=ModelOutput,
             torch_int=torch_int,
             add_code_sample_docstrings=_identity_decorator_factory,
             add_start_docstrings=_identity_decorator_factory,
             add_start_docstrings_to_model_forward=_identity_decorator_factory,
             replace_return_docstrings=_identity_decorator_factory)
     _note("transformers.utils", "the real utils package pulls in hub/tokenizer/safetensors code; modeling_vit needs only logging, torch_int, ModelOutput and docstring decorators (no-ops here)")
-    _module("transformers.configuration_utils", PretrainedConfig=PretrainedConfig)
+    synthetic_module("transformers.configuration_utils", PretrainedConfig=PretrainedConfig)
     _note("transformers.configuration_utils.PretrainedConfig", "base of the real ViTConfig; supplies output_attentions/output_hidden_states/return_dict/chunk_size_feed_forward defaults and _attn_implementation=%r" % attn_implementation)
-    _module("transformers.onnx", OnnxConfig=type("OnnxConfig", (), {}))
+    synthetic_module("transformers.onnx", OnnxConfig=type("OnnxConfig", (), {}))
     _note("transformers.onnx.OnnxConfig", "base of ViTOnnxConfig in configuration_vit.py; never used")
-    _module("transformers.pytorch_utils", find_pruneable_heads_and_indices=_unsupported, prune_linear_layer=_unsupported)
+    synthetic_module("transformers.pytorch_utils", find_pruneable_heads_and_indices=_unsupported, prune_linear_layer=_unsupported)
     _note("transformers.pytorch_utils", "head-pruning helpers imported by modeling_vit; never called")
-    _module("transformers.integrations", path=[])
+    synthetic_module("transformers.integrations", path=[])
     sdpa = load_file("transformers.integrations.sdpa_attention", os.path.join(src, "integrations", "sdpa_attention.py"))
-    _module("transformers.modeling_utils", PreTrainedModel=PreTrainedModel,
+    synthetic_module("transformers.modeling_utils", PreTrainedModel=PreTrainedModel,
             ALL_ATTENTION_FUNCTIONS={"sdpa": sdpa.sdpa_attention_forward})
     _note("transformers.modeling_utils.PreTrainedModel", "the real one is the hub/loading machinery (huggingface_hub, safetensors, torch>=2); ViT needs config storage, post_init (runs ViT's own _init_weights) and get_head_mask(None)")
     _note("transformers.modeling_utils.ALL_ATTENTION_FUNCTIONS", "holds only the real integrations/sdpa_attention.py sdpa_attention_forward")
     load_file("transformers.activations", os.path.join(src, "activations.py"))
     load_file("transformers.modeling_outputs", os.path.join(src, "modeling_outputs.py"))
-    _module("transformers.models", path=[])
-    _module("transformers.models.vit", path=[])
+    synthetic_module("transformers.models", path=[])
+    synthetic_module("transformers.models.vit", path=[])
     cfg = load_file("transformers.models.vit.configuration_vit", os.path.join(src, "models", "vit", "configuration_vit.py"))
     mv = load_file("transformers.models.vit.modeling_vit", os.path.join(src, "models", "vit", "modeling_vit.py"))
     t = sys.modules["transformers"]
@@ -322,17 +322,17 @@ def install_stable_pretraining(root):
         try:
             import torchvision  # noqa: F401
         except ImportError:
-            _module("torchvision", path=[])
+            synthetic_module("torchvision", path=[])
             _note("torchvision (empty module)", "stable_pretraining/backbone/utils.py imports it at top level; only its from_torchvision helper uses it")
     if "loguru" not in sys.modules:
         try:
             import loguru  # noqa: F401
         except ImportError:
-            _module("loguru", logger=_Loguru())
+            synthetic_module("loguru", logger=_Loguru())
             _note("loguru.logger", "stable_pretraining/backbone/utils.py logs through it (not installed); forwarded to std logging")
-    _module("stable_pretraining", path=[])
-    _module("stable_pretraining.backbone", path=[])
-    _module("stable_pretraining.data", path=[])
+    synthetic_module("stable_pretraining", path=[])
+    synthetic_module("stable_pretraining.backbone", path=[])
+    synthetic_module("stable_pretraining.data", path=[])
     _note("stable_pretraining / .backbone / .data packages (empty)", "their __init__ files import lightning, omegaconf, datasets...; only backbone/utils.py (vit_hf) and data/dataset_stats.py (ImageNet mean/std) are loaded, from the real files")
     load_file("stable_pretraining.data.dataset_stats", os.path.join(root, "stable_pretraining", "data", "dataset_stats.py"))
     try:
@@ -379,11 +379,11 @@ def install_stable_worldmodel(root):
         try:
             import einops  # noqa: F401
         except ImportError:
-            _module("einops", rearrange=rearrange)
+            synthetic_module("einops", rearrange=rearrange)
             _note("einops.rearrange", "lewm.py and module.py import it (not installed); reshape/permute only")
-    _module("stable_worldmodel", path=[])
-    _module("stable_worldmodel.wm", path=[])
-    _module("stable_worldmodel.planning", path=[])
+    synthetic_module("stable_worldmodel", path=[])
+    synthetic_module("stable_worldmodel.wm", path=[])
+    synthetic_module("stable_worldmodel.planning", path=[])
     _note("stable_worldmodel / .wm / .planning packages (empty)", "their __init__ files import envs, gymnasium, data loaders, solvers; only wm/lewm/*, protocols.py, planning/objective.py and planning/evaluator.py are loaded, from the real files")
     load_file("stable_worldmodel.protocols", os.path.join(pkg, "protocols.py"))
     lewm = load_file("stable_worldmodel.wm.lewm", os.path.join(pkg, "wm", "lewm", "__init__.py"),
@@ -406,11 +406,11 @@ def install(authors, transformers_root, stable_pretraining=None, attn_implementa
     install_transformers(transformers_root, attn_implementation)
     spt_utils = install_stable_pretraining(stable_pretraining)
     if spt_utils is None:
-        _module("stable_pretraining", path=[])
-        _module("stable_pretraining.backbone", path=[])
-        _module("stable_pretraining.backbone.utils", vit_hf=vit_hf_fallback)
-        _module("stable_pretraining.data", path=[])
-        _module("stable_pretraining.data.dataset_stats",
+        synthetic_module("stable_pretraining", path=[])
+        synthetic_module("stable_pretraining.backbone", path=[])
+        synthetic_module("stable_pretraining.backbone.utils", vit_hf=vit_hf_fallback)
+        synthetic_module("stable_pretraining.data", path=[])
+        synthetic_module("stable_pretraining.data.dataset_stats",
                 ImageNet=dict(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]))
         _note("stable_pretraining.backbone.utils.vit_hf (FALLBACK)", "no --stable-pretraining given: our restatement of vit_hf and of ImageNet mean/std is used instead of theirs")
     lewm, obj, ev = install_stable_worldmodel(authors)

@@ -15,57 +15,20 @@ import importlib.util
 import math
 import re
 import sys
-import types
 import warnings
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+# The PyTorch-documented SDPA and synthetic modules are the same as for LeWM's code.
+from lewm_authors_shims import scaled_dot_product_attention, synthetic_module  # noqa: E402
+
 SHIMS: list[dict] = []
 
 
 def _note(name: str, why: str) -> None:
     SHIMS.append({"shim": name, "why": why})
-
-
-def _module(name: str, package: bool = False, **attrs) -> types.ModuleType:
-    m = types.ModuleType(name)
-    if package:
-        m.__path__ = []
-    for k, v in attrs.items():
-        setattr(m, k, v)
-    sys.modules[name] = m
-    parent, _, leaf = name.rpartition(".")
-    if parent and parent in sys.modules:
-        setattr(sys.modules[parent], leaf, m)
-    return m
-
-
-# --------------------------------------------------------------------------------------- torch 2.x SDPA
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
-    """torch.nn.functional.scaled_dot_product_attention as the PyTorch 2.x documentation defines it (its reference
-    implementation): scale 1/sqrt(E) unless given, a boolean mask keeps True entries (False -> -inf), a float mask is
-    added, is_causal is the top-left lower triangle, and dropout_p is applied whatever the module's mode (SDPA does
-    not know about eval(); their ACRoPEAttention passes its proj_drop probability here)."""
-    length, source = query.size(-2), key.size(-2)
-    factor = 1.0 / math.sqrt(query.size(-1)) if scale is None else scale
-    bias = torch.zeros(length, source, dtype=query.dtype, device=query.device)
-    if is_causal:
-        if attn_mask is not None:
-            raise RuntimeError("is_causal with an explicit attn_mask")
-        keep = torch.ones(length, source, dtype=torch.bool, device=query.device).tril(diagonal=0)
-        bias.masked_fill_(keep.logical_not(), float("-inf"))
-    if attn_mask is not None:
-        if attn_mask.dtype == torch.bool:
-            bias = bias.masked_fill(attn_mask.logical_not(), float("-inf"))
-        else:
-            bias = attn_mask + bias
-    weight = query @ key.transpose(-2, -1) * factor
-    weight = torch.softmax(weight + bias, dim=-1)
-    if dropout_p > 0.0:
-        weight = torch.dropout(weight, dropout_p, train=True)
-    return weight @ value
 
 
 # --------------------------------------------------------------------------------------- timm drop_path
@@ -295,37 +258,37 @@ def install(root: str) -> list[dict]:
         torch.backends.cuda.sdp_kernel = contextlib.nullcontext
         _note("torch.backends.cuda.sdp_kernel", "torch lacks it; a null context (it only picks CUDA kernels)")
     if "timm" not in sys.modules:
-        _module("timm", package=True)
-        _module("timm.models", package=True)
-        _module("timm.models.layers", drop_path=drop_path, trunc_normal_=trunc_normal_)
+        synthetic_module("timm", path=[])
+        synthetic_module("timm.models", path=[])
+        synthetic_module("timm.models.layers", drop_path=drop_path, trunc_normal_=trunc_normal_)
         _note("timm.models.layers.drop_path", "timm is not installed; modules.py imports drop_path for DropPath, the "
               "identity in eval mode (timm's stochastic-depth function, written out)")
     if "einops" not in sys.modules:
-        _module("einops", rearrange=_unavailable("einops.rearrange"))
+        synthetic_module("einops", rearrange=_unavailable("einops.rearrange"))
         _note("einops.rearrange", "einops is not installed; patch_embed.py imports it and never calls it")
     if "scipy" not in sys.modules:
-        _module("scipy", package=True)
-        _module("scipy.spatial", package=True)
-        _module("scipy.spatial.transform", Rotation=Rotation)
+        synthetic_module("scipy", path=[])
+        synthetic_module("scipy.spatial", path=[])
+        synthetic_module("scipy.spatial.transform", Rotation=Rotation)
         _note("scipy.spatial.transform.Rotation", "scipy is not installed; mpc_utils.compute_new_pose uses "
               "Rotation.from_euler('xyz').as_matrix() and Rotation.from_matrix().as_euler('xyz'): ported from scipy "
               ">= 1.11's algorithms (elementary quaternions, Markley's matrix -> quaternion, Bernardes-Viollet "
               "quaternion -> Euler with its gimbal-lock rule: third angle 0 within 1e-7 of the singularity)")
     if "tqdm" not in sys.modules:
-        _module("tqdm", tqdm=lambda iterable=None, *a, **k: iterable)
+        synthetic_module("tqdm", tqdm=lambda iterable=None, *a, **k: iterable)
         _note("tqdm.tqdm", "tqdm is not installed; mpc_utils.cem iterates through tqdm(disable=True): the iterable")
     if "torchvision" not in sys.modules:
-        tv = _module("torchvision", package=True)
-        tr = _module("torchvision.transforms", package=True, Compose=_Compose,
+        tv = synthetic_module("torchvision", path=[])
+        tr = synthetic_module("torchvision.transforms", path=[], Compose=_Compose,
                      ToPILImage=_unavailable("ToPILImage"), ToTensor=_unavailable("ToTensor"))
-        _module("torchvision.transforms.functional", resized_crop=_unavailable("resized_crop"))
+        synthetic_module("torchvision.transforms.functional", resized_crop=_unavailable("resized_crop"))
         tv.transforms = tr
         _note("torchvision", "not installed; app/vjepa_droid/transforms.py and src/datasets/utils/video/transforms.py "
               "import it; VideoTransform uses only transforms.Compose (for its unused RandAugment), the clip path "
               "(random_resized_crop, _tensor_normalize_inplace) is torch")
     name = "src.datasets.utils.video.functional"
     if name not in sys.modules:
-        _module(name)
+        synthetic_module(name)
         _note(name, "imports cv2 (not installed) and torchvision; its functions serve transforms VideoTransform does "
               "not use (random_resized_crop and the normalisation do not call it)")
     return SHIMS
