@@ -11,7 +11,7 @@ namespace RobotCtl.Host.Tests;
 /// broken settings or calibration file is refused, model files stay in their folder, and a dashboard address that
 /// cannot be served is refused before anything is recorded. Each exits 2 with one line (<see cref="BadInputTests.AssertBadInput"/>).
 /// </summary>
-public class RefusedInputTests
+public class RefusedInputTests(RefusedInputTests.GoalImage goal) : IClassFixture<RefusedInputTests.GoalImage>
 {
     // /proc takes no new files, even for root: an unwritable place on any Linux machine the suite runs on.
     private const string Unwritable = "/proc/robotctl-refused";
@@ -185,12 +185,17 @@ public class RefusedInputTests
         Assert.False(Directory.Exists(episodes) && Directory.EnumerateFileSystemEntries(episodes).Any(), "an episode was recorded before the refusal");
     }
 
-    private static readonly Lazy<string> GoalPath = new(() =>
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "robotctl-refused-goal");
-        Directory.CreateDirectory(dir);
-        return TestHome.GoalImage(dir, "seed=2");
-    });
+    private string Goal() => goal.Path;
 
-    private static string Goal() => GoalPath.Value;
+    /// <summary>One sim goal image for the class, removed after it.</summary>
+    public sealed class GoalImage : IDisposable
+    {
+        private readonly TestHome.TempDir _dir = new();
+
+        public GoalImage() => Path = TestHome.GoalImage(_dir.Path, "seed=2");
+
+        public string Path { get; }
+
+        public void Dispose() => _dir.Dispose();
+    }
 }
