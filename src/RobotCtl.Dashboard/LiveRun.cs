@@ -18,8 +18,11 @@ public sealed class LiveRun : IDisposable
     private byte[]? _cameraJpeg;
     private long _cameraVersion = -1;
 
-    public LiveRun(RuntimeComponents components, ControlLoop loop)
+    /// <param name="session">An opened session: the dashboard's feed is its loop and parts.</param>
+    public LiveRun(ControlSession session)
     {
+        var components = session.Components;
+        var loop = session.Loop;
         Components = components;
         Loop = loop;
         Snapshot = new LiveSnapshot(loop);

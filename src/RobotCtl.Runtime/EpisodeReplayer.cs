@@ -219,13 +219,15 @@ public sealed class ReplaySession : IDisposable
     public RuntimeFactory Factory => _services.Factory();
 
     /// <param name="arm">An arm to re-send the recorded commands to (Runtime:Arm: "sim" or a profile) instead of the recorded one.</param>
-    public static ReplaySession Open(EpisodeInfo info, string? modelOverride = null, double tolerance = 1e-5, string? arm = null)
+    /// <param name="devices">The arms the host provides, for re-sending (null: serial and MQTT only).</param>
+    public static ReplaySession Open(EpisodeInfo info, string? modelOverride = null, double tolerance = 1e-5, string? arm = null,
+        Devices.DeviceRegistry? devices = null)
     {
         // The calibration the run used, by the path it recorded (the recorded settings may name it relative to another home).
         var overrides = new List<KeyValuePair<string, string?>>();
         if (info.Calibration is { } calibration) overrides.Add(new("Runtime:Calibration", calibration));
         if (arm is not null) overrides.Add(new("Runtime:Arm", arm));
-        var services = RuntimeServices.Create(ConfigurationJson.Read(info.ConfigurationJson, [.. overrides]));
+        var services = RuntimeServices.Create(ConfigurationJson.Read(info.ConfigurationJson, [.. overrides]), devices: devices);
         OnnxWorldModel? model = null;
         Preprocessor? preprocessor = null;
         try

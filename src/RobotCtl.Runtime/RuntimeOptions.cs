@@ -1,3 +1,5 @@
+using RobotCtl.Vision.Cameras;
+
 namespace RobotCtl.Runtime;
 
 /// <summary>
@@ -8,6 +10,9 @@ public sealed class RuntimeOptions
 {
     public const string SectionName = "Runtime";
 
+    /// <summary>Runtime:Arm's value for the simulated workcell's arm (Runtime:Camera's is parsed as <see cref="CameraSourceKind.Sim"/>).</summary>
+    public const string Sim = "sim";
+
     /// <summary>Model directory (model.json + ONNX).</summary>
     public string Model { get; set; } = "models/examples/lewm-small";
 
@@ -15,10 +20,21 @@ public sealed class RuntimeOptions
     public string Calibration { get; set; } = "calibration/default";
 
     /// <summary>Camera source: "sim", a V4L2 device or index, a video file, an image directory, rtsp://..., gst:...</summary>
-    public string Camera { get; set; } = "sim";
+    public string Camera { get; set; } = Sim;
 
     /// <summary>Arm: "sim" (in-process simulated workcell) or an arm profile (hardware/profiles/NAME.json or a path).</summary>
-    public string Arm { get; set; } = "sim";
+    public string Arm { get; set; } = Sim;
+
+    /// <summary>Runtime:Camera parsed (once; a malformed source is refused by <see cref="Validate"/>, naming the key).</summary>
+    public CameraSource CameraSource => _cameraSource ??= ParseCamera();
+
+    /// <summary>Whether the camera is the simulated workcell's rendered view.</summary>
+    public bool CameraIsSim => CameraSource.Kind == CameraSourceKind.Sim;
+
+    /// <summary>Whether Runtime:Arm is the simulated workcell's arm rather than an arm profile.</summary>
+    public bool ArmIsSim => Arm == Sim;
+
+    private CameraSource? _cameraSource;
 
     /// <summary>Low-level command rate of the streamer (Hz): one low-level action per tick.</summary>
     public double CommandRateHz { get; set; } = 20;
@@ -65,6 +81,7 @@ public sealed class RuntimeOptions
     {
         Require(!string.IsNullOrWhiteSpace(Model), "Model", "a model directory", Model);
         Require(!string.IsNullOrWhiteSpace(Camera), "Camera", "a camera source", Camera);
+        _ = CameraSource;
         Require(!string.IsNullOrWhiteSpace(Arm), "Arm", "\"sim\" or an arm profile", Arm);
         Require(CommandRateHz is > 0 and <= 1000, "CommandRateHz", "a rate in (0, 1000] Hz", CommandRateHz);
         Require(MaxFrameAgeMs is > 0 and <= MaxMs, "MaxFrameAgeMs", $"(0, {MaxMs}] ms", MaxFrameAgeMs);
@@ -73,6 +90,18 @@ public sealed class RuntimeOptions
         Require(MaxSteps >= 1, "MaxSteps", ">= 1", MaxSteps);
         Require(SuccessThreshold >= 0 && double.IsFinite(SuccessThreshold), "SuccessThreshold", "a finite value >= 0", SuccessThreshold);
         Require(ChunkSlackMs is >= 0 and <= MaxMs, "ChunkSlackMs", $"[0, {MaxMs}] ms", ChunkSlackMs);
+    }
+
+    private CameraSource ParseCamera()
+    {
+        try
+        {
+            return CameraSource.Parse(Camera);
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigurationValueException($"{SectionName}:Camera: {e.Message}");
+        }
     }
 
     /// <summary>An hour: above it a time setting is a typo (and 1e300 ms overflows a TimeSpan).</summary>

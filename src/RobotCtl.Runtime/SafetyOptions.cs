@@ -37,7 +37,7 @@ public sealed class SafetyOptions
     /// </summary>
     public void CheckCameraMatchesArm(RuntimeOptions runtime, bool armIsSimulated, bool sharedWorkcell)
     {
-        if (runtime.Camera != "sim" || armIsSimulated || sharedWorkcell || AllowUnlinkedCamera) return;
+        if (!runtime.CameraIsSim || armIsSimulated || sharedWorkcell || AllowUnlinkedCamera) return;
         throw new ConfigurationValueException(
             $"Runtime:Camera is \"sim\" but Runtime:Arm is \"{runtime.Arm}\": the simulated camera does not see that arm, " +
             $"so the planner would steer it by a picture it never changes; use the arm's camera (--camera), --arm sim, or set " +

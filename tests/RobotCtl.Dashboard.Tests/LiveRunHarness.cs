@@ -1,3 +1,4 @@
+using RobotCtl.Host.Composition;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using RobotCtl.Host.Commands;
@@ -17,15 +18,16 @@ internal sealed class LiveRunHarness : IAsyncDisposable
     private bool _finished;
     private RunOutcome _outcome;
 
-    private LiveRunHarness(ServiceProvider services, RuntimeComponents components, ControlLoop loop)
+    private LiveRunHarness(ServiceProvider services, ControlSession session)
     {
         _services = services;
-        Components = components;
-        Loop = loop;
+        Session = session;
     }
 
-    public RuntimeComponents Components { get; }
-    public ControlLoop Loop { get; }
+    public ControlSession Session { get; }
+
+    public RuntimeComponents Components => Session.Components;
+    public ControlLoop Loop => Session.Loop;
     public DashboardServer? Server { get; private set; }
     public LiveRun? Live { get; private set; }
     public Task<RunOutcome> Run { get; private set; } = Task.FromResult(RunOutcome.Cancelled);
@@ -33,18 +35,16 @@ internal sealed class LiveRunHarness : IAsyncDisposable
 
     public static async Task<LiveRunHarness> StartAsync(RunRequest request, DashboardOptions? dashboard = null, bool startLoop = true, Func<int, bool>? externalSuccess = null)
     {
-        var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
-        var settings = services.Factory().Settings;
-        var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None);
-        var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance) { ExternalSuccess = externalSuccess };
-        if (components.EStop is { } estop) estop.CurrentStep = () => loop.Step;
-        var harness = new LiveRunHarness(services, components, loop);
+        var services = HostServices.Create(AppConfiguration.Build(request.Overrides()));
+        var session = services.GetRequiredService<ControlSession>();
+        await session.OpenAsync(new ControlSessionRequest(request.Goals) { ExternalSuccess = externalSuccess }, CancellationToken.None);
+        var harness = new LiveRunHarness(services, session);
         var options = (dashboard ?? new DashboardOptions { Listen = "127.0.0.1:0" }) with
         {
             EpisodesDirectory = request.Record,
             GoalDirectory = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(request.Record!))!, "goals"),
         };
-        harness.Live = new LiveRun(components, loop);
+        harness.Live = new LiveRun(session);
         harness.Server = await DashboardServer.StartAsync(options, harness.Live);
         harness.Http = new HttpClient { BaseAddress = harness.Server.Address, Timeout = TestSupport.Generous };
         if (startLoop) harness.StartLoop();
@@ -53,7 +53,7 @@ internal sealed class LiveRunHarness : IAsyncDisposable
 
     public void StartLoop()
     {
-        Run = new ControlSession(Components, Loop).RunAsync(_cts.Token);
+        Run = Session.RunAsync(_cts.Token);
     }
 
     /// <summary>Cancels the loop (if still running), leaves the arm holding and closes the episode.</summary>
@@ -72,7 +72,7 @@ internal sealed class LiveRunHarness : IAsyncDisposable
             // Cancelled inside a wait: an interrupted run.
             outcome = RunOutcome.Cancelled;
         }
-        await Components.CloseEpisodeAsync(outcome, Loop.OutcomeMessage);
+        await Session.CloseEpisodeAsync(outcome);
         return _outcome = outcome;
     }
 
@@ -86,7 +86,7 @@ internal sealed class LiveRunHarness : IAsyncDisposable
         {
             Http.Dispose();
             if (Server is not null) await Server.DisposeAsync();
-            await Components.DisposeAsync();
+            await Session.DisposeAsync();
             await _services.DisposeAsync();
             _cts.Dispose();
         }

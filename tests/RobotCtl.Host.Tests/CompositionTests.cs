@@ -1,3 +1,4 @@
+using RobotCtl.Host.Composition;
 using Microsoft.Extensions.Logging.Abstractions;
 using RobotCtl.Episodes;
 using RobotCtl.Host.Commands;
@@ -14,14 +15,14 @@ public class CompositionTests
     public void A_bad_setting_fails_when_the_services_are_made_naming_its_key()
     {
         var e = Assert.Throws<ConfigurationValueException>(() =>
-            RuntimeServices.Create(AppConfiguration.Build([new("Planner:Samples", "-4")])));
+            HostServices.Create(AppConfiguration.Build([new("Planner:Samples", "-4")])));
         Assert.Contains("Planner:Samples", e.Message);
     }
 
     [Fact]
     public void The_factory_plans_within_the_rigs_limits_and_with_the_configured_planner_settings()
     {
-        using var services = RuntimeServices.Create(AppConfiguration.Build([
+        using var services = HostServices.Create(AppConfiguration.Build([
             new("Runtime:Model", TestHome.SmallModel), new("Planner:Samples", "24"), new("Planner:Iterations", "2"), new("Planner:DeadlineMs", "")]));
         var factory = services.Factory();
         using var model = factory.LoadModel();
@@ -74,7 +75,7 @@ public class CompositionTests
         using var dir = new TestHome.TempDir();
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 2) with { Sim = false, Camera = "sim", Arm = "sim.json" };
-        using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
+        using var services = HostServices.Create(AppConfiguration.Build(request.Overrides()));
         var factory = services.Factory();
 
         Assert.True(factory.ArmIsSimulated);
@@ -93,7 +94,7 @@ public class CompositionTests
         using var dir = new TestHome.TempDir();
         var profile = dir.File("other-rig.json");
         File.WriteAllText(profile, """{ "name": "other-rig", "transport": "sim", "rig": "lab2" }""");
-        using var services = RuntimeServices.Create(AppConfiguration.Build([new("Runtime:Arm", profile)]));
+        using var services = HostServices.Create(AppConfiguration.Build([new("Runtime:Arm", profile)]));
 
         var e = Assert.Throws<ConfigurationValueException>(() => services.Factory().Rig);
         Assert.Contains("'lab2'", e.Message);
@@ -103,7 +104,7 @@ public class CompositionTests
     [Fact]
     public void A_command_rate_above_the_rigs_max_rate_is_refused_naming_the_key()
     {
-        using var services = RuntimeServices.Create(AppConfiguration.Build([new("Runtime:CommandRateHz", "80")]));
+        using var services = HostServices.Create(AppConfiguration.Build([new("Runtime:CommandRateHz", "80")]));
 
         var e = Assert.Throws<ConfigurationValueException>(() => services.Factory().Rig);
         Assert.Contains("Runtime:CommandRateHz", e.Message);

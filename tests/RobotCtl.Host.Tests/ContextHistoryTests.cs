@@ -1,3 +1,4 @@
+using RobotCtl.Host.Composition;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -161,18 +162,13 @@ public class ContextHistoryTests
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.02");
         var request = TestHome.SmallRun(goal, dir.File("episodes"), steps, model: Path.Combine(TestHome.Root, "models", model));
         request = request with { Sets = [.. request.Sets, "Sim:RenderOnRead=true", "Surprise:Enabled=false", "Runtime:ChunkSlackMs=10000", .. sets] };
-        using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
-        var settings = services.Factory().Settings;
         RecordingPlanner? recording = null;
         var choice = new PlannerChoice("cem", c => recording = new RecordingPlanner(new LatentPlanner(c.Model, c.Options, c.Bounds))) { UsesContext = true };
-        await using var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None, planner: choice);
-        ControlLoop? loop = null;
-        loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance)
-        {
-            ExternalSuccess = externalSuccess?.Invoke(components, () => loop!),
-        };
-        var outcome = await TestHome.RunToEndAsync(components, loop);
-        await components.CloseEpisodeAsync(outcome, loop.OutcomeMessage);
+        await using var run = await TestRun.OpenAsync(request, planner: choice,
+            externalSuccess: externalSuccess is null ? null : session => goal => externalSuccess(session.Components, () => session.Loop)(goal));
+        var (components, loop) = (run.Components, run.Loop);
+        var outcome = await run.RunToEndAsync();
+        await run.Session.CloseEpisodeAsync(outcome);
         return new Run(components.Recorder!.Path, outcome, recording!, loop, components.Chunks, components.Mapping);
     }
 
@@ -417,7 +413,7 @@ public class ContextHistoryTests
         var spec = Inference.WorldModel.ModelManifest.Load(Path.Combine(TestHome.Root, "models", "workcell")).Spec;
         static int ContextFrames(Core.WorldModel.WorldModelSpec spec, params string[] sets)
         {
-            using var services = RuntimeServices.Create(AppConfiguration.Build(AppConfiguration.ParseSets(sets)));
+            using var services = HostServices.Create(AppConfiguration.Build(AppConfiguration.ParseSets(sets)));
             return services.Factory().ContextFrames(spec);
         }
         Assert.Equal(3, ContextFrames(spec));

@@ -1,3 +1,5 @@
+using RobotCtl.Runtime.Devices;
+using RobotCtl.Host.Composition;
 using Microsoft.Extensions.Logging.Abstractions;
 using RobotCtl.Runtime.Composition;
 using RobotCtl.Runtime;
@@ -17,12 +19,10 @@ public class ControlLoopAllocationTests
         // log line and episode event, allowed to allocate its message (the random model's surprise varies a lot).
         // Three blocks per plan with the model's 3-frame history: the context-history path in full (below).
         request = request with { Sets = [.. request.Sets, "Surprise:ReplanFactor=1e9", "Surprise:PauseFactor=1e9", "Surprise:StopFactor=1e9", "Runtime:ExecuteBlocks=3"] };
-        using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
-        var settings = services.Factory().Settings;
-        await using var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None);
-        var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance);
+        await using var run = await TestRun.OpenAsync(request);
+        var (components, loop) = (run.Components, run.Loop);
 
-        var outcome = await TestHome.RunToEndAsync(components, loop);
+        var outcome = await run.RunToEndAsync();
 
         Assert.True(outcome == RunOutcome.StepBudgetExhausted, $"{outcome}: {loop.OutcomeMessage}");
         Assert.Equal(ControlLoop.WarmupCycles + 4, loop.Step);
@@ -47,17 +47,13 @@ public class ControlLoopAllocationTests
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: ControlLoop.WarmupCycles + 4) with { Samples = 16, Iterations = 2 };
         request = request with { Sets = [.. request.Sets, "Sim:RenderOnRead=true", "Surprise:Enabled=false"] };
-        using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
-        var settings = services.Factory().Settings;
         var oracle = new PlannerChoice("oracle", c => Evaluation.EvalPlanners.Oracle(c.Model.Spec, c.Options, c.Bounds, c.Mapping, workcell, episode));
-        await using var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None, workcell, oracle);
         // Never true, but does the work of eval's check every cycle.
-        var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance)
-        {
-            ExternalSuccess = _ => task.ErrorMetres(workcell.Snapshot(), episode) < 0,
-        };
+        await using var run = await TestRun.OpenAsync(request, new RunWorld().With(workcell), oracle,
+            _ => _ => task.ErrorMetres(workcell.Snapshot(), episode) < 0);
+        var loop = run.Loop;
 
-        var outcome = await TestHome.RunToEndAsync(components, loop);
+        var outcome = await run.RunToEndAsync();
 
         Assert.True(outcome == RunOutcome.StepBudgetExhausted, $"{outcome}: {loop.OutcomeMessage}");
         Assert.True(loop.SteadyAllocatedBytes == 0 && loop.CountedCycles > 0, loop.AllocationReport());

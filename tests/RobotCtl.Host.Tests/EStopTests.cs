@@ -1,3 +1,5 @@
+using RobotCtl.Runtime.Devices;
+using RobotCtl.Host.Composition;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
 using RobotCtl.Episodes;
@@ -38,15 +40,11 @@ public class EStopTests
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 100_000) with { Sim = false, Camera = "sim", Arm = profile };
 
-        using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
-        var settings = services.Factory().Settings;
-        var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None, workcell);
         using var cts = new CancellationTokenSource();
         RunOutcome outcome;
-        await using (components)
+        await using (var opened = await TestRun.OpenAsync(request, new RunWorld().With(workcell)))
         {
-            var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance);
-            var session = new ControlSession(components, loop);
+            var (components, session) = (opened.Components, opened.Session);
             var run = session.RunAsync(cts.Token);
             try
             {

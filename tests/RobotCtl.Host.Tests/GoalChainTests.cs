@@ -1,3 +1,4 @@
+using RobotCtl.Host.Composition;
 using RobotCtl.Host.Commands;
 using RobotCtl.Episodes;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -29,21 +30,15 @@ public class GoalChainTests
     {
         using var dir = new TestHome.TempDir();
         var request = TwoGoalRun(dir, steps: 10);
-        using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
-        var settings = services.Factory().Settings;
-        await using var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None);
         var asked = new List<(int Step, int Goal)>();
-        ControlLoop? loop = null;
         // Goal 0 counts as reached from cycle 2 on, goal 1 from cycle 4 on.
-        loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance)
+        await using var run = await TestRun.OpenAsync(request, externalSuccess: session => goal =>
         {
-            ExternalSuccess = goal =>
-            {
-                asked.Add((loop!.Step, goal));
-                return loop.Step >= (goal == 0 ? 2 : 4);
-            },
-        };
-        var outcome = await TestHome.RunToEndAsync(components, loop);
+            asked.Add((session.Loop.Step, goal));
+            return session.Loop.Step >= (goal == 0 ? 2 : 4);
+        });
+        var loop = run.Loop;
+        var outcome = await run.RunToEndAsync();
 
         Assert.Equal(RunOutcome.Success, outcome);
         Assert.Equal(4, loop.Step);
@@ -55,18 +50,14 @@ public class GoalChainTests
     {
         using var dir = new TestHome.TempDir();
         var request = TwoGoalRun(dir, steps: 6);
-        using var services = RuntimeServices.Create(AppConfiguration.Build(request.Overrides()));
-        var settings = services.Factory().Settings;
         string path;
-        await using (var components = await services.Factory().BuildRunAsync(request.Goals, CancellationToken.None))
+        // The first goal counts as reached at cycle 2; the second never.
+        await using (var run = await TestRun.OpenAsync(request, externalSuccess: session => g => g == 0 && session.Loop.Step >= 2))
         {
-            path = components.Recorder!.Path;
-            ControlLoop? loop = null;
-            // The first goal counts as reached at cycle 2; the second never.
-            loop = new ControlLoop(components, settings.Runtime, settings.Surprise, NullLogger.Instance) { ExternalSuccess = g => g == 0 && loop!.Step >= 2 };
-            var outcome = await TestHome.RunToEndAsync(components, loop);
+            path = run.Components.Recorder!.Path;
+            var outcome = await run.RunToEndAsync();
             Assert.Equal(RunOutcome.StepBudgetExhausted, outcome);
-            await components.CloseEpisodeAsync(outcome, loop.OutcomeMessage);
+            await run.Session.CloseEpisodeAsync(outcome);
         }
 
         using var reader = EpisodeReader.Open(path);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RobotCtl.Runtime.Devices;
 using RobotCtl.Episodes;
 using RobotCtl.Hardware.Links;
 using RobotCtl.Hardware.Servers;
@@ -33,7 +34,7 @@ public class LinkLossTests
         var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 100_000) with { Sim = false, Camera = "sim", Arm = profile };
         request = request with { Sets = [.. request.Sets, "Safety:LinkLossMs=1500", $"Safety:ControlDirectory={dir.File("run")}"] };
         using var cts = new CancellationTokenSource();
-        var run = RunCommand.RunAsync(request, cts.Token, workcell);
+        var run = RunCommand.RunAsync(request, cts.Token, new RunWorld().With(workcell));
         try
         {
             await TestRig.WaitUntil(() => server.CommandsApplied > 0 || run.IsCompleted, Generous, "the loop to drive the arm");

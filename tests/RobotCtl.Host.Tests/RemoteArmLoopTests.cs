@@ -1,3 +1,4 @@
+using RobotCtl.Runtime.Devices;
 using RobotCtl.Episodes;
 using RobotCtl.Hardware.Links;
 using RobotCtl.Hardware.Servers;
@@ -59,7 +60,7 @@ public class RemoteArmLoopTests
     {
         var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 3) with { Sim = false, Camera = "sim", Arm = profile };
-        return RunCommand.RunAsync(request, CancellationToken.None, workcell);
+        return RunCommand.RunAsync(request, CancellationToken.None, new RunWorld().With(workcell));
     }
 
     private static async Task AssertDrivenOverTheWire(int exit, TestHome.TempDir dir, Func<long> applied, SimWorkcell workcell)

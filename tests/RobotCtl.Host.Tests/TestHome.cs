@@ -162,10 +162,6 @@ internal static class TestHome
         return profile;
     }
 
-    /// <summary>Runs <paramref name="loop"/> to its end on a thread of its own, as the host does, the streamer running around it.</summary>
-    public static Task<RunOutcome> RunToEndAsync(RuntimeComponents components, ControlLoop loop) =>
-        new ControlSession(components, loop).RunAsync(CancellationToken.None);
-
     /// <summary>A temporary directory removed on dispose.</summary>
     public sealed class TempDir : IDisposable
     {

@@ -58,10 +58,17 @@ public static class AppConfiguration
     public static void AddSets(this ConfigurationOverrides overrides, IEnumerable<string>? sets) => overrides.AddRange(ParseSets(sets));
 
     /// <summary>Binds a section onto a new options object; an unknown key or a value of the wrong type is refused with its key.</summary>
-    public static T Bind<T>(IConfiguration configuration, string section) where T : new()
+    public static T Bind<T>(IConfiguration configuration, string section) where T : class, new()
+    {
+        var value = new T();
+        BindInto(configuration, section, value);
+        return value;
+    }
+
+    /// <summary>Binds a section onto <paramref name="value"/> (the options pattern's instance), after the same key checks.</summary>
+    public static void BindInto<T>(IConfiguration configuration, string section, T value) where T : class
     {
         Check<T>(configuration, section);
-        var value = new T();
         try
         {
             configuration.GetSection(section).Bind(value, o => o.ErrorOnUnknownConfiguration = true);
@@ -70,7 +77,6 @@ public static class AppConfiguration
         {
             throw new InvalidOperationException($"configuration section {section}: {e.Message}", e);
         }
-        return value;
     }
 
     /// <summary>

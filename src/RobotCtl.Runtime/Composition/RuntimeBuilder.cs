@@ -8,7 +8,7 @@ using RobotCtl.Hardware.Safety;
 using RobotCtl.Runtime;
 using RobotCtl.Inference.WorldModel;
 using RobotCtl.Planning;
-using RobotCtl.Sim;
+using RobotCtl.Runtime.Devices;
 using RobotCtl.Vision.Calibration;
 using RobotCtl.Vision.Cameras;
 using RobotCtl.Vision.Imaging;
@@ -23,7 +23,7 @@ namespace RobotCtl.Runtime.Composition;
 internal static class RuntimeBuilder
 {
     public static async Task<RuntimeComponents> BuildAsync(RuntimeFactory factory, IReadOnlyList<string> goalPaths,
-        CancellationToken cancellationToken, SimWorkcell? workcell, PlannerChoice? planner)
+        CancellationToken cancellationToken, RunWorld world, PlannerChoice? planner)
     {
         var settings = factory.Settings;
         var loggers = factory.Loggers;
@@ -32,7 +32,7 @@ internal static class RuntimeBuilder
         var o = settings.Runtime;
         var disposables = new Stack<object>();
         // A sim camera watching a workcell the arm does not move: refused before anything is loaded.
-        settings.Safety.CheckCameraMatchesArm(o, factory.ArmIsSimulated, sharedWorkcell: workcell is not null);
+        settings.Safety.CheckCameraMatchesArm(o, factory.ArmIsSimulated, sharedWorkcell: world.SuppliedByCaller);
         try
         {
             // 1. Calibration: action mapping and safety limits (the governor's and the planner's one source of limits).
@@ -52,10 +52,7 @@ internal static class RuntimeBuilder
             // 3. Goals, encoded once.
             var goals = GoalSet.Load(goalPaths.Select(RobotCtlHome.Resolve).ToList(), model, preprocessor);
 
-            // 4. The world: a shared simulated workcell when the camera or the arm is simulated (a planner may observe it).
-            if (workcell is null && (o.Camera == "sim" || factory.ArmIsSimulated)) workcell = new SimWorkcell(SimSceneOptions.Parse(settings.Sim.Scene));
-
-            // 5. Planner, bounded by the rig's per-step limits in the model's action frame.
+            // 4. Planner, bounded by the rig's per-step limits in the model's action frame.
             var plannerOptions = factory.PlannerOptions(model.Spec);
             o.BlocksPerCycle(model.Spec.Planner.Receding, plannerOptions.Horizon); // refuses ExecuteBlocks beyond the horizon now, not in the loop
             var bounds = factory.Bounds;
@@ -73,18 +70,17 @@ internal static class RuntimeBuilder
             plannerInstance.SetGoal(goals.Latent(0));
             plannerInstance.WarmUp(new PlanInput(goals.Latent(0)) { States = model.Spec.StateDim > 0 ? new float[model.Spec.StateDim] : default });
 
-            // 6. Camera, then arm.
-            var camera = CameraFactory.Create(o.Camera, new CameraRequest(), workcell,
-                new SimRenderOptions { Width = settings.Sim.Width, Height = settings.Sim.Height }, settings.Sim.Fps, settings.Sim.RenderOnRead);
+            // 5. Camera, then arm, from the host's providers (a simulated camera and arm share the world's workcell).
+            var camera = factory.CreateCamera(world);
             disposables.Push(camera);
             camera.Start();
             if (cameraCalibration is not null) CheckCalibrationFits(camera, cameraCalibration, cameraCalibrationPath, TimeSpan.FromMilliseconds(o.FrameWaitMs));
-            var arm = factory.CreateArmLink(workcell);
+            var arm = factory.CreateArmLink(world);
             disposables.Push(arm);
             arm.EventRaised += e => log.LogInformation("arm {Status}: {Message}", e.Status, e.Message);
             await arm.ConnectAsync(cancellationToken).ConfigureAwait(false);
 
-            // 7. Recorder, off the control path.
+            // 6. Recorder, off the control path.
             EpisodeRecorder? recorder = null;
             if (settings.Recording.Enabled)
             {
@@ -92,7 +88,7 @@ internal static class RuntimeBuilder
                 Directory.CreateDirectory(dir);
                 recorder = EpisodeRecorder.Create(dir, new EpisodeMetadata
                 {
-                    Source = o.Camera == "sim" && factory.ArmIsSimulated ? "sim" : o.Arm,
+                    Source = o.CameraIsSim && factory.ArmIsSimulated ? RuntimeOptions.Sim : o.Arm,
                     Model = modelDir,
                     Calibration = calibrationDir,
                     ConfigurationJson = configurationJson,
@@ -125,14 +121,14 @@ internal static class RuntimeBuilder
                 log.LogInformation("recording episode {Id} to {Path}", recorder.Id, recorder.Path);
             }
 
-            // 8. Governor and streamer: the only way a command reaches the arm.
+            // 7. Governor and streamer: the only way a command reaches the arm.
             var governor = factory.CreateGovernor();
             var chunks = new ActionChunkStream(plannerOptions.Horizon * model.Spec.ActionBlock, model.Spec.ActionDim, model.Spec.ActionBlock);
             var recorderRef = recorder;
             var streamer = new CommandStreamer(chunks, governor, arm, rig.Mapping, factory.CommandRateHz,
                 loggers.CreateLogger<CommandStreamer>(), recorderRef is null ? null : c => RecordCommand(recorderRef, c));
 
-            // 9. E-stop (the MQTT estop topic here; the local endpoint is the host's) and the link watch.
+            // 8. E-stop (the MQTT estop topic here; the local endpoint is the host's) and the link watch.
             var estop = new EStopController(governor, arm, chunks, recorder, loggers.CreateLogger<EStopController>());
             if (arm is Hardware.Links.IEStopSource estopSource) estopSource.EStopRequested += reason => estop.Latch(reason);
             var linkMonitor = new LinkMonitor(arm, TimeSpan.FromMilliseconds(settings.Safety.LinkLossMs), recorder,

@@ -6,7 +6,8 @@ using RobotCtl.Hardware;
 using RobotCtl.Hardware.Safety;
 using RobotCtl.Inference.WorldModel;
 using RobotCtl.Planning;
-using RobotCtl.Sim;
+using RobotCtl.Core.Vision;
+using RobotCtl.Runtime.Devices;
 using RobotCtl.Vision.Calibration;
 using RobotCtl.Vision.Imaging;
 
@@ -24,14 +25,15 @@ public sealed class RuntimeFactory
     private readonly Lazy<ArmProfile?> _armProfile;
     private readonly ILogger _log;
 
-    public RuntimeFactory(IConfiguration configuration, RunSettings settings, ILoggerFactory loggers)
+    public RuntimeFactory(IConfiguration configuration, RunSettings settings, ILoggerFactory loggers, DeviceRegistry devices)
     {
         Configuration = configuration;
         Settings = settings;
         Loggers = loggers;
+        Devices = devices;
         _log = loggers.CreateLogger("robotctl.runtime");
         CalibrationDirectory = RobotCtlHome.Resolve(settings.Runtime.Calibration);
-        _armProfile = new Lazy<ArmProfile?>(() => settings.Runtime.Arm == "sim" ? null : ArmProfile.Load(ResolveProfile(settings.Runtime.Arm)));
+        _armProfile = new Lazy<ArmProfile?>(() => settings.Runtime.ArmIsSim ? null : ArmProfile.Load(ResolveProfile(settings.Runtime.Arm)));
         _rig = new Lazy<RigCalibration>(LoadRig);
     }
 
@@ -41,6 +43,9 @@ public sealed class RuntimeFactory
     public RunSettings Settings { get; }
 
     public ILoggerFactory Loggers { get; }
+
+    /// <summary>The cameras and arms this host can open (filled by the host).</summary>
+    public DeviceRegistry Devices { get; }
 
     public string CalibrationDirectory { get; }
 
@@ -76,7 +81,7 @@ public sealed class RuntimeFactory
         var path = CameraCalibrationPath;
         if (!File.Exists(path)) return null;
         var calibration = Vision.Calibration.CameraCalibration.Load(path);
-        return Settings.Runtime.Camera != "sim" ? calibration : null;
+        return Settings.Runtime.CameraIsSim ? null : calibration;
     }
 
     public string CameraCalibrationPath => Path.Combine(CalibrationDirectory, "camera.json");
@@ -129,12 +134,12 @@ public sealed class RuntimeFactory
         throw new ConfigurationValueException("Runtime:Arm", "\"sim\", a profile name under hardware/profiles/ or a profile file", arm);
     }
 
-    /// <summary>The arm link Runtime:Arm names: the in-process sim arm on <paramref name="workcell"/>, or the profile's link.</summary>
-    public IArmLink CreateArmLink(SimWorkcell? workcell)
-    {
-        SimArmLink Sim() => new(workcell ?? throw new InvalidOperationException("the simulated arm needs a simulated workcell"));
-        return ArmProfile is { } profile ? ArmLinkFactory.Create(profile, Loggers, Sim) : Sim();
-    }
+    /// <summary>The arm link Runtime:Arm names (unconnected), from the host's <see cref="Devices"/>, in <paramref name="world"/>.</summary>
+    public IArmLink CreateArmLink(RunWorld world) => Devices.CreateArm(ArmProfile, new DeviceContext(Settings, Loggers, world));
+
+    /// <summary>The camera Runtime:Camera names (unstarted), from the host's <see cref="Devices"/>, in <paramref name="world"/>.</summary>
+    public ICamera CreateCamera(RunWorld world, Vision.Cameras.CameraRequest? request = null) =>
+        Devices.CreateCamera(Settings.Runtime.CameraSource, request ?? new(), new DeviceContext(Settings, Loggers, world));
 
     /// <summary>
     /// The safety governor over the rig's limits (the profile's watchdog included). The in-process sim arm applies a
@@ -149,9 +154,10 @@ public sealed class RuntimeFactory
     /// A whole run: model, preprocessor, goals, camera, arm, recorder, governor, streamer, in an order that refuses
     /// bad input before anything moves.
     /// </summary>
-    /// <param name="workcell">A simulated workcell to use instead of a new one (tests that serve it over a real transport; eval's episodes).</param>
+    /// <param name="world">What the run's camera and arm share, with anything the caller supplies (eval's episode workcell,
+    /// a test's workcell served over a real transport); null: a new one.</param>
     /// <param name="planner">A planner instead of the world model's (eval's baselines); null = the model's.</param>
     public Task<RuntimeComponents> BuildRunAsync(IReadOnlyList<string> goalPaths, CancellationToken cancellationToken,
-        SimWorkcell? workcell = null, PlannerChoice? planner = null) =>
-        RuntimeBuilder.BuildAsync(this, goalPaths, cancellationToken, workcell, planner);
+        RunWorld? world = null, PlannerChoice? planner = null) =>
+        RuntimeBuilder.BuildAsync(this, goalPaths, cancellationToken, world ?? new RunWorld(), planner);
 }

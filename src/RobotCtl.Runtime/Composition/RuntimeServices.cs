@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using RobotCtl.Runtime.Devices;
 
 namespace RobotCtl.Runtime.Composition;
 
@@ -11,11 +12,12 @@ public static class RuntimeServices
     /// Builds the container and resolves the settings at once, so a bad value fails here, naming its key, before any
     /// model is loaded or any device opened.
     /// </summary>
-    public static ServiceProvider Create(IConfiguration configuration, ILoggerFactory? loggers = null)
+    /// <param name="devices">The cameras and arms the host provides (null: <see cref="DeviceRegistry.WithHardware"/>).</param>
+    public static ServiceProvider Create(IConfiguration configuration, ILoggerFactory? loggers = null, DeviceRegistry? devices = null)
     {
         var services = new ServiceCollection();
         if (loggers is not null) services.AddSingleton(loggers);
-        services.AddRobotCtlRuntime(configuration);
+        services.AddRobotCtlRuntime(configuration, devices);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         try
         {

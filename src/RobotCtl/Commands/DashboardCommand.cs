@@ -97,10 +97,10 @@ internal static class DashboardCommand
     }
 
     /// <summary>Starts the live dashboard of a run (`run --dashboard`) and says where it is.</summary>
-    public static async Task<DashboardServer> StartLiveAsync(DashboardOptions options, RuntimeComponents components, ControlLoop loop,
+    public static async Task<DashboardServer> StartLiveAsync(DashboardOptions options, ControlSession session,
         ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var live = new LiveRun(components, loop);
+        var live = new LiveRun(session);
         try
         {
             var server = await DashboardServer.StartAsync(options, live, loggers, cancellationToken);

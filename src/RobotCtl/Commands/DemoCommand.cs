@@ -2,6 +2,7 @@ using System.CommandLine;
 using RobotCtl.Core.Vision;
 using RobotCtl.Runtime.Composition;
 using RobotCtl.Runtime;
+using RobotCtl.Runtime.Devices;
 using RobotCtl.Sim;
 using RobotCtl.Sim.Tasks;
 using RobotCtl.Vision.Imaging;
@@ -83,7 +84,7 @@ internal static class DemoCommand
                 Sim = simRig,
                 SimScene = startScene,
                 MaxSteps = request.MaxSteps ?? DefaultMaxSteps,
-            }, ct, workcell, error is null ? null : _ => error() <= radius);
+            }, ct, workcell is null ? null : new RunWorld().With(workcell), error is null ? null : _ => error() <= radius);
             if (error is not null)
             {
                 var cm = error() * 100;

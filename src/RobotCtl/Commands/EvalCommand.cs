@@ -1,3 +1,4 @@
+using RobotCtl.Host.Composition;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -12,6 +13,7 @@ using RobotCtl.Planning;
 using RobotCtl.Evaluation;
 using RobotCtl.Hardware;
 using RobotCtl.Runtime.Composition;
+using RobotCtl.Runtime.Devices;
 using RobotCtl.Runtime;
 using RobotCtl.Inference.WorldModel;
 using RobotCtl.Sim;
@@ -205,7 +207,7 @@ internal static class EvalCommand
         overrides.Set("Planner:Horizon", a.Horizon);
         overrides.Set("Planner:Solver", a.Solver);
         overrides.Set("Planner:CostShape", a.CostShape);
-        using var services = RuntimeServices.Create(AppConfiguration.Build(overrides));
+        using var services = HostServices.Create(AppConfiguration.Build(overrides));
         var factory = services.Factory();
         var settings = factory.Settings;
 
@@ -255,7 +257,7 @@ internal static class EvalCommand
         var task = plan.Task;
         var episode = task.Sample(a.Seed, index);
         var workcell = new SimWorkcell(episode.Scene);
-        using var services = RuntimeServices.Create(
+        using var services = HostServices.Create(
             AppConfiguration.Build([.. plan.Overrides, new("Runtime:Seed", EpisodeSeed(a.Seed, index).ToString(CultureInfo.InvariantCulture))]), loggers);
         var factory = services.Factory();
         var settings = factory.Settings;
@@ -284,47 +286,47 @@ internal static class EvalCommand
             EvalPlanner.Random => new PlannerChoice("random", c => EvalPlanners.Random(c.Model.Spec, c.Options, c.Bounds)),
             _ => null,
         };
-        var components = await factory.BuildRunAsync(goalPaths, ct, workcell, choice);
-        await using (components)
+        await using var session = services.GetRequiredService<ControlSession>();
+        await session.OpenAsync(new ControlSessionRequest(goalPaths)
         {
-            var o = components.Planner.Options;
-            var setup = new EvalSetup(task.Name, a.Seed, a.Planner, o.Solver.ToString().ToLowerInvariant(), components.Model.Spec.Name, plan.ModelDirectory,
-                o.Samples, o.TopK, o.Iterations, o.Horizon, o.CostShape.ToString(), plan.RateHz, plan.CommandsPerCycle, task.StepBudget,
-                plan.MaxCycles, task.SuccessRadius, a.SubGoals, components.ContextFrames);
-            var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, loggers.CreateLogger<ControlLoop>())
+            World = new RunWorld().With(workcell),
+            Planner = choice,
+            // A sub-goal counts as reached also when the task is already done (the next cycle then ends the run).
+            ExternalSuccess = goal =>
             {
-                // A sub-goal counts as reached also when the task is already done (the next cycle then ends the run).
-                ExternalSuccess = goal =>
-                {
-                    var state = workcell.Snapshot();
-                    return task.IsSuccess(state, episode) || (goal < lastGoal && task.IsSubGoalReached(state, episode));
-                },
-            };
-            var planMs = new List<double>(plan.MaxCycles);
-            loop.CycleCompleted += r => planMs.Add(r.PlanMs);
+                var state = workcell.Snapshot();
+                return task.IsSuccess(state, episode) || (goal < lastGoal && task.IsSubGoalReached(state, episode));
+            },
+        }, ct);
+        var components = session.Components;
+        var loop = session.Loop;
+        var o = components.Planner.Options;
+        var setup = new EvalSetup(task.Name, a.Seed, a.Planner, o.Solver.ToString().ToLowerInvariant(), components.Model.Spec.Name, plan.ModelDirectory,
+            o.Samples, o.TopK, o.Iterations, o.Horizon, o.CostShape.ToString(), plan.RateHz, plan.CommandsPerCycle, task.StepBudget,
+            plan.MaxCycles, task.SuccessRadius, a.SubGoals, components.ContextFrames);
+        var planMs = new List<double>(plan.MaxCycles);
+        loop.CycleCompleted += r => planMs.Add(r.PlanMs);
 
-            var session = new ControlSession(components, loop);
-            var outcome = await session.RunAsync(ct);
-            if (outcome == RunOutcome.Cancelled)
-            {
-                await session.CloseEpisodeAsync(outcome);
-                return (null, setup);
-            }
-
-            // Judged on the true state; the last chunk's commands count (the loop checks only before planning).
-            var final = workcell.Snapshot();
-            var success = outcome == RunOutcome.Success || task.IsSuccess(final, episode);
-            int? steps = outcome == RunOutcome.Success ? loop.Step * plan.CommandsPerCycle
-                : success ? plan.MaxCycles * plan.CommandsPerCycle : null;
-            var cycles = loop.Step; // cycles that planned and executed a chunk
-            var error = task.ErrorMetres(final, episode);
-            var outcomeName = success ? "Success" : outcome.ToString();
-            components.Recorder?.RecordEvent(-1, EpisodeEventKind.Note, string.Create(CultureInfo.InvariantCulture,
-                $"eval task {task.Name} seed {a.Seed} episode {index}: {outcomeName}, error {error * 100:F2} cm, {steps?.ToString(CultureInfo.InvariantCulture) ?? "-"} steps, planner {a.Planner}"));
-            await session.CloseEpisodeAsync(success ? RunOutcome.Success : outcome);
-            return (new EvalEpisodeResult(index, success, steps, error, task.YawErrorRadians(final, episode), cycles, outcomeName, planMs,
-                clock.Elapsed.TotalSeconds), setup);
+        var outcome = await session.RunAsync(ct);
+        if (outcome == RunOutcome.Cancelled)
+        {
+            await session.CloseEpisodeAsync(outcome);
+            return (null, setup);
         }
+
+        // Judged on the true state; the last chunk's commands count (the loop checks only before planning).
+        var final = workcell.Snapshot();
+        var success = outcome == RunOutcome.Success || task.IsSuccess(final, episode);
+        int? steps = outcome == RunOutcome.Success ? loop.Step * plan.CommandsPerCycle
+            : success ? plan.MaxCycles * plan.CommandsPerCycle : null;
+        var cycles = loop.Step; // cycles that planned and executed a chunk
+        var error = task.ErrorMetres(final, episode);
+        var outcomeName = success ? "Success" : outcome.ToString();
+        components.Recorder?.RecordEvent(-1, EpisodeEventKind.Note, string.Create(CultureInfo.InvariantCulture,
+            $"eval task {task.Name} seed {a.Seed} episode {index}: {outcomeName}, error {error * 100:F2} cm, {steps?.ToString(CultureInfo.InvariantCulture) ?? "-"} steps, planner {a.Planner}"));
+        await session.CloseEpisodeAsync(success ? RunOutcome.Success : outcome);
+        return (new EvalEpisodeResult(index, success, steps, error, task.YawErrorRadians(final, episode), cycles, outcomeName, planMs,
+            clock.Elapsed.TotalSeconds), setup);
     }
 
     /// <summary>The planner seed of episode <paramref name="index"/>: each episode its own stream, reproducible from the eval seed.</summary>

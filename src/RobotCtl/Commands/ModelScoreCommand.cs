@@ -1,3 +1,4 @@
+using RobotCtl.Host.Composition;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -75,7 +76,7 @@ internal static class ModelScoreCommand
         overrides.Set("Planner:Iterations", 1);
         overrides.Set("Planner:Horizon", horizon);
         overrides.Set("Planner:CostShape", args.CostShape);
-        using var services = RuntimeServices.Create(AppConfiguration.Build(overrides));
+        using var services = HostServices.Create(AppConfiguration.Build(overrides));
         var factory = services.Factory();
         using var model = factory.LoadModel();
         var spec = model.Spec;

@@ -1,3 +1,4 @@
+using RobotCtl.Host.Composition;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
@@ -141,7 +142,7 @@ internal static class PlanCommand
         overrides.Set("Planner:Solver", args.Solver);
         overrides.Set("Planner:CostShape", args.CostShape);
         overrides.Set("Planner:DeadlineMs", args.DeadlineMs);
-        using var services = RuntimeServices.Create(AppConfiguration.Build(overrides));
+        using var services = HostServices.Create(AppConfiguration.Build(overrides));
         var factory = services.Factory();
         using var model = factory.LoadModel();
         var spec = model.Spec;

@@ -5,7 +5,9 @@ using Microsoft.Extensions.Logging;
 using RobotCtl.Episodes;
 using RobotCtl.Hardware;
 using RobotCtl.Hardware.Safety;
+using RobotCtl.Host.Composition;
 using RobotCtl.Runtime.Composition;
+using RobotCtl.Runtime.Devices;
 using RobotCtl.Runtime;
 
 namespace RobotCtl.Host.Commands;
@@ -57,7 +59,7 @@ internal static class ReplayCommand
             var info = reader.Info;
 
             // The run's own settings, calibration and model, so the planner is built exactly as it was.
-            using var session = ReplaySession.Open(info, modelOverride, tolerance, toArm);
+            using var session = ReplaySession.Open(info, modelOverride, tolerance, toArm, HostServices.Devices());
             var settings = session.Settings;
             var modelDir = session.ModelDirectory;
             var replayer = session.Replayer;
@@ -113,7 +115,7 @@ internal static class ReplayCommand
                 // The arm, its profile and the governor come from the same composition as a run's.
                 using var loggers = LoggerFactory.Create(b => b.AddStderrConsole(timestampFormat: null));
                 var factory = session.Factory;
-                await using var arm = factory.CreateArmLink(factory.ArmIsSimulated ? new Sim.SimWorkcell(Sim.SimSceneOptions.Parse(settings.Sim.Scene)) : null);
+                await using var arm = factory.CreateArmLink(new RunWorld());
                 await arm.ConnectAsync(ct);
                 var governor = factory.CreateGovernor();
                 var resender = new CommandReplayer(arm, governor, loggers.CreateLogger<CommandReplayer>());

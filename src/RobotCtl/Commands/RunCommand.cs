@@ -6,6 +6,8 @@ using Microsoft.Extensions.Logging;
 using RobotCtl.Dashboard;
 using RobotCtl.Runtime.Composition;
 using RobotCtl.Runtime;
+using RobotCtl.Runtime.Devices;
+using RobotCtl.Host.Composition;
 
 namespace RobotCtl.Host.Commands;
 
@@ -49,28 +51,39 @@ internal static class RunCommand
         return command;
     }
 
-    /// <param name="workcell">A simulated workcell the run's sim camera observes (tests serving it over a real transport).</param>
+    /// <param name="world">What the run's camera and arm share, with what the caller supplies (the demo's workcell, a
+    /// test's workcell served over a real transport).</param>
     /// <param name="externalSuccess">Judges success instead of the latent-distance threshold (the demo: the sim's true state).</param>
-    internal static async Task<int> RunAsync(RunRequest request, CancellationToken cancellationToken, Sim.SimWorkcell? workcell = null,
+    internal static async Task<int> RunAsync(RunRequest request, CancellationToken cancellationToken, RunWorld? world = null,
         Func<int, bool>? externalSuccess = null, Action<Uri>? dashboardStarted = null)
     {
         using var loggers = LoggerFactory.Create(b => b.AddStderrConsole()
             .SetMinimumLevel(request.Verbose ? LogLevel.Debug : LogLevel.Information));
-        ServiceProvider services;
+        // One container: the runtime's services and the hosted loop (the generic host's own logging stays out of the run's log).
+        IHost host;
         DashboardOptions? dashboardOptions = null;
         try
         {
             var configuration = AppConfiguration.Build(request.Overrides());
             // Before anything is opened: a dashboard that cannot be served safely refuses the run.
             if (request.Dashboard) dashboardOptions = DashboardCommand.Options(configuration, request.DashboardListen, request.DashboardToken, null);
-            services = RuntimeServices.Create(configuration, loggers);
+            var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = RobotCtlHome.Path });
+            builder.Logging.ClearProviders();
+            builder.Services.AddSingleton(loggers);
+            builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+            builder.Services.AddRobotCtl(configuration);
+            builder.Services.AddHostedService<ControlLoopService>();
+            builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(10));
+            builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+            host = builder.Build();
+            host.Services.Factory(); // every setting bound and validated now, naming a bad key
         }
         catch (Exception e) when (e is ConfigurationValueException or InvalidOperationException or ArgumentException or DashboardConfigurationException)
         {
             return CliErrors.Fail("run", e);
         }
-        using var _ = services;
-        var settings = services.Factory().Settings;
+        using var _ = host;
+        var settings = host.Services.Factory().Settings;
         try
         {
             // Before the model is loaded or the arm opened: an episode that cannot be written refuses the run.
@@ -81,10 +94,11 @@ internal static class RunCommand
         {
             return CliErrors.Fail("run", e);
         }
-        RuntimeComponents components;
+        var session = host.Services.GetRequiredService<ControlSession>();
+        await using var sessionScope = session;
         try
         {
-            components = await services.Factory().BuildRunAsync(request.Goals, cancellationToken, workcell);
+            await session.OpenAsync(new ControlSessionRequest(request.Goals) { World = world, ExternalSuccess = externalSuccess }, cancellationToken);
         }
         catch (OperationCanceledException)
         {
@@ -95,54 +109,40 @@ internal static class RunCommand
             return CliErrors.Fail("run", e);
         }
 
-        await using (components)
+        var components = session.Components;
+        var loop = session.Loop;
+        // The local e-stop input (robotctl estop): a private Unix socket served on its own task; no run without it.
+        try
         {
-            var loop = new ControlLoop(components, settings.Runtime, settings.Surprise, loggers.CreateLogger<ControlLoop>()) { ExternalSuccess = externalSuccess };
-            await using var session = new ControlSession(components, loop);
-            // The local e-stop input (robotctl estop): a private Unix socket served on its own task; no run without it.
+            if (session.ServeEStop() is { } socket)
+                loggers.CreateLogger("robotctl.run").LogInformation("e-stop: robotctl estop (control socket {Path}); release: robotctl estop --release", socket);
+        }
+        catch (IOException e)
+        {
+            return CliErrors.Fail("run", e);
+        }
+        DashboardServer? dashboard = null;
+        if (dashboardOptions is not null)
+        {
+            var episodes = components.Recorder is { } recorder ? Path.GetDirectoryName(recorder.Path) : RobotCtlHome.Resolve(settings.Recording.Directory);
             try
             {
-                if (session.ServeEStop(settings.Safety.ControlDirectory, loggers.CreateLogger<ControlEndpoint>()) is { } socket)
-                    loggers.CreateLogger("robotctl.run").LogInformation("e-stop: robotctl estop (control socket {Path}); release: robotctl estop --release", socket);
+                dashboard = await DashboardCommand.StartLiveAsync(dashboardOptions with { EpisodesDirectory = episodes }, session, loggers, cancellationToken);
             }
-            catch (IOException e)
+            catch (DashboardConfigurationException e)
             {
                 return CliErrors.Fail("run", e);
             }
-            DashboardServer? dashboard = null;
-            if (dashboardOptions is not null)
-            {
-                var episodes = components.Recorder is { } recorder ? Path.GetDirectoryName(recorder.Path) : RobotCtlHome.Resolve(settings.Recording.Directory);
-                try
-                {
-                    dashboard = await DashboardCommand.StartLiveAsync(dashboardOptions with { EpisodesDirectory = episodes }, components, loop, loggers, cancellationToken);
-                }
-                catch (DashboardConfigurationException e)
-                {
-                    return CliErrors.Fail("run", e);
-                }
-                dashboardStarted?.Invoke(dashboard.Address);
-            }
-            await using var dashboardScope = dashboard;
-            var progress = new ConsoleProgress(Console.Out, request.Quiet);
-            loop.CycleCompleted += progress.Report;
-            progress.Header(components, settings, loop);
-
-            var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = RobotCtlHome.Path });
-            builder.Logging.ClearProviders();
-            builder.Services.AddSingleton(session);
-            builder.Services.AddSingleton(loggers);
-            builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
-            builder.Services.AddSingleton<ControlLoopService>();
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<ControlLoopService>());
-            builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(10));
-            builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
-            using var host = builder.Build();
-            var service = host.Services.GetRequiredService<ControlLoopService>();
-            await host.RunAsync(cancellationToken);
-            var outcome = service.Outcome ?? RunOutcome.Cancelled;
-            progress.Summary(outcome, loop, components);
-            return ExitCodes.Of(outcome);
+            dashboardStarted?.Invoke(dashboard.Address);
         }
+        await using var dashboardScope = dashboard;
+        var progress = new ConsoleProgress(Console.Out, request.Quiet);
+        loop.CycleCompleted += progress.Report;
+        progress.Header(components, settings, loop);
+
+        await host.RunAsync(cancellationToken);
+        var outcome = session.Outcome ?? RunOutcome.Cancelled;
+        progress.Summary(outcome, loop, components);
+        return ExitCodes.Of(outcome);
     }
 }

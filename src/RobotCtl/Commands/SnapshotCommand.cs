@@ -110,12 +110,15 @@ internal static class SnapshotCommand
             var sim = AppConfiguration.Bind<SimOptions>(AppConfiguration.Build(), SimOptions.SectionName);
             scene = SimSceneOptions.Parse(q.SimScene ?? sim.Scene);
             view = SimRenderOptions.Parse(q.SimView ?? "", new SimRenderOptions { Width = sim.Width, Height = sim.Height });
-            cam = CameraFactory.Create(q.Source, q.Camera, new SimWorkcell(scene), view, sim.Fps);
+            // A size requested on the command line applies to the rendered view as well.
+            view = view with { Width = q.Camera.Width ?? view.Width, Height = q.Camera.Height ?? view.Height };
+            view.Validate();
+            cam = new SimCamera(new SimWorkcell(scene), view, q.Camera.Fps ?? sim.Fps);
         }
         else
         {
             if (q.SimScene is not null || q.SimView is not null) throw new ArgumentException("--sim-scene and --sim-view apply only to --camera sim");
-            cam = CameraFactory.Create(q.Source, q.Camera);
+            cam = new CaptureCamera(source, q.Camera);
         }
 
         using (cam)
