@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using RobotCtl.Core.Vision;
 using RobotCtl.Core.WorldModel;
@@ -142,15 +141,8 @@ internal static class RuntimeBuilder
                 EStop = estop, LinkMonitor = linkMonitor, Pause = new OperatorPause(recorder, loggers.CreateLogger<OperatorPause>()),
                 PlannerName = plannerName,
                 ContextFrames = contextFrames,
-                PlannerSettingsJson = JsonSerializer.Serialize(new
-                {
-                    solver = plannerOptions.Solver.ToString().ToLowerInvariant(), plannerOptions.Samples, plannerOptions.TopK,
-                    plannerOptions.Iterations, plannerOptions.Horizon, plannerOptions.InitStd, seed = o.Seed,
-                    execute_blocks = o.ExecuteBlocks, deadline_ms = settings.Planner.DeadlineMs,
-                    cost_shape = plannerOptions.CostShape.ToString(), context_frames = contextFrames,
-                    execute = plannerOptions.Execute.ToString().ToLowerInvariant(), elitism = plannerOptions.Elitism,
-                    warm_start = plannerOptions.WarmStart, mean_sample = plannerOptions.MeanSample, init_std_per_dim = plannerOptions.InitStdPerDim,
-                }),
+                PlannerSettingsJson = RecordedPlannerSettings.Of(plannerOptions, plannerName, o.Seed,
+                    o.BlocksPerCycle(model.Spec.Planner.Receding, plannerOptions.Horizon), contextFrames).ToJson(),
                 PlannerDeadline = plannerOptions.Deadline,
             };
         }
