@@ -47,23 +47,29 @@ public static class EpisodePictures
     /// <summary>Writes a PNG plot of the episode: latent distance to the goal, plan ms and surprise over the steps.</summary>
     public static PictureExport SaveSummaryPlot(EpisodeReader reader, string path)
     {
+        var panels = SummaryPanels(reader);
+        return WriteAtomically(path, temporary =>
+        {
+            SummaryPlot.SavePng(temporary, panels);
+            return new PictureExport(path, 1, SummaryPlot.Width, SummaryPlot.Height, 0);
+        });
+    }
+
+    /// <summary>What the summary plot shows, top to bottom.</summary>
+    internal static SummaryPanel[] SummaryPanels(EpisodeReader reader)
+    {
         var goalLatents = reader.Latents().Where(l => l.Kind == LatentKind.Goal).OrderByDescending(l => l.Step).Select(l => l.Values).ToArray(); // steps -1, -2, ...
         var goalOf = GoalIndexPerStep(reader, Math.Max(1, goalLatents.Length));
         var distance = reader.Latents().Where(l => l.Kind == LatentKind.Observed && goalLatents.Length > 0)
             .Select(l => (l.Step, (double?)LatentDistance.MeanSquared(l.Values, goalLatents[Math.Min(goalOf(l.Step), goalLatents.Length - 1)]))).ToList();
         var planMs = reader.Plans().Select(p => (p.Step, (double?)p.ElapsedMs)).ToList();
         var surprise = reader.Surprises().Select(s => (s.Step, (double?)s.Value)).ToList();
-        var steps = distance.Concat(planMs).Concat(surprise).Select(p => p.Step).DefaultIfEmpty(0).ToArray();
-        long first = steps.Min(), last = steps.Max();
-        var plot = new Plot(960, 720);
-        plot.Panel(0, 3, "LATENT DISTANCE TO GOAL", distance, (200, 120, 40), first, last);
-        plot.Panel(1, 3, "PLAN MS", planMs, (40, 160, 220), first, last);
-        plot.Panel(2, 3, "SURPRISE", surprise, (60, 90, 230), first, last);
-        return WriteAtomically(path, temporary =>
-        {
-            ImageIo.SavePng(temporary, plot.Frame);
-            return new PictureExport(path, 1, plot.Frame.Width, plot.Frame.Height, 0);
-        });
+        return
+        [
+            new("Latent distance to the goal", "mean squared", distance, new ScottPlot.Color(200, 120, 40)),
+            new("Plan time", "ms", planMs, new ScottPlot.Color(40, 160, 220)),
+            new("Surprise: predicted vs observed latent", "mean squared", surprise, new ScottPlot.Color(60, 90, 230)),
+        ];
     }
 
     /// <summary>The goal each step planned toward: a goal-reached event at step s moves the chain on from s.</summary>

@@ -27,9 +27,17 @@ public class EpisodePicturesTests
         Assert.True(mp4.AsSpan().IndexOf("moov"u8) > 0 && mp4.AsSpan().IndexOf("mdat"u8) > 0, "no moov/mdat box");
 
         var plot = EpisodePictures.SaveSummaryPlot(reader, Path.Combine(output, "episode.png"));
+        Assert.Equal((960, 720), (plot.Width, plot.Height));
         var image = ImageIo.Load(plot.Path);
         Assert.Equal((960, 720), (image.Width, image.Height));
-        Assert.Contains(image.Pixels, b => b != 255); // something was drawn
+        // Each recorded series is drawn in its own colour inside its own third of the picture, top to bottom.
+        var panels = EpisodePictures.SummaryPanels(reader);
+        Assert.Equal(3, panels.Length);
+        for (var i = 0; i < panels.Length; i++)
+        {
+            Assert.Contains(panels[i].Points, p => p.Value is { } v && double.IsFinite(v));
+            Assert.True(SummaryPlotTests.PixelsOfColour(image, panels[i].Color, fromRow: i * 240, toRow: (i + 1) * 240) > 20, $"panel {i} ({panels[i].Title}): its line is missing");
+        }
 
         Assert.Equal(["episode.mp4", "episode.png"], Directory.GetFiles(output).Select(f => Path.GetFileName(f)!).Order().ToArray());
     }

@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using RobotCtl.Core.Arm;
 using RobotCtl.Core.Timing;
 using RobotCtl.Hardware.Mqtt;
@@ -17,30 +16,25 @@ namespace RobotCtl.Hardware.Links;
 /// caller's thread or refused (false) while the broker is unreachable: nothing is queued to burst out after a
 /// reconnect. The connection reconnects with exponential backoff and resubscribes; the link reports each loss and return.
 /// </summary>
-public sealed partial class MqttArmLink : IArmLink, IArmEStop, IEStopSource, IMqttSink
+public sealed partial class MqttArmLink : ReconnectingArmLink, IEStopSource, IMqttSink
 {
     private const int StateTopic = 0, StatusTopic = 1, EStopTopic = 2;
 
     private readonly MqttLinkOptions _options;
-    private readonly ILogger _logger;
-    private readonly LinkState _state = new();
     private readonly MqttConnection _connection;
     private readonly FrameDecoder _decoder = new();
     private readonly string _cmdTopic, _estopTopic;
     private readonly byte[] _frame = new byte[Frame.MaxFrameSize];
     private readonly Lock _sendGate = new();
-    private readonly TaskCompletionSource _firstConnect = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile string _robotStatus = "unknown";
     private readonly Lock _estopGate = new();
     private Action<string>? _estopHandlers;
     private string? _pendingEStop;
-    private int _started;
 
     public MqttArmLink(MqttLinkOptions options, ILogger<MqttArmLink>? logger = null)
+        : base((options ?? throw new ArgumentNullException(nameof(options))).ConnectTimeout, logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _logger = (ILogger?)logger ?? NullLogger.Instance;
         var p = options.TopicPrefix;
         _cmdTopic = p + "/cmd";
         _estopTopic = p + "/estop";
@@ -50,13 +44,10 @@ public sealed partial class MqttArmLink : IArmLink, IArmEStop, IEStopSource, IMq
             [options.Qos, options.Qos, Math.Max(1, options.Qos)]);
     }
 
-    public string Description => $"mqtt {_options.Host}:{_options.Port} robot {_options.RobotId} qos {_options.Qos}";
-    public ArmLinkStatus Status => _state.Status;
-    public event Action<ArmLinkEvent>? EventRaised { add => _state.EventRaised += value; remove => _state.EventRaised -= value; }
+    public override string Description => $"mqtt {_options.Host}:{_options.Port} robot {_options.RobotId} qos {_options.Qos}";
 
     /// <summary>The robot's retained status: "online", "offline" (its last will) or "unknown".</summary>
     public string RobotStatus => _robotStatus;
-    public PeerStatus PeerStatus => _state.PeerStatus;
 
     public event Action<string>? EStopRequested
     {
@@ -73,64 +64,45 @@ public sealed partial class MqttArmLink : IArmLink, IArmEStop, IEStopSource, IMq
         }
         remove { lock (_estopGate) _estopHandlers -= value; }
     }
-    public long CommandsSent => _state.CommandsSent;
-    public long StatesReceived => _state.StatesReceived;
     public long Reconnects => Math.Max(0, _connection.Connects - 1);
 
-    public async Task ConnectAsync(CancellationToken cancellationToken)
-    {
-        if (Interlocked.Exchange(ref _started, 1) == 0)
-        {
-            _state.SetStatus(ArmLinkStatus.Connecting, $"connecting to {_connection.Endpoint}");
-            _connection.Start();
-        }
-        try
-        {
-            await _firstConnect.Task.WaitAsync(_options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw new ArmLinkException($"{Description}: no connection within {_options.ConnectTimeout.TotalSeconds:0.#} s: {_connection.LastError}");
-        }
-    }
+    private protected override string Connecting => $"connecting to {_connection.Endpoint}";
+    private protected override string NotConnected => "no connection";
+    private protected override string LastTransportError => _connection.LastError;
+    private protected override void StartTransport() => _connection.Start();
+    private protected override void StopTransport() => _connection.Dispose();
 
-    public bool TrySend(in EeCommand command)
+    public override bool TrySend(in EeCommand command)
     {
         if (!_connection.IsConnected) return false;
         lock (_sendGate)
         {
-            var n = Frame.EncodeCommand(_frame, _state.NextSequence(), LinkState.NowMicros(), command);
+            var n = Frame.EncodeCommand(_frame, State.NextSequence(), LinkState.NowMicros(), command);
             if (!_connection.TryPublish(_cmdTopic, _frame.AsSpan(0, n), _options.Qos, retain: false)) return false;
         }
-        _state.CountSent();
+        State.CountSent();
         return true;
     }
 
-    public bool SendEStop() => SendControl(MessageType.EStop);
-    public bool SendRearm() => SendControl(MessageType.Rearm);
-
-    public bool TryGetLatestState(out ArmState state) => _state.TryGetLatest(out state);
-
-    private bool SendControl(MessageType type)
+    private protected override bool SendControl(MessageType type)
     {
         lock (_sendGate)
         {
-            var n = Frame.Encode(_frame, type, _state.NextSequence(), LinkState.NowMicros(), []);
+            var n = Frame.Encode(_frame, type, State.NextSequence(), LinkState.NowMicros(), []);
             return _connection.TryPublish(_estopTopic, _frame.AsSpan(0, n), 1, retain: false);
         }
     }
 
     void IMqttSink.OnConnected()
     {
-        LogConnected(_logger, Description);
-        _state.SetStatus(ArmLinkStatus.Online, $"{Description}: connected");
-        _firstConnect.TrySetResult();
+        LogConnected(Logger, Description);
+        ReportOnline($"{Description}: connected");
     }
 
     void IMqttSink.OnConnectionLost(string reason)
     {
-        LogLost(_logger, Description, reason);
-        _state.SetStatus(ArmLinkStatus.Disconnected, $"{Description}: {reason}; holding and reconnecting");
+        LogLost(Logger, Description, reason);
+        ReportLost($"{Description}: {reason}; holding and reconnecting");
     }
 
     void IMqttSink.OnMessage(int topicIndex, ReadOnlySpan<byte> payload, bool retained)
@@ -145,14 +117,14 @@ public sealed partial class MqttArmLink : IArmLink, IArmEStop, IEStopSource, IMq
             var status = Encoding.UTF8.GetString(payload);
             if (status == _robotStatus) return;
             _robotStatus = status;
-            _state.Raise(Status, $"robot {_options.RobotId} is {status}");
+            State.Raise(Status, $"robot {_options.RobotId} is {status}");
             return;
         }
         // One MQTT message carries one whole frame; a fresh decoder state per message keeps a bad one from leaking.
         var now = MonotonicClock.Now;
         _decoder.Reset();
         _decoder.Feed(payload);
-        while (_decoder.TryDecode(out var frame)) _state.OnPeerFrame(frame, now);
+        while (_decoder.TryDecode(out var frame)) State.OnPeerFrame(frame, now);
     }
 
     /// <summary>
@@ -176,15 +148,8 @@ public sealed partial class MqttArmLink : IArmLink, IArmEStop, IEStopSource, IMq
             handlers = _estopHandlers;
             if (handlers is null) _pendingEStop ??= reason;
         }
-        LogEStopRequest(_logger, reason);
+        LogEStopRequest(Logger, reason);
         handlers?.Invoke(reason);
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _connection.Dispose();
-        _state.SetStatus(ArmLinkStatus.Disconnected, $"{Description}: closed");
-        return ValueTask.CompletedTask;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Link}: connected")]

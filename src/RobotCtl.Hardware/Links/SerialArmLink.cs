@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using RobotCtl.Core.Arm;
 using RobotCtl.Hardware.Protocol;
 using RobotCtl.Hardware.Serial;
@@ -13,64 +12,53 @@ namespace RobotCtl.Hardware.Links;
 /// device disappears the link reports Disconnected, refuses commands (the peer's watchdog holds the arm) and polls
 /// for the device with backoff; on its return it reports Online again.
 /// </summary>
-public sealed partial class SerialArmLink : IArmLink, IArmEStop, ISerialFrameSink
+public sealed partial class SerialArmLink : ReconnectingArmLink, ISerialFrameSink
 {
     private readonly SerialLinkOptions _options;
-    private readonly ILogger _logger;
-    private readonly LinkState _state = new();
     private readonly SerialTransport _transport;
     private readonly Thread _writer;
     private readonly SemaphoreSlim _pending = new(0, 1);
     private readonly Lock _mailboxGate = new();
     private readonly byte[] _frame = new byte[Frame.MaxFrameSize];
-    private readonly TaskCompletionSource _firstOpen = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private EeCommand _mailbox;
     private bool _mailboxFull;
     private volatile bool _stopping;
-    private int _started;
     private long _superseded;
 
     public SerialArmLink(SerialLinkOptions options, ILogger<SerialArmLink>? logger = null)
+        : base((options ?? throw new ArgumentNullException(nameof(options))).ConnectTimeout, logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _logger = (ILogger?)logger ?? NullLogger.Instance;
         _transport = new SerialTransport(options, this, "serial-link-reader");
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "serial-link-writer" };
     }
 
-    public string Description => $"serial {_options.Device} @ {_options.Baud}";
-    public ArmLinkStatus Status => _state.Status;
-    public event Action<ArmLinkEvent>? EventRaised { add => _state.EventRaised += value; remove => _state.EventRaised -= value; }
+    public override string Description => $"serial {_options.Device} @ {_options.Baud}";
 
-    public long CommandsSent => _state.CommandsSent;
-    public long StatesReceived => _state.StatesReceived;
     /// <summary>Commands replaced in the mailbox by a newer one before they were written.</summary>
     public long CommandsSuperseded => Interlocked.Read(ref _superseded);
     public long CrcErrors => _transport.Decoder.CrcErrors;
     public long Reconnects => _transport.Reconnects;
-    /// <summary>The arm's own report from its last heartbeat.</summary>
-    public PeerStatus PeerStatus => _state.PeerStatus;
 
-    public async Task ConnectAsync(CancellationToken cancellationToken)
+    private protected override string Connecting => $"opening {Description}";
+    private protected override string NotConnected => "could not open the device";
+    private protected override string LastTransportError => _transport.LastError;
+
+    private protected override void StartTransport()
     {
-        if (Interlocked.Exchange(ref _started, 1) == 0)
-        {
-            _state.SetStatus(ArmLinkStatus.Connecting, $"opening {Description}");
-            _transport.Start();
-            _writer.Start();
-        }
-        try
-        {
-            await _firstOpen.Task.WaitAsync(_options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            throw new ArmLinkException($"{Description}: could not open the device within {_options.ConnectTimeout.TotalSeconds:0.#} s: {_transport.LastError}");
-        }
+        _transport.Start();
+        _writer.Start();
     }
 
-    public bool TrySend(in EeCommand command)
+    private protected override void StopTransport()
+    {
+        _stopping = true;
+        _transport.Dispose();
+        if (_writer.IsAlive) _writer.Join(TimeSpan.FromSeconds(1));
+        _pending.Dispose();
+    }
+
+    public override bool TrySend(in EeCommand command)
     {
         if (_stopping || !_transport.IsOpen) return false;
         lock (_mailboxGate)
@@ -83,17 +71,10 @@ public sealed partial class SerialArmLink : IArmLink, IArmEStop, ISerialFrameSin
         return true;
     }
 
-    /// <summary>Sends an e-stop frame now (the peer latches hold until <see cref="SendRearm"/>).</summary>
-    public bool SendEStop() => SendControl(MessageType.EStop);
-
-    public bool SendRearm() => SendControl(MessageType.Rearm);
-
-    public bool TryGetLatestState(out ArmState state) => _state.TryGetLatest(out state);
-
-    private bool SendControl(MessageType type)
+    private protected override bool SendControl(MessageType type)
     {
         Span<byte> frame = stackalloc byte[Frame.Overhead];
-        var n = Frame.Encode(frame, type, _state.NextSequence(), LinkState.NowMicros(), []);
+        var n = Frame.Encode(frame, type, State.NextSequence(), LinkState.NowMicros(), []);
         return _transport.TryWrite(frame[..n]);
     }
 
@@ -109,35 +90,24 @@ public sealed partial class SerialArmLink : IArmLink, IArmEStop, ISerialFrameSin
                 command = _mailbox;
                 _mailboxFull = false;
             }
-            var n = Frame.EncodeCommand(_frame, _state.NextSequence(), LinkState.NowMicros(), command);
-            if (_transport.TryWrite(_frame.AsSpan(0, n))) _state.CountSent();
+            var n = Frame.EncodeCommand(_frame, State.NextSequence(), LinkState.NowMicros(), command);
+            if (_transport.TryWrite(_frame.AsSpan(0, n))) State.CountSent();
         }
     }
 
-    void ISerialFrameSink.OnFrame(in DecodedFrame frame, long receivedTicks) => _state.OnPeerFrame(frame, receivedTicks);
+    void ISerialFrameSink.OnFrame(in DecodedFrame frame, long receivedTicks) => State.OnPeerFrame(frame, receivedTicks);
 
     void ISerialFrameSink.OnConnected(string device)
     {
-        LogOnline(_logger, Description);
-        _state.SetStatus(ArmLinkStatus.Online, $"{Description}: open");
-        _firstOpen.TrySetResult();
+        LogOnline(Logger, Description);
+        ReportOnline($"{Description}: open");
     }
 
     void ISerialFrameSink.OnDisconnected(string device, string reason)
     {
         lock (_mailboxGate) _mailboxFull = false; // a command from before the loss is stale by the time the device returns
-        LogLost(_logger, Description, reason);
-        _state.SetStatus(ArmLinkStatus.Disconnected, $"{Description}: device lost ({reason}); holding and reconnecting");
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _stopping = true;
-        _transport.Dispose();
-        if (_writer.IsAlive) _writer.Join(TimeSpan.FromSeconds(1));
-        _pending.Dispose();
-        _state.SetStatus(ArmLinkStatus.Disconnected, $"{Description}: closed");
-        return ValueTask.CompletedTask;
+        LogLost(Logger, Description, reason);
+        ReportLost($"{Description}: device lost ({reason}); holding and reconnecting");
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Link}: online")]
