@@ -224,10 +224,8 @@ public sealed class ReplaySession : IDisposable
         Devices.DeviceRegistry? devices = null)
     {
         // The calibration the run used, by the path it recorded (the recorded settings may name it relative to another home).
-        var overrides = new List<KeyValuePair<string, string?>>();
-        if (info.Calibration is { } calibration) overrides.Add(new("Runtime:Calibration", calibration));
-        if (arm is not null) overrides.Add(new("Runtime:Arm", arm));
-        var services = RuntimeServices.Create(ConfigurationJson.Read(info.ConfigurationJson, [.. overrides]), devices: devices);
+        var overrides = new SettingsOverrides { Calibration = info.Calibration, Arm = arm };
+        var services = RuntimeServices.Create(ConfigurationJson.Read(info.ConfigurationJson, [.. overrides.ToConfiguration()]), devices: devices);
         OnnxWorldModel? model = null;
         Preprocessor? preprocessor = null;
         try

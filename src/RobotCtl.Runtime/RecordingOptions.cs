@@ -10,6 +10,9 @@ public sealed class RecordingOptions
     /// <summary>Episode directory (one SQLite file per episode).</summary>
     public string Directory { get; set; } = "episodes";
 
+    /// <summary>The key of <see cref="Directory"/>, for commands that only look up where episodes are.</summary>
+    public const string DirectoryKey = SectionName + ":" + nameof(Directory);
+
     /// <summary>"png" (lossless: replayed frames are bit-identical) or "jpeg" (smaller, for real cameras).</summary>
     public string FrameFormat { get; set; } = "png";
 

@@ -2,6 +2,8 @@ namespace RobotCtl.Runtime;
 
 public sealed record SurpriseOptions
 {
+    public const string SectionName = "Surprise";
+
     public bool Enabled { get; init; } = true;
 
     /// <summary>Observations that form the baseline before any threshold applies.</summary>

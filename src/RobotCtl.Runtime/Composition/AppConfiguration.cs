@@ -43,6 +43,10 @@ public static class AppConfiguration
         }
     }
 
+    /// <summary>The home's settings with typed overrides on top, <paramref name="later"/> layers winning over earlier ones.</summary>
+    public static IConfigurationRoot Build(SettingsOverrides overrides, params SettingsOverrides[] later) =>
+        Build(later.Prepend(overrides).SelectMany(l => l.ToConfiguration()));
+
     /// <summary>Parses "--set Key=Value" arguments ("Runtime:Camera=sim"); a missing '=' is an error naming the argument.</summary>
     public static IEnumerable<KeyValuePair<string, string?>> ParseSets(IEnumerable<string>? sets)
     {
@@ -53,9 +57,6 @@ public static class AppConfiguration
             yield return new(s[..eq].Trim(), s[(eq + 1)..]);
         }
     }
-
-    /// <summary>Parses "--set" arguments into <paramref name="overrides"/> (see <see cref="ParseSets"/>).</summary>
-    public static void AddSets(this ConfigurationOverrides overrides, IEnumerable<string>? sets) => overrides.AddRange(ParseSets(sets));
 
     /// <summary>Binds a section onto a new options object; an unknown key or a value of the wrong type is refused with its key.</summary>
     public static T Bind<T>(IConfiguration configuration, string section) where T : class, new()

@@ -38,7 +38,7 @@ public sealed record RunSettings(
     /// <summary>Every settings section robotctl reads (Dashboard: the host's; Logging: Microsoft.Extensions.Logging's).</summary>
     public static readonly IReadOnlySet<string> KnownSections = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        RuntimeOptions.SectionName, PlannerSettings.SectionName, "Surprise", RecordingOptions.SectionName, SimOptions.SectionName,
+        RuntimeOptions.SectionName, PlannerSettings.SectionName, SurpriseOptions.SectionName, RecordingOptions.SectionName, SimOptions.SectionName,
         "Inference", SafetyOptions.SectionName, "Dashboard", "Logging",
     };
 

@@ -37,7 +37,7 @@ public static class RuntimeServiceCollectionExtensions
     {
         Section<RuntimeOptions>(services, configuration, RuntimeOptions.SectionName, o => o.Validate());
         Section<PlannerSettings>(services, configuration, PlannerSettings.SectionName, o => o.Validate());
-        Section<SurpriseOptions>(services, configuration, "Surprise", o =>
+        Section<SurpriseOptions>(services, configuration, SurpriseOptions.SectionName, o =>
         {
             try { o.Validate(); } catch (ArgumentException e) { throw new ConfigurationValueException(e.Message); }
         });

@@ -189,7 +189,7 @@ internal static class CollectCommand
         var options = new EpisodeRecorderOptions();
         var recorder = EpisodeRecorder.Create(outDir, new EpisodeMetadata
         {
-            Source = "sim",
+            Source = RuntimeOptions.Sim,
             Seed = a.Seed,
             ConfigurationJson = Configuration(a, index, scene, renderer.Options),
         }, new VisionFrameEncoder("png", 90), options, EpisodeId(a, index));

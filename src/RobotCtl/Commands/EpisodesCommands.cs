@@ -31,7 +31,7 @@ internal static class EpisodesCommands
         new("episode") { Description = "Episode file path, or its id (file name without .sqlite) in the episode directory" };
 
     private static string Directory(string? dir) =>
-        RobotCtlHome.Resolve(dir ?? AppConfiguration.Build()["Recording:Directory"] ?? EpisodeCatalog.DefaultDirectory);
+        RobotCtlHome.Resolve(dir ?? AppConfiguration.Build()[Runtime.RecordingOptions.DirectoryKey] ?? EpisodeCatalog.DefaultDirectory);
 
     private static Command ListCommand()
     {

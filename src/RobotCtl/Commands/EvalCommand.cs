@@ -97,7 +97,7 @@ internal static class EvalCommand
     /// <summary>Everything fixed before the first episode: validated input, the model's fit, pacing and budget.</summary>
     private sealed record Plan(
         SimTask Task, int Episodes, EvalPlanner Planner, string ModelDirectory, WorldModelSpec Spec, double RateHz, int CommandsPerCycle, int MaxCycles,
-        string? RecordDirectory, string GoalDirectory, ConfigurationOverrides Overrides);
+        string? RecordDirectory, string GoalDirectory, SettingsOverrides Reproducible, SettingsOverrides Overrides);
 
     internal static async Task<int> RunAsync(Arguments a, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
@@ -190,24 +190,21 @@ internal static class EvalCommand
             throw new ArgumentException(File.Exists(modelPath) ? $"--model {a.Model}: is a file, expected a model directory" : $"--model {a.Model}: directory not found ({modelPath})");
 
         // Fixed for reproducibility first, then the user's --set, then eval's own options (later wins).
-        var overrides = new ConfigurationOverrides
+        var reproducible = new SettingsOverrides
         {
-            new("Runtime:Camera", "sim"), new("Runtime:Arm", "sim"), new("Sim:RenderOnRead", "true"),
-            new("Runtime:ReplanMode", "Blocking"), new("Planner:DeadlineMs", ""), new("Surprise:Enabled", "false"),
+            Sim = true, SimRenderOnRead = true, ReplanMode = ReplanMode.Blocking, NoDeadline = true, SurpriseEnabled = false,
             // Lockstep with the simulator: a chunk stays valid for 10 s, so a machine under load slows an episode down
             // but never drops the tail of a chunk (the same seed gives the same episode; a real arm keeps 250 ms).
-            new("Runtime:ChunkSlackMs", "10000"),
-            new("Recording:Enabled", a.Record is null ? "false" : "true"),
+            ChunkSlackMs = 10000,
+            Record = a.Record is null ? false : null, RecordTo = a.Record is null ? null : Path.GetFullPath(a.Record),
+            Sets = a.Sets,
         };
-        if (a.Record is not null) overrides.Add(new("Recording:Directory", Path.GetFullPath(a.Record)));
-        overrides.AddSets(a.Sets);
-        overrides.Set("Runtime:Model", a.Model);
-        overrides.Set("Planner:Samples", a.Samples);
-        overrides.Set("Planner:Iterations", a.Iterations);
-        overrides.Set("Planner:Horizon", a.Horizon);
-        overrides.Set("Planner:Solver", a.Solver);
-        overrides.Set("Planner:CostShape", a.CostShape);
-        using var services = HostServices.Create(AppConfiguration.Build(overrides));
+        var overrides = new SettingsOverrides
+        {
+            Model = a.Model, Samples = a.Samples, Iterations = a.Iterations, Horizon = a.Horizon, CostShape = a.CostShape,
+            Solver = a.Solver is null ? null : Enum.Parse<SolverKind>(a.Solver, ignoreCase: true),
+        };
+        using var services = HostServices.Create(AppConfiguration.Build(reproducible, overrides));
         var factory = services.Factory();
         var settings = factory.Settings;
 
@@ -227,11 +224,11 @@ internal static class EvalCommand
         var rate = a.RateHz ?? maxRate;
         if (!(rate > 0) || rate > maxRate)
             throw new ArgumentException($"--rate-hz: expected a rate in (0, {maxRate.ToString(CultureInfo.InvariantCulture)}] Hz (the calibration's maxRateHz), found {rate.ToString(CultureInfo.InvariantCulture)}");
-        overrides.Set("Runtime:CommandRateHz", rate);
+        overrides = overrides with { CommandRateHz = rate };
 
         var commandsPerCycle = settings.Runtime.BlocksPerCycle(spec.Planner.Receding, options.Horizon) * spec.ActionBlock;
         var maxCycles = (task.StepBudget + commandsPerCycle - 1) / commandsPerCycle;
-        overrides.Set("Runtime:MaxSteps", maxCycles);
+        overrides = overrides with { MaxSteps = maxCycles };
 
         string? recordDir = null;
         string goalDir;
@@ -247,7 +244,7 @@ internal static class EvalCommand
             goalDir = Path.Combine(Path.GetTempPath(), $"robotctl-eval-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48]);
             Directory.CreateDirectory(goalDir);
         }
-        return new Plan(task, episodes, planner, modelDir, spec, rate, commandsPerCycle, maxCycles, recordDir, goalDir, overrides);
+        return new Plan(task, episodes, planner, modelDir, spec, rate, commandsPerCycle, maxCycles, recordDir, goalDir, reproducible, overrides);
     }
 
     /// <summary>One episode through the full runtime; null result when cancelled.</summary>
@@ -258,7 +255,7 @@ internal static class EvalCommand
         var episode = task.Sample(a.Seed, index);
         var workcell = new SimWorkcell(episode.Scene);
         using var services = HostServices.Create(
-            AppConfiguration.Build([.. plan.Overrides, new("Runtime:Seed", EpisodeSeed(a.Seed, index).ToString(CultureInfo.InvariantCulture))]), loggers);
+            AppConfiguration.Build(plan.Reproducible, plan.Overrides with { Seed = EpisodeSeed(a.Seed, index) }), loggers);
         var factory = services.Factory();
         var settings = factory.Settings;
 

@@ -70,13 +70,10 @@ internal static class ModelScoreCommand
 
         // The planner scores populations of at least two (its solver's minimum): a single candidate is scored twice.
         var population = Math.Max(2, rows.Length);
-        var overrides = new ConfigurationOverrides { new("Runtime:Model", directory), new("Planner:DeadlineMs", null) };
-        overrides.Set("Planner:Samples", population);
-        overrides.Set("Planner:TopK", 1);
-        overrides.Set("Planner:Iterations", 1);
-        overrides.Set("Planner:Horizon", horizon);
-        overrides.Set("Planner:CostShape", args.CostShape);
-        using var services = HostServices.Create(AppConfiguration.Build(overrides));
+        using var services = HostServices.Create(AppConfiguration.Build(new SettingsOverrides
+        {
+            Model = directory, NoDeadline = true, Samples = population, TopK = 1, Iterations = 1, Horizon = horizon, CostShape = args.CostShape,
+        }));
         var factory = services.Factory();
         using var model = factory.LoadModel();
         var spec = model.Spec;

@@ -134,15 +134,12 @@ internal static class PlanCommand
         // The same composition as run: appsettings, ROBOTCTL_* variables, the Inference settings, the rig's limits (the
         // planner samples within them) and its mapping; the options below override the Planner section. A plan here is
         // measured whole: no deadline unless --deadline-ms asks for one.
-        var overrides = new ConfigurationOverrides { new("Runtime:Model", Path.GetFullPath(args.Model)), new("Planner:DeadlineMs", null) };
-        overrides.Set("Planner:Samples", args.Samples);
-        overrides.Set("Planner:TopK", args.TopK);
-        overrides.Set("Planner:Iterations", args.Iterations);
-        overrides.Set("Planner:Horizon", args.Horizon);
-        overrides.Set("Planner:Solver", args.Solver);
-        overrides.Set("Planner:CostShape", args.CostShape);
-        overrides.Set("Planner:DeadlineMs", args.DeadlineMs);
-        using var services = HostServices.Create(AppConfiguration.Build(overrides));
+        using var services = HostServices.Create(AppConfiguration.Build(new SettingsOverrides
+        {
+            Model = Path.GetFullPath(args.Model), NoDeadline = true, DeadlineMs = args.DeadlineMs,
+            Samples = args.Samples, TopK = args.TopK, Iterations = args.Iterations, Horizon = args.Horizon, CostShape = args.CostShape,
+            Solver = args.Solver is null ? null : Enum.Parse<SolverKind>(args.Solver, ignoreCase: true),
+        }));
         var factory = services.Factory();
         using var model = factory.LoadModel();
         var spec = model.Spec;

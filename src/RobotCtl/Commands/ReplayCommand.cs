@@ -54,7 +54,7 @@ internal static class ReplayCommand
         try
         {
             var config = AppConfiguration.Build();
-            var directory = RobotCtlHome.Resolve(dir ?? config["Recording:Directory"] ?? EpisodeCatalog.DefaultDirectory);
+            var directory = RobotCtlHome.Resolve(dir ?? config[RecordingOptions.DirectoryKey] ?? EpisodeCatalog.DefaultDirectory);
             using var reader = EpisodeReader.Open(EpisodeCatalog.Resolve(episodeName, directory));
             var info = reader.Info;
 

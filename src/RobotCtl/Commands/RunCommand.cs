@@ -44,7 +44,7 @@ internal static class RunCommand
         command.SetAction((parseResult, ct) =>
         {
             var request = options.Read(parseResult);
-            if (parseResult.GetValue(allowUnlinkedCamera)) request = request with { Sets = [.. request.Sets, "Safety:AllowUnlinkedCamera=true"] };
+            request = request with { AllowUnlinkedCamera = parseResult.GetValue(allowUnlinkedCamera) };
             request = request with { Dashboard = parseResult.GetValue(dashboard), DashboardListen = parseResult.GetValue(listen), DashboardToken = parseResult.GetValue(token) };
             return RunAsync(request, ct);
         });

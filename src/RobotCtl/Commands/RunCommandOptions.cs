@@ -25,6 +25,7 @@ internal sealed record RunRequest
     public string? CostShape { get; init; }
     public string? SimScene { get; init; }
     public IReadOnlyList<string> Sets { get; init; } = [];
+    public bool AllowUnlinkedCamera { get; init; }
     public bool Quiet { get; init; }
     public bool Verbose { get; init; }
 
@@ -33,28 +34,13 @@ internal sealed record RunRequest
     public string? DashboardListen { get; init; }
     public string? DashboardToken { get; init; }
 
-    /// <summary>Command-line values as configuration overrides (they win over appsettings.json and the environment).</summary>
-    public IEnumerable<KeyValuePair<string, string?>> Overrides()
+    /// <summary>Command-line values as typed overrides (they win over appsettings.json and the environment; --set wins over them).</summary>
+    public SettingsOverrides Overrides() => new()
     {
-        var o = new ConfigurationOverrides();
-        if (Sim) { o.Set("Runtime:Camera", "sim"); o.Set("Runtime:Arm", "sim"); }
-        o.Set("Runtime:Model", Model);
-        o.Set("Runtime:Camera", Camera);
-        o.Set("Runtime:Arm", Arm);
-        o.Set("Runtime:Calibration", Calibration);
-        o.Set("Runtime:MaxSteps", MaxSteps);
-        o.Set("Runtime:Seed", Seed);
-        o.Set("Runtime:ReplanMode", Replan);
-        o.Set("Planner:DeadlineMs", DeadlineMs);
-        o.Set("Planner:Samples", Samples);
-        o.Set("Planner:Iterations", Iterations);
-        o.Set("Planner:CostShape", CostShape);
-        o.Set("Sim:Scene", SimScene);
-        if (Record is not null) { o.Set("Recording:Directory", Record); o.Set("Recording:Enabled", true); }
-        if (NoRecord) o.Set("Recording:Enabled", false);
-        o.AddSets(Sets);
-        return o;
-    }
+        Sim = Sim, Model = Model, Camera = Camera, Arm = Arm, Calibration = Calibration, MaxSteps = MaxSteps, Seed = Seed,
+        ReplanMode = Replan, DeadlineMs = DeadlineMs, Samples = Samples, Iterations = Iterations, CostShape = CostShape,
+        SimScene = SimScene, RecordTo = Record, Record = NoRecord ? false : null, AllowUnlinkedCamera = AllowUnlinkedCamera ? true : null, Sets = Sets,
+    };
 }
 
 /// <summary>The options `run` and `demo` share.</summary>
@@ -99,7 +85,7 @@ internal sealed class RunCommandOptions
             // --sim is --camera sim --arm sim: with another camera or arm beside it one of the two was silently dropped.
             if (r.Implicit || !r.GetValueOrDefault<bool>() || r.Parent is not CommandResult c) return;
             foreach (var other in new[] { Camera, Arm })
-                if (c.GetResult(other) is { Tokens: [var t] } && t.Value != "sim")
+                if (c.GetResult(other) is { Tokens: [var t] } && t.Value != RuntimeOptions.Sim)
                     r.AddError($"{Sim.Name} and {other.Name} {t.Value}: {Sim.Name} means --camera sim --arm sim; leave it out and give --camera and --arm");
         });
         Record.Validators.Add(r =>
