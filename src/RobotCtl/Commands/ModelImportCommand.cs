@@ -123,11 +123,13 @@ internal static class ModelImportCommand
         }
         foreach (var v in verdicts) stderr.WriteLine($"robotctl model import: {v}");
 
-        // The importer compared its graphs with PyTorch; this checks them with the ONNX Runtime the runtime will use.
+        // The importer wrote PyTorch's outputs as reference cases and left their check to this: the graphs against them
+        // with the ONNX Runtime the runtime will use.
         var report = ModelCheck.Run(outputDirectory, ModelCommands.Options(null, null));
         if (report.Usable)
         {
-            stdout.WriteLine($"model check: usable ({report.Provider}); next: robotctl model check {outputDirectory}, robotctl plan --model {outputDirectory} ...");
+            var parity = report.References is { } cases ? $", {cases.Count} reference cases match PyTorch" : "";
+            stdout.WriteLine($"model check: usable ({report.Provider}{parity}); next: robotctl model check {outputDirectory}, robotctl plan --model {outputDirectory} ...");
             return 0;
         }
         stderr.WriteLine($"robotctl model import: the imported model does not pass model check, removed {outputDirectory}: {string.Join("; ", report.Problems)}");
