@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 # The PyTorch-documented SDPA and synthetic modules are the same as for LeWM's code.
-from lewm_authors_shims import scaled_dot_product_attention, synthetic_module  # noqa: E402
+from .lewm_authors_shims import scaled_dot_product_attention, synthetic_module
 
 SHIMS: list[dict] = []
 
