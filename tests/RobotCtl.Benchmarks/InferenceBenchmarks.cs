@@ -41,7 +41,7 @@ public class InferenceBenchmarks
         var directory = ModelDirectory(root);
         if (!File.Exists(Path.Combine(directory, "model.json")))
             throw new InvalidOperationException(
-                $"{directory} is absent: generate it with `/usr/bin/python3 models/tools/make_models.py --full` " +
+                $"{directory} is absent: generate it with `PYTHONPATH=models /usr/bin/python3 -m robotctl_models.make_models --full` " +
                 "(needs `scripts/setup --models` for PyTorch; takes a few minutes).");
         var options = new InferenceOptions { Provider = ExecutionProvider.Cpu, IntraOpThreads = Threads };
         _model = OnnxWorldModel.Load(directory, options);

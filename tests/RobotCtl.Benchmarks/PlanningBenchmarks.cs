@@ -54,7 +54,7 @@ public class PlanningAnalyticBenchmarks
 
 /// <summary>
 /// Whole plans on the ONNX models (ONNX Runtime CPU): the examples at every standard budget, LeWM-size (models/lewm-full,
-/// made on demand by models/tools/make_models.py --full) at the smallest (one plan there takes seconds); its larger
+/// made on demand by robotctl_models.make_models --full) at the smallest (one plan there takes seconds); its larger
 /// budgets are timed side by side with PyTorch by scripts/bench-plan-vs-torch.
 /// </summary>
 [MemoryDiagnoser]
@@ -99,7 +99,7 @@ public class PlanningOnnxBenchmarks
         _model.Dispose();
     }
 
-    /// <summary>The same deterministic input image models/tools/torch_cem.py uses by default: sin(i * 0.0137 + offset).</summary>
+    /// <summary>The same deterministic input image robotctl_models.torch_cem uses by default: sin(i * 0.0137 + offset).</summary>
     private float[] EncodeFormulaImage(WorldModelSpec spec, double offset)
     {
         var pixels = new float[3 * spec.Image.Height * spec.Image.Width];

@@ -4,8 +4,9 @@ namespace RobotCtl.Host.Tests;
 
 /// <summary>
 /// The training pipeline end to end at toy size, through the real parts: `scripts/train-workcell --toy` collects
-/// episodes with the robotctl CLI, exports them to HDF5, trains with Debian's PyTorch, exports ONNX (parity checked
-/// with ONNX Runtime), runs `model check`; then `robotctl eval` drives the new model in the closed loop.
+/// episodes with the robotctl CLI, exports them to HDF5, trains with Debian's PyTorch, exports ONNX and checks it with
+/// `model check` (its reference cases: ONNX Runtime against PyTorch); then `robotctl eval` drives the new model in the
+/// closed loop.
 /// </summary>
 [Trait("Category", "Slow")]
 public sealed class TrainingPipelineTests

@@ -26,6 +26,19 @@ public class ModelCheckTests
     }
 
     [Fact]
+    public void Every_reference_case_is_run_unless_asked_not_to()
+    {
+        var report = ModelCheck.Run(TestData.Example("vjepa2ac-small"), TestData.Cpu);
+
+        var cases = ReferenceCases.Read(TestData.Example("vjepa2ac-small"));
+        Assert.Equal(cases.Select(c => c.Name), report.References!.Select(r => r.Case));
+        Assert.All(report.References!, r => Assert.True(r.Passed && r.MaxAbsDiff < 1e-5, ReferenceCheck.Describe(r)));
+        Assert.All(report.References!, r => Assert.Equal(1e-4 + 1e-3 * r.MaxReference, r.Tolerance, 12));
+
+        Assert.Null(ModelCheck.Run(TestData.Example("vjepa2ac-small"), TestData.Cpu, references: false).References);
+    }
+
+    [Fact]
     public void A_broken_model_is_reported_with_its_problem_and_the_signature_read_so_far()
     {
         var report = ModelCheck.Run(TestData.Broken("action-block-mismatch"), TestData.Cpu);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RobotCtl.Inference.WorldModel;
 using Xunit.Abstractions;
 
 namespace RobotCtl.Inference.Tests;
@@ -30,8 +31,8 @@ public class OnnxGraphTests
         using var a = OrtTensor.Create(m, k);
         using var b = OrtTensor.Create(k, n);
         using var y = OrtTensor.Create(m, n);
-        TestData.Formula(m * k, 0.5).CopyTo(a.Span);
-        TestData.Formula(k * n, 1.5).CopyTo(b.Span);
+        ReferenceCases.Formula(m * k, 0.5).CopyTo(a.Span);
+        ReferenceCases.Formula(k * n, 1.5).CopyTo(b.Span);
 
         session.Run([new("A", a), new("B", b)], [new("Y", y)]);
 
@@ -53,8 +54,8 @@ public class OnnxGraphTests
 
         for (int round = 0; round < 3; round++)
         {
-            TestData.Formula(m * k, round).CopyTo(a.Span);
-            TestData.Formula(k * n, 2 * round).CopyTo(b.Span);
+            ReferenceCases.Formula(m * k, round).CopyTo(a.Span);
+            ReferenceCases.Formula(k * n, 2 * round).CopyTo(b.Span);
             session.Run(binding);
             Assert.True(TestData.MaxAbsDifference(y.Span, Product(a.Span, b.Span, m, k, n)) < 1e-4f, $"round {round}");
         }
@@ -172,8 +173,8 @@ public class OnnxGraphTests
         using var a = OrtTensor.Create(m, k);
         using var b = OrtTensor.Create(k, n);
         using var y = OrtTensor.Create(m, n);
-        TestData.Formula(m * k, 0.5).CopyTo(a.Span);
-        TestData.Formula(k * n, 1.5).CopyTo(b.Span);
+        ReferenceCases.Formula(m * k, 0.5).CopyTo(a.Span);
+        ReferenceCases.Formula(k * n, 1.5).CopyTo(b.Span);
 
         session.Run([new("A", a), new("B", b)], [new("Y", y)]);
 

@@ -1,4 +1,5 @@
 using RobotCtl.Core.WorldModel;
+using RobotCtl.Inference.WorldModel;
 
 namespace RobotCtl.Inference.Tests;
 
@@ -11,7 +12,7 @@ public class PredictorBuffersTests(ModelsFixture models) : IClassFixture<ModelsF
     {
         var world = models.Get(model);
         using var buffers = world.CreatePredictorBuffers(16, world.Spec.History);
-        TestData.Formula(buffers.Latents.Length, 0.2).CopyTo(buffers.Latents);
+        ReferenceCases.Formula(buffers.Latents.Length, 0.2).CopyTo(buffers.Latents);
         world.Predict(buffers);
         world.Predict(buffers);
 
@@ -23,7 +24,7 @@ public class PredictorBuffersTests(ModelsFixture models) : IClassFixture<ModelsF
     {
         var world = models.Get("lewm-small");
         var image = world.Spec.Image;
-        var pixels = TestData.Formula(3 * image.Height * image.Width, 0.1);
+        var pixels = ReferenceCases.Formula(3 * image.Height * image.Width, 0.1);
         var latent = new float[world.Spec.LatentSize];
         world.Encode(pixels, 1, latent);
 
@@ -36,7 +37,7 @@ public class PredictorBuffersTests(ModelsFixture models) : IClassFixture<ModelsF
         var world = models.Get("lewm-small");
         var image = world.Spec.Image;
         int frame = 3 * image.Height * image.Width, latent = world.Spec.LatentSize;
-        var two = TestData.Formula(2 * frame, 0.7);
+        var two = ReferenceCases.Formula(2 * frame, 0.7);
         var latents2 = new float[2 * latent];
         var latent1 = new float[latent];
         world.Encode(two, 2, latents2);
@@ -122,8 +123,8 @@ public class PredictorBuffersTests(ModelsFixture models) : IClassFixture<ModelsF
 
     private static void Fill(PredictorBuffers b, int seed)
     {
-        TestData.Formula(b.Latents.Length, 0.2 + seed).CopyTo(b.Latents);
-        TestData.Formula(b.Actions.Length, 0.3 + seed).CopyTo(b.Actions);
-        TestData.Formula(b.States.Length, 0.4 + seed).CopyTo(b.States);
+        ReferenceCases.Formula(b.Latents.Length, 0.2 + seed).CopyTo(b.Latents);
+        ReferenceCases.Formula(b.Actions.Length, 0.3 + seed).CopyTo(b.Actions);
+        ReferenceCases.Formula(b.States.Length, 0.4 + seed).CopyTo(b.States);
     }
 }

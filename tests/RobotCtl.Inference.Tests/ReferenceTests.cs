@@ -1,10 +1,13 @@
 using RobotCtl.Core.WorldModel;
+using RobotCtl.Inference.WorldModel;
 
 namespace RobotCtl.Inference.Tests;
 
 /// <summary>
-/// ONNX Runtime's outputs against PyTorch's (models/*/reference, written by make_models.py from the same formula
-/// inputs): both families, batch 1 and 300, every window length T the references hold.
+/// ONNX Runtime's outputs against PyTorch's (models/*/reference, written by robotctl_models.make_models from the same
+/// formula inputs), through the runtime's own paths (Encode, Predict with bound and plain buffers): both families,
+/// batch 1 and 300, every window length T the references hold. `model check` runs the same cases through
+/// <see cref="ReferenceCheck"/> (ModelCheckTests).
 /// </summary>
 public class ReferenceTests(ModelsFixture models) : IClassFixture<ModelsFixture>
 {
@@ -14,7 +17,7 @@ public class ReferenceTests(ModelsFixture models) : IClassFixture<ModelsFixture>
     {
         var data = new TheoryData<string, string>();
         foreach (var model in new[] { "lewm-small", "vjepa2ac-small" })
-            foreach (var c in TestData.ReferenceCases(TestData.Example(model)))
+            foreach (var c in ReferenceCases.Read(TestData.Example(model)))
                 data.Add(model, c.Name);
         return data;
     }
@@ -24,7 +27,7 @@ public class ReferenceTests(ModelsFixture models) : IClassFixture<ModelsFixture>
     {
         foreach (var model in new[] { "lewm-small", "vjepa2ac-small" })
         {
-            var cases = TestData.ReferenceCases(TestData.Example(model));
+            var cases = ReferenceCases.Read(TestData.Example(model));
             var history = models.Get(model).Spec.History;
             Assert.Contains(cases, c => c.Name == "encoder_b1");
             Assert.Contains(cases, c => c.Name == "encoder_b300");
@@ -38,7 +41,7 @@ public class ReferenceTests(ModelsFixture models) : IClassFixture<ModelsFixture>
     public void Outputs_match_PyTorch(string model, string caseName)
     {
         var world = models.Get(model);
-        var c = TestData.ReferenceCases(TestData.Example(model)).Single(x => x.Name == caseName);
+        var c = ReferenceCases.Read(TestData.Example(model)).Single(x => x.Name == caseName);
         var batch = (int)c.Inputs[0].Shape[0];
 
         float[] actual;
@@ -68,7 +71,7 @@ public class ReferenceTests(ModelsFixture models) : IClassFixture<ModelsFixture>
     {
         var world = models.Get(model);
         var history = world.Spec.History;
-        var c = TestData.ReferenceCases(TestData.Example(model)).Single(x => x.Name == $"predictor_b1_T{history}");
+        var c = ReferenceCases.Read(TestData.Example(model)).Single(x => x.Name == $"predictor_b1_T{history}");
         using var buffers = new ArrayPredictorBuffers(1, history, world.Spec.LatentSize, world.Spec.ActionBlockSize, world.Spec.StateDim);
         Fill(buffers, c);
 
@@ -77,7 +80,7 @@ public class ReferenceTests(ModelsFixture models) : IClassFixture<ModelsFixture>
         Assert.True(TestData.MaxAbsDifference(buffers.NextLatents, c.Expected) <= Tolerance);
     }
 
-    internal static void Fill(PredictorBuffers buffers, TestData.Case c)
+    internal static void Fill(PredictorBuffers buffers, ReferenceCase c)
     {
         foreach (var input in c.Inputs)
         {

@@ -71,12 +71,6 @@ internal sealed class DryRun(ModelManifest manifest, List<string> problems)
         }
     }
 
-    /// <summary>x[i] = sin(i * 0.0137 + offset): the same formula the reference outputs use.</summary>
-    internal static float[] Pattern(long[] shape, double offset)
-    {
-        long n = shape.Aggregate(1L, (a, b) => a * b);
-        var x = new float[n];
-        for (long i = 0; i < n; i++) x[i] = (float)Math.Sin(i * 0.0137 + offset);
-        return x;
-    }
+    /// <summary>The reference cases' formula inputs, so a dry run feeds what PyTorch's references were computed on.</summary>
+    private static float[] Pattern(long[] shape, double offset) => ReferenceCases.Formula(shape.Aggregate(1L, (a, b) => a * b), offset);
 }

@@ -10,7 +10,12 @@ public static class ModelCheck
     /// </summary>
     public static int DryRunWindow(int history) => Math.Min(history, 3);
 
-    public static ModelCheckReport Run(string directory, InferenceOptions? options = null)
+    /// <summary>
+    /// Loads <paramref name="directory"/> with every contract check; then, when it loaded and
+    /// <paramref name="references"/> is set, runs each case of its reference/ folder (if it has one) through its graphs.
+    /// A case beyond <see cref="ReferenceCheck.Tolerance"/> or a reference folder that cannot be read is a problem.
+    /// </summary>
+    public static ModelCheckReport Run(string directory, InferenceOptions? options = null, bool references = true)
     {
         options ??= InferenceOptions.Default;
         var diagnostics = new OnnxWorldModel.LoadDiagnostics();
@@ -27,6 +32,7 @@ public static class ModelCheck
         var manifest = diagnostics.Manifest;
         using (model)
         {
+            var results = model is not null && references ? CheckReferences(model, directory, diagnostics.Problems) : null;
             return new ModelCheckReport
             {
                 Directory = directory,
@@ -39,7 +45,26 @@ public static class ModelCheck
                 Encoder = diagnostics.Encoder,
                 Predictor = diagnostics.Predictor,
                 Timings = model?.Timings,
+                References = results,
             };
         }
+    }
+
+    private static IReadOnlyList<ReferenceResult>? CheckReferences(OnnxWorldModel model, string directory, List<string> problems)
+    {
+        if (!Directory.Exists(ReferenceCases.Folder(directory))) return null;
+        IReadOnlyList<ReferenceCase> cases;
+        try
+        {
+            cases = ReferenceCases.Read(directory);
+        }
+        catch (InvalidDataException e)
+        {
+            problems.Add(e.Message);
+            return null;
+        }
+        var results = ReferenceCheck.Run(model, cases);
+        problems.AddRange(results.Where(r => !r.Passed).Select(ReferenceCheck.Describe));
+        return results;
     }
 }

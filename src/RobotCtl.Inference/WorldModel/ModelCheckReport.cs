@@ -4,7 +4,10 @@ using RobotCtl.Core.WorldModel;
 
 namespace RobotCtl.Inference.WorldModel;
 
-/// <summary>What `robotctl model check` reports: whether the model is usable, what it is, how fast its dry runs were.</summary>
+/// <summary>
+/// What `robotctl model check` reports: whether the model is usable, what it is, how fast its dry runs were, and how
+/// close ONNX Runtime came to PyTorch's reference outputs.
+/// </summary>
 public sealed record ModelCheckReport
 {
     public required string Directory { get; init; }
@@ -23,9 +26,14 @@ public sealed record ModelCheckReport
     public GraphSignature? Predictor { get; init; }
     public DryRunTimings? Timings { get; init; }
 
+    /// <summary>Each reference case against ONNX Runtime; null when none ran (no reference/ folder, not asked, or the model did not load).</summary>
+    public IReadOnlyList<ReferenceResult>? References { get; init; }
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
+        // A NaN output makes a reference case's difference infinite; said as "Infinity" rather than failing the report.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };

@@ -11,8 +11,9 @@ namespace RobotCtl.Host.Commands;
 
 /// <summary>
 /// `robotctl model check DIR`: loads a model directory with every check of the model contract (manifest, files, graph
-/// signatures, one-sample dry runs) and prints what it is; exit 0 when usable, 1 with a one-line reason on stderr when
-/// not, 2 when the command itself cannot run (bad settings, no ONNX Runtime).
+/// signatures, one-sample dry runs), runs its reference/ cases against PyTorch's outputs, and prints what it is; exit 0
+/// when usable, 1 with a one-line reason on stderr when not, 2 when the command itself cannot run (bad settings, no
+/// ONNX Runtime).
 /// `robotctl model bench DIR`: encoder and predictor latency on this machine.
 /// </summary>
 internal static class ModelCommands
@@ -55,17 +56,22 @@ internal static class ModelCommands
         var json = new Option<bool>("--json") { Description = "Print the report as one JSON object" };
         var provider = ProviderOption();
         var threads = ThreadsOption();
+        var noReference = new Option<bool>("--no-reference") { Description = "Skip the reference/ cases (PyTorch's outputs on formula inputs)" };
         var command = new Command("check",
             "Validate a model directory against the model contract: model.json fields, files, graph inputs/outputs against " +
-            "the manifest, and a one-sample dry run of both graphs (finite values of the declared shapes). Prints the " +
-            "signature, latent shape, action layout, state, planner defaults and the dry-run timings. Exit 0 when the " +
-            "model is usable; 1 with the reason on stderr when it is not; 2 when the check cannot run.");
+            "the manifest, and a one-sample dry run of both graphs (finite values of the declared shapes); then run every " +
+            "case of its reference/ folder, when it has one, and compare with PyTorch's outputs (tolerance " +
+            "1e-4 + 1e-3 x max|reference|). Prints the signature, latent shape, action layout, state, planner defaults, " +
+            "the dry-run timings and each reference case. Exit 0 when the model is usable; 1 with the reason on stderr " +
+            "when it is not (a reference case beyond the tolerance included); 2 when the check cannot run.");
         command.Arguments.Add(dir);
         command.Options.Add(json);
         command.Options.Add(provider);
         command.Options.Add(threads);
+        command.Options.Add(noReference);
         command.SetAction(r => Guard("model check", Console.Error, () =>
-            Check(r.GetValue(dir)!, Options(r.GetValue(provider), r.GetValue(threads)), r.GetValue(json), Console.Out, Console.Error)));
+            Check(r.GetValue(dir)!, Options(r.GetValue(provider), r.GetValue(threads)), r.GetValue(json), !r.GetValue(noReference),
+                Console.Out, Console.Error)));
         return command;
     }
 
@@ -136,11 +142,11 @@ internal static class ModelCommands
         }
     }
 
-    internal static int Check(string directory, InferenceOptions options, bool json, TextWriter stdout, TextWriter stderr)
+    internal static int Check(string directory, InferenceOptions options, bool json, bool references, TextWriter stdout, TextWriter stderr)
     {
-        var report = ModelCheck.Run(RequireDirectory(directory), options);
+        var report = ModelCheck.Run(RequireDirectory(directory), options, references);
         if (json) stdout.WriteLine(report.ToJson());
-        else Print(report, stdout);
+        else Print(report, references, stdout);
         foreach (var warning in report.Warnings) stderr.WriteLine($"robotctl model check: warning: {OneLine(warning)}");
         if (report.Usable) return 0;
         stderr.WriteLine($"robotctl model check: {report.Directory} is not usable: {OneLine(string.Join("; ", report.Problems))}");
@@ -156,7 +162,7 @@ internal static class ModelCommands
         return path;
     }
 
-    private static void Print(ModelCheckReport report, TextWriter o)
+    private static void Print(ModelCheckReport report, bool referencesAsked, TextWriter o)
     {
         var spec = report.Spec;
         o.WriteLine($"model      {report.Directory}" + (spec is null ? "" : $" ({spec.Name}, family {spec.Family})"));
@@ -191,6 +197,16 @@ internal static class ModelCommands
             o.WriteLine($"dry run    encoder: load {t.EncoderLoadMs:F1} ms, first run {t.EncoderFirstRunMs:F2} ms, warm run {t.EncoderRunMs:F2} ms (batch 1)");
             o.WriteLine($"           predictor: load {t.PredictorLoadMs:F1} ms, first run {t.PredictorFirstRunMs:F2} ms, warm run {t.PredictorRunMs:F2} ms (batch 1, T={(spec is null ? 0 : ModelCheck.DryRunWindow(spec.History))})");
         }
+        if (report.References is { } references)
+        {
+            o.WriteLine($"reference  {references.Count} cases against PyTorch, tolerance {ReferenceCheck.AbsoluteTolerance:g1} + {ReferenceCheck.RelativeTolerance:g1} x max|reference|");
+            foreach (var r in references)
+                o.WriteLine(r.Problem is { } problem
+                    ? $"  {r.Case,-22} FAIL: {OneLine(problem)}"
+                    : $"  {r.Case,-22} max|diff| {r.MaxAbsDiff:0.0e+00}  rel {r.MaxRelDiff:0.0e+00}  max|ref| {r.MaxReference:F3}  {(r.Passed ? "ok" : "FAIL")}");
+        }
+        else if (report.Timings is not null)
+            o.WriteLine(referencesAsked ? "reference  none (no reference/ folder)" : "reference  not run (--no-reference)");
         if (report.Usable) o.WriteLine("result     usable");
         else
         {

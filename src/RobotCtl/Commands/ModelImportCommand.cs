@@ -8,21 +8,24 @@ namespace RobotCtl.Host.Commands;
 /// <summary>
 /// `robotctl model import lewm|vjepa2-ac CHECKPOINT --out DIR`: turns an authors' checkpoint into a model directory of
 /// robotctl's contract. The conversion itself is PyTorch work (the state dict is a torch pickle; the graphs are exported
-/// with torch.onnx), so it runs the project's importer for the family (models/tools/lewm_import.py,
-/// models/tools/vjepa2ac_import.py) with a Python that has PyTorch and ONNX; then the new directory is checked as
-/// `model check` does, with this robotctl's ONNX Runtime.
+/// with torch.onnx), so it runs the project's importer for the family (the robotctl_models.lewm_import or
+/// robotctl_models.vjepa2ac_import module of models/, the Python package) with a Python that has PyTorch and ONNX; then
+/// the new directory is checked as `model check` does, its reference cases included, with this robotctl's ONNX Runtime.
 /// </summary>
 internal static class ModelImportCommand
 {
     private const string DefaultPython = "/usr/bin/python3";
 
-    /// <summary>A family's importer script (under models/tools) and how it starts its one-line verdicts on stderr.</summary>
-    private sealed record Importer(string Script, string Prefix);
+    /// <summary>The Python package in models/ that holds the importers.</summary>
+    private const string Package = "robotctl_models";
+
+    /// <summary>A family's importer (a module of <see cref="Package"/>) and how it starts its one-line verdicts on stderr.</summary>
+    private sealed record Importer(string Module, string Prefix);
 
     private static readonly Dictionary<string, Importer> Importers = new()
     {
-        ["lewm"] = new("lewm_import.py", "lewm import: "),
-        ["vjepa2-ac"] = new("vjepa2ac_import.py", "vjepa2-ac import: "),
+        ["lewm"] = new("lewm_import", "lewm import: "),
+        ["vjepa2-ac"] = new("vjepa2ac_import", "vjepa2-ac import: "),
     };
 
     public static Command Create()
@@ -102,9 +105,10 @@ internal static class ModelImportCommand
     private static int Import(Importer importer, string? python, IReadOnlyList<string> importerArgs, string outputDirectory, TextWriter stdout, TextWriter stderr)
     {
         var interpreter = python ?? Environment.GetEnvironmentVariable("ROBOTCTL_PYTHON") ?? DefaultPython;
-        var script = Path.Combine(RobotCtlHome.Path, "models", "tools", importer.Script);
+        var models = Path.Combine(RobotCtlHome.Path, "models");
+        var script = Path.Combine(models, Package, importer.Module + ".py");
         if (!File.Exists(script)) throw new InvalidOperationException($"the importer {script} is missing from this robotctl checkout");
-        RequirePython(interpreter);
+        RequirePython(interpreter, models);
 
         // The importer's progress goes through as it comes; its verdict ("<family> import: <reason>") is said once, as ours.
         var verdicts = new List<string>();
@@ -113,7 +117,8 @@ internal static class ModelImportCommand
             if (line.StartsWith(importer.Prefix, StringComparison.Ordinal)) verdicts.Add(line[importer.Prefix.Length..]);
             else stderr.WriteLine(line);
         });
-        var code = RunPython(interpreter, [script, .. importerArgs], stdout, progress);
+        // --no-model-check: the importer would run `robotctl model check` on its result; this does it below, once.
+        var code = RunPython(interpreter, models, ["-m", $"{Package}.{importer.Module}", .. importerArgs, "--no-model-check"], stdout, progress);
         if (code != 0)
         {
             // Exit 2: bad input, 1: the import failed; either way the importer left nothing behind.
@@ -123,11 +128,13 @@ internal static class ModelImportCommand
         }
         foreach (var v in verdicts) stderr.WriteLine($"robotctl model import: {v}");
 
-        // The importer compared its graphs with PyTorch; this checks them with the ONNX Runtime the runtime will use.
+        // The importer wrote PyTorch's outputs as reference cases and left their check to this: the graphs against them
+        // with the ONNX Runtime the runtime will use.
         var report = ModelCheck.Run(outputDirectory, ModelCommands.Options(null, null));
         if (report.Usable)
         {
-            stdout.WriteLine($"model check: usable ({report.Provider}); next: robotctl model check {outputDirectory}, robotctl plan --model {outputDirectory} ...");
+            var parity = report.References is { } cases ? $", {cases.Count} reference cases match PyTorch" : "";
+            stdout.WriteLine($"model check: usable ({report.Provider}{parity}); next: robotctl model check {outputDirectory}, robotctl plan --model {outputDirectory} ...");
             return 0;
         }
         stderr.WriteLine($"robotctl model import: the imported model does not pass model check, removed {outputDirectory}: {string.Join("; ", report.Problems)}");
@@ -136,13 +143,13 @@ internal static class ModelImportCommand
     }
 
     /// <summary>A missing interpreter or one without torch/onnx is a setup problem said in one line, not a Python traceback.</summary>
-    private static void RequirePython(string interpreter)
+    private static void RequirePython(string interpreter, string models)
     {
         var probe = new StringWriter();
         int code;
         try
         {
-            code = RunPython(interpreter, ["-c", "import torch, onnx, numpy"], TextWriter.Null, probe);
+            code = RunPython(interpreter, models, ["-c", "import torch, onnx, numpy"], TextWriter.Null, probe);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
@@ -155,10 +162,13 @@ internal static class ModelImportCommand
         }
     }
 
-    private static int RunPython(string interpreter, IEnumerable<string> arguments, TextWriter stdout, TextWriter stderr)
+    /// <summary>Runs <paramref name="interpreter"/> with <paramref name="models"/> (the package's parent folder) first on its module path.</summary>
+    private static int RunPython(string interpreter, string models, IEnumerable<string> arguments, TextWriter stdout, TextWriter stderr)
     {
         var info = new ProcessStartInfo(interpreter) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in arguments) info.ArgumentList.Add(a);
+        var inherited = Environment.GetEnvironmentVariable("PYTHONPATH");
+        info.Environment["PYTHONPATH"] = string.IsNullOrEmpty(inherited) ? models : $"{models}{Path.PathSeparator}{inherited}";
         // Debian's OpenBLAS takes some virtual CPUs for "Prescott" (~5x slower products); name the kernel the CPU has, as
         // scripts/train-workcell does.
         if (Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is null)

@@ -1,8 +1,8 @@
-#!/usr/bin/python3
 """Compare `robotctl model score ... --latents --json` against the authors'
-reference (lewm_authors_reference.py's refs.json).
+reference (lewm_authors_reference.py's or vjepa2ac_authors_reference.py's
+refs.json).
 
-  lewm_parity_compare.py refs.json score.json [--tol 1e-3]
+  PYTHONPATH=models /usr/bin/python3 -m robotctl_models.parity_compare refs.json score.json [--tol 1e-3]
 
 For each quantity: max |robotctl - reference| divided by the reference's RMS
 (pass: <= tol), and the best candidate (argmin of the costs) must agree.

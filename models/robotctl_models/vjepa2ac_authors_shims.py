@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 # The PyTorch-documented SDPA and synthetic modules are the same as for LeWM's code.
-from lewm_authors_shims import scaled_dot_product_attention, synthetic_module  # noqa: E402
+from .lewm_authors_shims import scaled_dot_product_attention, synthetic_module
 
 SHIMS: list[dict] = []
 
@@ -245,6 +245,8 @@ def _unavailable(name):
 def install(root: str) -> list[dict]:
     """Registers the shims, puts `root` (a folder holding their src/, app/ and notebooks/) on sys.path, and returns
     SHIMS."""
+    # Their repository is no installable package: its modules import each other as `src.*`, `app.*`, `notebooks.*`
+    # from its root, so the root given on the command line goes on the module path (ours are imported as a package).
     if root not in sys.path:
         sys.path.insert(0, root)
     if not hasattr(F, "scaled_dot_product_attention"):

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """PyTorch (1.13) modules for a facebookresearch/vjepa2 V-JEPA 2-AC checkpoint, with the authors' state-dict key names.
 
 Written by us from the facts of their code (vjepa2 @ c2963a4: src/models/vision_transformer.py, src/models/ac_predictor.py,
@@ -693,7 +692,7 @@ def transpose_linears(module: nn.Module) -> nn.Module:
 
 def flops(enc: EncoderSpec, pred: PredictorSpec, history: int) -> dict:
     """Multiply-adds x 2 of every matrix product and convolution (norms, softmax, RoPE and elementwise ops not
-    counted; attention over the full L x L matrix), as models/tools/make_models.py counts them."""
+    counted; attention over the full L x L matrix), as models/robotctl_models/make_models.py counts them."""
     def mlp(tokens, dim, hidden, silu, wide):
         if silu:
             if wide:

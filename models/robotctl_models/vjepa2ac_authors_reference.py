@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Run the V-JEPA 2-AC authors' own code (facebookresearch/vjepa2) on a case, for reference costs and latents that
 robotctl's `model score` is compared with.
 
@@ -8,14 +7,14 @@ notebooks/utils`); vjepa2ac_authors_shims.py lists the import shims.
 
 Modes
   reference (default):
-    vjepa2ac_authors_reference.py --vjepa2 SRC --checkpoint CKPT.pt [--arch ARCH.json] --case case.json --out refs.json
+    python3 -m robotctl_models.vjepa2ac_authors_reference --vjepa2 SRC --checkpoint CKPT.pt [--arch ARCH.json] --case case.json --out refs.json
   make a deterministic case (no authors' code needed; sizes from --arch, default the published ViT-g AC):
-    vjepa2ac_authors_reference.py --make-case --out-dir DIR [--arch ARCH.json] [--samples 8] [--horizon 3]
+    python3 -m robotctl_models.vjepa2ac_authors_reference --make-case --out-dir DIR [--arch ARCH.json] [--samples 8] [--horizon 3]
         [--context-frames 1] [--gimbal] [--seed 0]
-  compare the state-dict layout of their modules with ours (models/tools/vjepa2ac_modules.py) for an arch:
-    vjepa2ac_authors_reference.py --check-keys --vjepa2 SRC [--arch ARCH.json]
+  compare the state-dict layout of their modules with ours (models/robotctl_models/vjepa2ac_modules.py) for an arch:
+    python3 -m robotctl_models.vjepa2ac_authors_reference --check-keys --vjepa2 SRC [--arch ARCH.json]
   make a random-weight checkpoint with THEIR classes:
-    vjepa2ac_authors_reference.py --make-checkpoint OUT.pt --vjepa2 SRC [--arch ARCH.json] [--seed 0]
+    python3 -m robotctl_models.vjepa2ac_authors_reference --make-checkpoint OUT.pt --vjepa2 SRC [--arch ARCH.json] [--seed 0]
 
 What runs, all theirs: the encoder and predictor built by the constructors the arch names (src/models/
 vision_transformer.py, src/models/ac_predictor.py), loaded as src/hub/backbones.py `_make_vjepa2_ac_model` does
@@ -41,9 +40,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import vjepa2ac_authors_shims as shims  # noqa: E402
-import vjepa2ac_modules as vm  # noqa: E402
+from . import vjepa2ac_authors_shims as shims  # noqa: E402
+from . import vjepa2ac_modules as vm  # noqa: E402
 
 VJEPA2_COMMIT = "c2963a47433ecca0ad4f06ec28bcfa8cb5b5cefb"
 VJEPA2_PATHS = ["src/models", "src/utils", "src/masks", "src/hub", "src/datasets/utils/video",

@@ -1,15 +1,14 @@
-#!/usr/bin/python3
 """Writes stable-worldmodel LeWM checkpoints with random weights (and small action datasets) for testing the importer.
 
-  /usr/bin/python3 models/tools/lewm_checkpoint.py make --size tiny|full --out DIR [--seed S] [--action-dim N]
+  PYTHONPATH=models /usr/bin/python3 -m robotctl_models.lewm_checkpoint make --size tiny|full --out DIR [--seed S] [--action-dim N]
                                                         [--frameskip F] [--history H]
-  /usr/bin/python3 models/tools/lewm_checkpoint.py actions --out FILE.h5 [--action-dim N] [--episodes E]
+  PYTHONPATH=models /usr/bin/python3 -m robotctl_models.lewm_checkpoint actions --out FILE.h5 [--action-dim N] [--episodes E]
                                                         [--length L] [--seed S] [--stats-out FILE.json]
 
 `make` writes DIR/config.json and DIR/weights.pt exactly as stable_worldmodel.wm.utils.save_pretrained does after
 scripts/train/lewm.py: config.json is the resolved hydra `model:` section of scripts/train/config/lewm.yaml (json.dump,
 indent 2; action_encoder.input_dim = frameskip x action dim, which is all a checkpoint records of the frameskip),
-weights.pt is torch.save(LeWM.state_dict()) with the authors' key names (models/tools/lewm_modules.py).
+weights.pt is torch.save(LeWM.state_dict()) with the authors' key names (models/robotctl_models/lewm_modules.py).
   full: the published LeWM size: ViT 'tiny' (192 wide, 12 layers, 3 heads) patch 14 at 224, predictor depth 6,
         16 heads x 64, MLP 2048, projector/pred_proj hidden 2048 with BatchNorm1d, history 3, frameskip 5,
         action dim 2 (PushT) by default. ~18M parameters, weights.pt ~72 MB: write it under /tmp, never commit it.
@@ -39,10 +38,9 @@ import numpy as np
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import lewm_modules as lm  # noqa: E402
+from . import lewm_modules as lm
 
-ADALN_STD = 2.0     # as models/tools/arch.py: std x 1/sqrt(fan_in) of the redrawn AdaLN modulation
+ADALN_STD = 2.0     # as models/robotctl_models/arch.py: std x 1/sqrt(fan_in) of the redrawn AdaLN modulation
 
 
 def log(message: str) -> None:

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Run the LeWM authors' own code (stable-worldmodel + the real Hugging Face
 ViTModel) on a case, to get reference costs/latents for robotctl's
 `model score`.
@@ -8,16 +7,16 @@ the directories given (see lewm_authors_shims.py for the few import shims).
 
 Modes
   reference (default):
-    lewm_authors_reference.py --authors SWM --transformers HF [--stable-pretraining SPT]
+    python3 -m robotctl_models.lewm_authors_reference --authors SWM --transformers HF [--stable-pretraining SPT]
         --checkpoint CKPT --case case.json --out refs.json [--threads 1] [--repeat N]
   make a deterministic case (no authors' code needed, only CKPT/config.json):
-    lewm_authors_reference.py --make-case --checkpoint CKPT --out-dir DIR
+    python3 -m robotctl_models.lewm_authors_reference --make-case --checkpoint CKPT --out-dir DIR
         [--samples 8] [--horizon 5] [--context-frames H] [--history-size HS] [--seed 0]
   make a random-weight checkpoint with THEIR classes (stable-worldmodel layout):
-    lewm_authors_reference.py --make-checkpoint tiny|full --out-dir DIR
+    python3 -m robotctl_models.lewm_authors_reference --make-checkpoint tiny|full --out-dir DIR
         --authors SWM --transformers HF [--stable-pretraining SPT] [--keys-out keys.txt]
   check the shims against torch / the other real code path:
-    lewm_authors_reference.py --self-test --authors SWM --transformers HF [--stable-pretraining SPT]
+    python3 -m robotctl_models.lewm_authors_reference --self-test --authors SWM --transformers HF [--stable-pretraining SPT]
 
 SWM: folder holding stable_worldmodel/ (e.g. `git archive HEAD stable_worldmodel`)
 HF:  folder holding src/transformers/ (needs models/vit/{modeling,configuration}_vit.py,
@@ -37,8 +36,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lewm_authors_shims as shims  # noqa: E402
+from . import lewm_authors_shims as shims  # noqa: E402
 
 
 # ---------------------------------------------------------------- configs

@@ -1,20 +1,18 @@
-"""What the checkpoint importers (lewm_import.py, vjepa2ac_import.py) share: bad input as one line and exit 2, the
---out check, short key lists for messages, file hashes, and the guarded main that turns failures into exit codes.
-robotctl's `model import` holds back the lines that start with an importer's prefix and says them as its own."""
+"""What the checkpoint importers (lewm_import, vjepa2ac_import) share: bad input as one line and exit 2, the --out
+check, short key lists for messages, file hashes, the check of the result by `robotctl model check`, and the guarded
+main that turns failures into exit codes. robotctl's `model import` holds back the lines that start with an
+importer's prefix and says them as its own."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import os
 import sys
 import tempfile
-import time
 import traceback
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import ort_check  # noqa: E402
+from . import model_check
 
 
 class BadInput(Exception):
@@ -97,18 +95,20 @@ def check_keys_and_shapes(expected: dict, state: dict, where: str, mismatch: str
     return ignored
 
 
-def onnxruntime_parity(directory: Path, cases: int) -> tuple[str, float | None]:
-    """Runs the reference cases written into `directory` through the ONNX Runtime library robotctl itself loads
-    (models/tools/ort_check.py); returns what to report and the seconds it took (None: library not installed, skipped).
-    A difference beyond 1e-4 + 1e-3 x max|ref| fails the import (RuntimeError: exit 1)."""
-    if not ort_check.DEFAULT_LIB.exists():
-        return "skipped (ONNX Runtime library not found: run scripts/setup)", None
-    t = time.time()
-    with contextlib.redirect_stdout(sys.stderr):
-        ok = ort_check.check(directory, ort_check.Ort(ort_check.DEFAULT_LIB, 2), atol=1e-4, rtol=1e-3)
-    if not ok:
-        raise RuntimeError("ONNX Runtime's outputs differ from PyTorch's references beyond 1e-4 + 1e-3 x max|ref|")
-    return f"ONNX Runtime matches PyTorch on {cases} cases", time.time() - t
+def add_check_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-model-check", dest="model_check", action="store_false",
+                        help="leave the check of the result to the caller (robotctl model import checks it itself); "
+                             "without it the importer runs `robotctl model check` on it, reference cases included")
+
+
+def check_result(directory: Path, wanted: bool, cases: int) -> tuple[str, float | None]:
+    """`robotctl model check` on the model written into `directory` (its reference cases against ONNX Runtime), unless
+    the caller checks it; returns what to report and the seconds it took (None: left to the caller). A model that
+    fails raises model_check.CheckFailed: exit 1."""
+    if not wanted:
+        return f"{cases} reference cases written (checked by the caller)", None
+    seconds = model_check.check(directory)
+    return f"robotctl model check: usable, ONNX Runtime matches PyTorch on {cases} cases", seconds
 
 
 def sha256(path: Path) -> str:
@@ -120,12 +120,16 @@ def sha256(path: Path) -> str:
 
 
 def guarded(prefix: str, work) -> tuple[int, object]:
-    """Runs work(); bad input -> (2, None) with one line, Ctrl-C -> 130, anything else -> 1 with its traceback."""
+    """Runs work(); bad input -> (2, None) with one line, a failed or impossible model check -> 1 with one line,
+    Ctrl-C -> 130, anything else -> 1 with its traceback."""
     try:
         return 0, work()
     except BadInput as e:
         print(f"{prefix}{e}", file=sys.stderr, flush=True)
         return 2, None
+    except model_check.CheckFailed as e:
+        print(f"{prefix}{e}", file=sys.stderr, flush=True)
+        return 1, None
     except KeyboardInterrupt:
         print(f"{prefix}interrupted; nothing written", file=sys.stderr, flush=True)
         return 130, None

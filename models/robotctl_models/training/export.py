@@ -1,13 +1,13 @@
-#!/usr/bin/python3
 """Exports trained workcell weights (train.py's weights.pt) to a robotctl model directory (models/README.md).
 
-  /usr/bin/python3 models/training/export.py --weights runs/workcell/weights.pt --out models/workcell
+  PYTHONPATH=models /usr/bin/python3 -m robotctl_models.training.export --weights runs/workcell/weights.pt --out models/workcell
       [--name workcell] [--report runs/workcell/report.json]
 
-Writes model.json, encoder.onnx, predictor.onnx and reference/ (PyTorch outputs for formula inputs), then checks
-the graphs against those references with the real ONNX Runtime library (tolerance 1e-4 absolute + 1e-3 relative to
-the largest reference value) and fails if they differ. The planner defaults written into model.json are the ones
-the evaluation (docs/EVALUATION.md) measured: CEM, the cost summed over the horizon, one block executed per plan.
+Writes model.json, encoder.onnx, predictor.onnx and reference/ (PyTorch outputs for formula inputs), then runs
+`robotctl model check` on it, which checks the graphs against those references with ONNX Runtime (tolerance 1e-4
+absolute + 1e-3 relative to the largest reference value), and fails if they differ. robotctl must be built (or named
+by ROBOTCTL_BIN, see model_check.py). The planner defaults written into model.json are the ones the evaluation
+(docs/EVALUATION.md) measured: CEM, the cost summed over the horizon, one block executed per plan.
 """
 from __future__ import annotations
 
@@ -19,12 +19,9 @@ from pathlib import Path
 
 import torch
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tools"))
-import make_models as mm  # noqa: E402  (ONNX export, signature checks, references, ONNX Runtime parity)
-import ort_check  # noqa: E402
-import workcell_model as wm  # noqa: E402
+from .. import make_models as mm  # ONNX export, signature checks, references
+from .. import model_check
+from . import workcell_model as wm
 
 # The sim tasks move the effector in x and y at a fixed height: the planner searches dx, dy and holds the rest.
 SEARCH = [True, True, False, False, False, False, False]
@@ -54,7 +51,7 @@ def flops(cfg: wm.WorkcellConfig) -> dict:
 
 
 def manifest(name: str, cfg: wm.WorkcellConfig, ckpt: dict, report: dict | None) -> dict:
-    generator = {"script": "models/training/train.py", "seed": ckpt["seed"], "steps": ckpt["steps"],
+    generator = {"script": "models/robotctl_models/training/train.py", "seed": ckpt["seed"], "steps": ckpt["steps"],
                  "torch": ckpt["torch"], "arch": cfg.as_dict()}
     if report:
         generator["train_seconds"] = report.get("train_seconds")
@@ -87,8 +84,13 @@ def main() -> int:
     ap.add_argument("--report", type=Path, help="train.py's report.json: training facts go into model.json")
     args = ap.parse_args()
     if not args.weights.is_file():
-        print(f"export: {args.weights}: no such file (train first: models/training/train.py)", file=sys.stderr)
+        print(f"export: {args.weights}: no such file (train first: robotctl_models.training.train)", file=sys.stderr)
         return 2
+    try:
+        model_check.command()   # no robotctl to check the export: say so before exporting
+    except model_check.CheckFailed as e:
+        print(f"export: {e}", file=sys.stderr)
+        return 1
     ckpt = torch.load(args.weights, map_location="cpu")
     cfg = wm.WorkcellConfig.from_dict(ckpt["config"])
     encoder, predictor = wm.build(cfg, 0)
@@ -106,10 +108,11 @@ def main() -> int:
         mm.export_encoder(encoder, cfg, staging / "encoder.onnx")
         mm.export_predictor(predictor, cfg, staging / "predictor.onnx")
         mm.write_references(staging, encoder, predictor, cfg, big_batch=False)
-        if not ort_check.DEFAULT_LIB.exists():
-            raise RuntimeError(f"ONNX Runtime library {ort_check.DEFAULT_LIB} not found: run scripts/setup first (it restores the Microsoft.ML.OnnxRuntime package)")
-        if not ort_check.check(staging, ort_check.Ort(ort_check.DEFAULT_LIB, 2), atol=1e-4, rtol=1e-3):
-            raise RuntimeError("ONNX Runtime's outputs differ from PyTorch's beyond 1e-4")
+        model_check.check(staging)
+    except model_check.CheckFailed as e:
+        shutil.rmtree(staging, ignore_errors=True)
+        print(f"export: {e}", file=sys.stderr)
+        return 1
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from arch import PlainLayerNorm  # noqa: E402  (models/tools is on sys.path for every caller)
+from .arch import PlainLayerNorm
 
 LEWM_TARGET = "stable_worldmodel.wm.lewm.LeWM"
 VIT_TARGETS = ("stable_pretraining.backbone.utils.vit_hf", "stable_pretraining.backbone.vit_hf")
@@ -69,7 +69,7 @@ VIT_ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swi
 NORM_TARGETS = ("torch.nn.BatchNorm1d", "torch.nn.LayerNorm")
 ACT_TARGETS = ("torch.nn.GELU", "torch.nn.ReLU", "torch.nn.SiLU", "torch.nn.Tanh", "torch.nn.Identity")
 
-# Additive attention bias of a masked entry (as models/tools/arch.py): exp() underflows to exactly 0 like -inf,
+# Additive attention bias of a masked entry (as models/robotctl_models/arch.py): exp() underflows to exactly 0 like -inf,
 # and no runtime kernel can turn (-inf) - (-inf) into NaN.
 MASKED = -1.0e9
 

@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 """Imports a stable-worldmodel LeWM checkpoint into robotctl's model contract (see models/README.md).
 
-  /usr/bin/python3 models/tools/lewm_import.py CHECKPOINT --out MODEL_DIR [--action-stats FILE]
-        [--action-dims dx,dy,...] [--name NAME] [--history H] [--frameskip F]
+  PYTHONPATH=models /usr/bin/python3 -m robotctl_models.lewm_import CHECKPOINT --out MODEL_DIR [--action-stats FILE]
+        [--action-dims dx,dy,...] [--name NAME] [--history H] [--frameskip F] [--no-model-check]
 
 CHECKPOINT is a folder as stable_worldmodel.wm.utils.save_pretrained writes it: weights.pt (LeWM.state_dict()) and
 config.json (the resolved hydra `model:` config, `_target_` stable_worldmodel.wm.lewm.LeWM). Like their
@@ -12,7 +11,8 @@ weights_epoch_N.pt) is taken too, and CHECKPOINT may also name the .pt file itse
 MODEL_DIR gets model.json, encoder.onnx (pixels [B,3,H,W] -> latent [B,D]), predictor.onnx (latents [B,T,D], actions
 [B,T,block*7] -> next_latents [B,T,D]; action encoder, predictor and pred_proj inside; opset 17, B and T dynamic,
 T <= history) and reference/ parity cases (encoder_b1, predictor_b1_T1..T<history>, predictor_b2_T<history>), which
-are then run through ONNX Runtime (models/tools/ort_check.py) when its library is installed.
+`robotctl model check` then runs through ONNX Runtime (a built robotctl is needed; robotctl model import passes
+--no-model-check and runs that check itself).
 
 Actions. robotctl's actions are 7-D (dx, dy, dz, droll, dpitch, dyaw, gripper). A checkpoint's action encoder takes
 frameskip x N values per step (action_encoder.input_dim; the dataset concatenates the frameskip low-level actions of
@@ -52,13 +52,13 @@ import numpy as np
 import onnx
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from importing import BadInput, Parser, check_keys_and_shapes, check_out, guarded, log, onnxruntime_parity, sha256, torch_load  # noqa: E402
-from importing import names as _names  # noqa: E402
-import lewm_modules as lm  # noqa: E402
-import make_models  # noqa: E402
+from . import lewm_modules as lm
+from . import make_models, model_check
+from .importing import (BadInput, Parser, add_check_argument, check_keys_and_shapes, check_out, check_result, guarded,
+                        log, sha256, torch_load)
+from .importing import names as _names
 
-SCRIPT = "models/tools/lewm_import.py"
+SCRIPT = "models/robotctl_models/lewm_import.py"
 ACTION_NAMES = ["dx", "dy", "dz", "droll", "dpitch", "dyaw", "gripper"]   # robotctl's 7-D end-effector command
 DEFAULT_FRAMESKIP = 5          # frameskip of every data config in stable-worldmodel's scripts/train/config/data/
 ZSCORE_EPS = 1e-8              # ZScoreScaler(eps=1e-8): x / max(std, eps)
@@ -78,7 +78,7 @@ PLANNER = {"solver": "cem", "cost": "mse", "samples": 300, "topk": 30, "iteratio
 
 
 def parse_args(argv) -> argparse.Namespace:
-    parser = Parser(prog="lewm_import.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="python3 -m robotctl_models.lewm_import", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path, help="checkpoint folder (weights.pt + config.json), or its .pt file")
     parser.add_argument("--out", type=Path, required=True, help="model directory to create (must not exist, or be empty)")
     parser.add_argument("--action-stats", type=Path, help="JSON {mean, std} or an HDF5 file with an 'action' dataset")
@@ -87,6 +87,7 @@ def parse_args(argv) -> argparse.Namespace:
     parser.add_argument("--name", help="model name in model.json (default: the --out folder's name)")
     parser.add_argument("--history", type=int, help="context frames (default and maximum: predictor num_frames)")
     parser.add_argument("--frameskip", type=int, help="low-level actions per predictor step (default: see above)")
+    add_check_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -372,6 +373,8 @@ def import_checkpoint(args) -> dict:
     start = time.time()
     out = args.out.resolve() if args.out.is_absolute() else (Path.cwd() / args.out)
     check_out(out)
+    if args.model_check:
+        model_check.command()   # no robotctl to check the result: say so now, not after the conversion
     folder, weights, config_path = find_checkpoint(args.checkpoint)
     config = read_config(config_path)
     try:
@@ -470,8 +473,8 @@ def import_checkpoint(args) -> dict:
         make_models.write_references(temp, encoder, predictor, shape_cfg, big_batch=False)
         cases = json.loads((temp / "reference" / "reference.json").read_text())["cases"]
         log(f"  reference/: {len(cases)} cases ({time.time() - t:.1f} s)")
-        parity, seconds = onnxruntime_parity(temp, len(cases))
-        log(f"  {parity} ({seconds:.1f} s)" if seconds is not None else f"  parity check {parity}")
+        parity, seconds = check_result(temp, args.model_check, len(cases))
+        log(f"  {parity} ({seconds:.1f} s)" if seconds is not None else f"  {parity}")
         if out.exists():
             out.rmdir()            # empty (checked above)
         temp.rename(out)

@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Random-weight V-JEPA 2-AC checkpoints in the authors' layout, made by our own modules (vjepa2ac_modules.py).
 
-  /usr/bin/python3 models/tools/vjepa2ac_checkpoint.py make --out CKPT.pt [--arch ARCH.json | --published] [--seed 0]
+  PYTHONPATH=models /usr/bin/python3 -m robotctl_models.vjepa2ac_checkpoint make --out CKPT.pt [--arch ARCH.json | --published] [--seed 0]
 
 The file is what their training and hub code hold: torch.save({"encoder": state dict, "predictor": state dict}) with the
 authors' key names; the encoder's keys carry "module.backbone." and the predictor's "module." (their DistributedDataParallel
@@ -21,8 +20,7 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import vjepa2ac_modules as vm  # noqa: E402
+from . import vjepa2ac_modules as vm
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE_ARCH = REPO / "tests" / "fixtures" / "vjepa2ac-checkpoint" / "arch.json"

@@ -3,21 +3,18 @@
 Encoder: a small CNN (LeWM uses a ViT; at 64x64 on a CPU budget a CNN learns position faster) with two constant
 coordinate channels, flattened spatially (keeps where things are), a linear layer and LeWM's projector
 (Linear, BatchNorm1d, GELU, Linear) down to a small latent. Predictor: LeWM's: causal transformer over the last
-`history` latents, each position conditioned on its action block by AdaLN-zero (models/tools/arch.py), then a
+`history` latents, each position conditioned on its action block by AdaLN-zero (models/robotctl_models/arch.py), then a
 projector head. Shapes follow the model contract (models/README.md): encoder pixels [B, 3, H, W] -> latent [B, D];
 predictor latents [B, T, D] + actions [B, T, block * 7] -> next_latents [B, T, D].
 """
 from __future__ import annotations
 
 import dataclasses
-import sys
-from pathlib import Path
 
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-import arch  # noqa: E402  (AdaLnBlock, ActionEncoder, causal_bias)
+from .. import arch  # AdaLnBlock, ActionEncoder, causal_bias
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +38,7 @@ class WorkcellConfig:
     action_smooth: int = 32
     action_hidden: int = 64
 
-    # The attributes models/tools/make_models.py's reference writer reads.
+    # The attributes models/robotctl_models/make_models.py's reference writer reads.
     @property
     def latent_shape(self) -> list[int]:
         return [self.latent]

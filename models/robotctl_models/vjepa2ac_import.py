@@ -1,7 +1,7 @@
-#!/usr/bin/python3
 """Imports a facebookresearch/vjepa2 V-JEPA 2-AC checkpoint into robotctl's model contract (see models/README.md).
 
-  /usr/bin/python3 models/tools/vjepa2ac_import.py CHECKPOINT.pt --out MODEL_DIR [--arch ARCH.json] [--name NAME]
+  PYTHONPATH=models /usr/bin/python3 -m robotctl_models.vjepa2ac_import CHECKPOINT.pt --out MODEL_DIR [--arch ARCH.json]
+        [--name NAME] [--no-model-check]
 
 CHECKPOINT.pt holds {"encoder": state dict, "predictor": state dict} (other top-level keys are ignored), as the
 published vjepa2-ac-vitg.pt; keys may carry `module.` / `backbone.` (removed as their hub loader's _clean_backbone_key
@@ -14,8 +14,8 @@ _make_vjepa2_ac_model: vit_giant_xformers, 256 x 256, patch 16, 64 frames, tubel
 
 MODEL_DIR gets model.json, encoder.onnx (pixels [B,3,H,W] -> latent [B,N,D], layer-normed as their world model wrapper
 does), predictor.onnx (latents [B,T,N,D], actions [B,T,7], states [B,T,7] -> next_latents [B,T,N,D]; T dynamic,
-1..num_frames // tubelet_size), reference/ parity cases run through ONNX Runtime (models/tools/ort_check.py) when its
-library is installed. A graph whose weights exceed 1.5 GB (the ViT-g encoder: ~4 GB) is written with its weights as
+1..num_frames // tubelet_size), reference/ parity cases, which `robotctl model check` then runs through ONNX Runtime
+(a built robotctl is needed; robotctl model import passes --no-model-check and runs that check itself). A graph whose weights exceed 1.5 GB (the ViT-g encoder: ~4 GB) is written with its weights as
 external data in one file beside it (encoder.onnx.data); ONNX Runtime finds it by the graph's path.
 
 Bad input (missing or unreadable checkpoint, not a torch file, no encoder/predictor, keys or shapes that disagree with
@@ -30,7 +30,6 @@ import gc
 import inspect
 import io
 import json
-import math
 import os
 import resource
 import shutil
@@ -43,12 +42,12 @@ import numpy as np
 import onnx
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from importing import BadInput, Parser, check_keys_and_shapes, check_out, guarded, log, onnxruntime_parity, sha256, torch_load  # noqa: E402
-import make_models  # noqa: E402
-import vjepa2ac_modules as vm  # noqa: E402
+from . import make_models, model_check
+from . import vjepa2ac_modules as vm
+from .importing import (BadInput, Parser, add_check_argument, check_keys_and_shapes, check_out, check_result, guarded,
+                        log, sha256, torch_load)
 
-SCRIPT = "models/tools/vjepa2ac_import.py"
+SCRIPT = "models/robotctl_models/vjepa2ac_import.py"
 PREFIX = "vjepa2-ac import: "
 # Their transform (app/vjepa_droid/transforms.py make_transforms, as the energy-landscape notebook builds it for the
 # world model: no augmentation, crop_size 256): random_resized_crop with scale (1, 1) and ratio (1, 1) = the centred
@@ -74,7 +73,7 @@ IN_MEMORY_BYTES = 1e8                                         # graphs above thi
 
 
 def parse_args(argv) -> argparse.Namespace:
-    parser = Parser(prog="vjepa2ac_import.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="python3 -m robotctl_models.vjepa2ac_import", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path, help="the .pt file holding {encoder, predictor} state dicts")
     parser.add_argument("--out", type=Path, required=True, help="model directory to create (must not exist, or be empty)")
     parser.add_argument("--arch", type=Path, help="JSON naming the authors' constructors and arguments (default: the "
@@ -83,6 +82,7 @@ def parse_args(argv) -> argparse.Namespace:
     parser.add_argument("--external-data", choices=["auto", "always", "never"], default="auto",
                         help="store graph weights in a .data file beside the graph: auto = above 1.5 GB (default)")
     parser.add_argument("--threads", type=int, default=min(4, os.cpu_count() or 1), help="PyTorch threads")
+    add_check_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -238,7 +238,7 @@ def formula_input(shape, offset: float) -> np.ndarray:
 
 def reference_cases(enc: vm.EncoderSpec, history: int) -> list:
     """Encoder at B=1; predictor at B=1 for T = 1..min(history, 4) and B=2 at T = min(history, 2) (models/README.md's
-    reference format, checked by ort_check.py)."""
+    reference format, checked by `robotctl model check`)."""
     image = [3, enc.img_h, enc.img_w]
     latent = [enc.tokens, enc.embed_dim]
     runs = [(1, t) for t in range(1, min(history, 4) + 1)] + [(2, min(history, 2))]
@@ -273,7 +273,7 @@ def write_reference_json(directory: Path, cases: list) -> None:
         "formula": make_models.FORMULA,
         "formula_numpy": "np.sin(np.arange(n, dtype=np.float64) * 0.0137 + offset).astype(np.float32)",
         "dtype": "float32", "byte_order": "little", "layout": "row-major",
-        "producer": f"PyTorch {torch.__version__}, eval mode, float32 (models/tools/vjepa2ac_modules.py)",
+        "producer": f"PyTorch {torch.__version__}, eval mode, float32 (models/robotctl_models/vjepa2ac_modules.py)",
         "cases": cases})
 
 
@@ -306,6 +306,8 @@ def import_checkpoint(args) -> dict:
     start = time.time()
     out = args.out.resolve() if args.out.is_absolute() else (Path.cwd() / args.out)
     check_out(out)
+    if args.model_check:
+        model_check.command()   # no robotctl to check the result: say so now, not after the conversion
     arch, arch_from = read_arch(args.arch)
     try:
         enc, pred = vm.resolve(arch)
@@ -423,12 +425,12 @@ def import_checkpoint(args) -> dict:
             f"{memory()})")
         del predictor
         release_memory()
-        parity, seconds = onnxruntime_parity(temp, len(cases))
+        parity, seconds = check_result(temp, args.model_check, len(cases))
         if seconds is not None:
             timings["onnxruntime_check_s"] = round(seconds, 1)
             log(f"  {parity} ({timings['onnxruntime_check_s']} s; {memory()})")
         else:
-            log(f"  parity check {parity}")
+            log(f"  {parity}")
         if out.exists():
             out.rmdir()            # empty (checked above)
         temp.rename(out)

@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Trains the workcell world model (workcell_model.py) from pixels with the LeWM recipe.
 
-  /usr/bin/python3 models/training/train.py --data data.h5 --out runs/workcell [--steps 3000] [--batch 96]
+  PYTHONPATH=models /usr/bin/python3 -m robotctl_models.training.train --data data.h5 --out runs/workcell [--steps 3000] [--batch 96]
 
 Data: an HDF5 file in the stable-worldmodel layout written by `robotctl episodes export --format hdf5 --size 64x64`
 (pixels uint8 [N, H, W, 3], action float32 [N, 7] = the command sent after each frame, ep_len, ep_offset,
@@ -30,8 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import workcell_model as wm  # noqa: E402
+from . import workcell_model as wm
 
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]

@@ -1,7 +1,6 @@
-#!/usr/bin/python3
 """Plain PyTorch CEM planner over a LeWM-shaped model: the baseline robotctl's planner is compared with.
 
-  /usr/bin/python3 models/tools/torch_cem.py --model models/lewm-full [--samples 300 --topk 30 --iterations 30
+  PYTHONPATH=models /usr/bin/python3 -m robotctl_models.torch_cem --model models/lewm-full [--samples 300 --topk 30 --iterations 30
       --horizon 5 --threads 2 --seed 0 --repeats 3 --json] [--observation obs.png --goal goal.png]
 
 Semantics (LeWM / stable-worldmodel CEM): the search runs in the normalised action space
@@ -25,15 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import arch  # noqa: E402
+from . import arch
 
 
 def load(directory: Path) -> tuple[dict, torch.nn.Module, torch.nn.Module]:

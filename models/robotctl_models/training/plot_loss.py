@@ -1,6 +1,7 @@
-#!/usr/bin/python3
-"""Plots train.py's loss log: /usr/bin/python3 models/training/plot_loss.py models/workcell/training/loss.jsonl out.png
-(needs Debian's python3-matplotlib)."""
+"""Plots train.py's loss log (needs Debian's python3-matplotlib):
+
+  PYTHONPATH=models /usr/bin/python3 -m robotctl_models.training.plot_loss models/workcell/training/loss.jsonl out.png
+"""
 import json
 import sys
 
