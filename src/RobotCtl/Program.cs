@@ -1,5 +1,10 @@
 using System.CommandLine;
 using RobotCtl.Host.Commands;
+using RobotCtl.Host.Composition;
+using RobotCtl.Runtime.Composition;
+
+// The home (settings, models, calibration) is this host's decision, made before any command composes a run.
+RobotCtlHome.Use(HomeFolder.Find());
 
 // robotctl: the composition root. Each command group lives in Commands/; this file only assembles them.
 var root = new RootCommand(

@@ -1,17 +1,27 @@
 namespace RobotCtl.Runtime.Composition;
 
 /// <summary>
-/// The robotctl home: the repository root that holds appsettings.json, models/, calibration/ and hardware/.
-/// The launcher exports ROBOTCTL_HOME; otherwise it is found by walking up from the executable or the current
-/// directory. Relative paths in configuration are resolved against it (after the current directory).
+/// The robotctl home: the folder that holds appsettings.json, models/, calibration/ and hardware/. Which folder that
+/// is, is the host's decision (robotctl's: ROBOTCTL_HOME, else the checkout it runs from), made once with
+/// <see cref="Use"/> before anything is composed; the runtime only resolves relative paths against it.
 /// </summary>
 public static class RobotCtlHome
 {
     public const string EnvironmentVariable = "ROBOTCTL_HOME";
 
-    private static readonly Lazy<string> _path = new(Find);
+    private static string? _path;
 
-    public static string Path => _path.Value;
+    /// <summary>The home the host chose; throws when it has not chosen one (a library must not guess).</summary>
+    public static string Path => _path ?? throw new InvalidOperationException(
+        "no robotctl home: the host chooses the folder that holds appsettings.json, models/ and calibration/ (RobotCtlHome.Use) before composing a run");
+
+    /// <summary>Sets the home (an existing folder) for the rest of the process.</summary>
+    public static void Use(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"robotctl home {path}: no such folder");
+        _path = System.IO.Path.GetFullPath(path);
+    }
 
     /// <summary>
     /// Resolves a user path: absolute as is; relative to the current directory if it exists there (what a user
@@ -23,17 +33,5 @@ public static class RobotCtlHome
         var cwd = System.IO.Path.GetFullPath(path);
         if (File.Exists(cwd) || Directory.Exists(cwd)) return cwd;
         return System.IO.Path.GetFullPath(System.IO.Path.Combine(Path, path));
-    }
-
-    private static string Find()
-    {
-        var fromEnv = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (!string.IsNullOrEmpty(fromEnv) && Directory.Exists(fromEnv)) return System.IO.Path.GetFullPath(fromEnv);
-        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                if (File.Exists(System.IO.Path.Combine(dir.FullName, "robotctl.sln"))) return dir.FullName;
-        }
-        return Directory.GetCurrentDirectory();
     }
 }
