@@ -234,16 +234,14 @@ public sealed class ReplaySession : IDisposable
             var modelDir = RobotCtlHome.Resolve(modelOverride ?? info.Model ?? factory.ModelDirectory);
             model = factory.LoadModel(modelDir);
             preprocessor = factory.CreatePreprocessor(model.Spec);
-            // The planner as recorded: every value the run planned with, over the configuration's for what an older
-            // episode did not record.
-            var recorded = RecordedPlanner(info.Path);
-            var options = factory.PlannerOptions(model.Spec) with { Deadline = null };
-            if (recorded is not null) options = recorded.ApplyTo(options);
+            // The planner as recorded (every value the run planned with) over the model's defaults, exactly as the run's
+            // configured Planner section was; an older episode's from its recorded configuration.
+            var settings = factory.Settings;
+            var planning = RecordedPlanner(info.Path) ?? settings.Planner;
+            var options = RuntimeBuilder.PlannerOptionsFrom(planning, model.Spec, settings.Runtime.Seed) with { Deadline = null };
             var planner = factory.CreatePlanner(model, options);
-            // Older episodes recorded Runtime:ExecuteBlocks as set (0: the model's default), later ones the blocks executed.
-            var blocks = recorded?.ExecuteBlocks is > 0 and var executed ? executed
-                : factory.Settings.Runtime.BlocksPerCycle(model.Spec.Planner.Receding, options.Horizon);
-            var replayer = new EpisodeReplayer(model, preprocessor, planner, factory.Rig.Mapping, blocks, tolerance);
+            var replayer = new EpisodeReplayer(model, preprocessor, planner, factory.Rig.Mapping,
+                settings.Runtime.BlocksPerCycle(model.Spec.Planner.Receding, options.Horizon), tolerance);
             return new ReplaySession(services, modelDir, model, preprocessor, planner, replayer);
         }
         catch
@@ -256,10 +254,10 @@ public sealed class ReplaySession : IDisposable
     }
 
     /// <summary>The planner settings of the episode's first plan; null when it planned nothing or recorded none.</summary>
-    private static RecordedPlannerSettings? RecordedPlanner(string path)
+    private static PlannerSettings? RecordedPlanner(string path)
     {
         using var reader = EpisodeReader.Open(path);
-        return reader.Plans().FirstOrDefault()?.SettingsJson is { } json ? RecordedPlannerSettings.Read(json, $"{path} plans.settings") : null;
+        return reader.Plans().FirstOrDefault()?.SettingsJson is { } json ? PlannerSettings.FromRecord(json, $"{path} plans.settings") : null;
     }
 
     public void Dispose()

@@ -1,9 +1,23 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace RobotCtl.Runtime;
 
-/// <summary>"Planner" section: overrides of the model's planner defaults (null keeps the model's value).</summary>
+/// <summary>
+/// "Planner" section: overrides of the model's planner defaults (null keeps the model's value). It is also how an
+/// episode records what its plans were made with: every value filled in (<see cref="Of"/>), as JSON with the section's
+/// own key names, read back by replay (<see cref="FromRecord"/>), which then plans with exactly those values.
+/// </summary>
 public sealed class PlannerSettings
 {
     public const string SectionName = "Planner";
+
+    private static readonly JsonSerializerOptions RecordJson = new()
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, // MaxStd is +Infinity when unclamped
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
 
     /// <summary>cem or mppi; null keeps the model's planner.solver.</summary>
     public Planning.SolverKind? Solver { get; set; }
@@ -12,6 +26,9 @@ public sealed class PlannerSettings
     public int? Iterations { get; set; }
     public int? Horizon { get; set; }
     public float? InitStd { get; set; }
+
+    /// <summary>The initial std per action dimension (the manifest's planner.init_std_per_dim); null keeps the model's.</summary>
+    public float[]? InitStdPerDim { get; set; }
 
     /// <summary>Stop iterating before this deadline (ms) and return the best plan so far; null: run every iteration.</summary>
     public double? DeadlineMs { get; set; }
@@ -94,6 +111,40 @@ public sealed class PlannerSettings
     public static string SamplesMemory(long samples) =>
         $"each sample holds its actions, rollout latents and cost: at LeWM's size {samples} samples take {samples * 8 * 192 * sizeof(float) / 1e9:#,0.#} GB of latents alone";
 
+    /// <summary>The settings a planner with <paramref name="o"/> was made from, every value filled in (what an episode records).</summary>
+    public static PlannerSettings Of(Planning.PlannerOptions o, int contextFrames) => new()
+    {
+        Solver = o.Solver, Samples = o.Samples, TopK = o.TopK, Iterations = o.Iterations, Horizon = o.Horizon, InitStd = o.InitStd,
+        InitStdPerDim = o.InitStdPerDim, DeadlineMs = o.Deadline?.TotalMilliseconds, MeanMomentum = o.MeanMomentum,
+        StdMomentum = o.StdMomentum, MinStd = o.MinStd, MaxStd = o.MaxStd, Temperature = o.Temperature, GripperDeadband = o.GripperDeadband,
+        Execute = o.Execute.ToString().ToLowerInvariant(), Elitism = o.Elitism, WarmStart = o.WarmStart, MeanSample = o.MeanSample,
+        CostShape = o.CostShape.ToString(), ContextFrames = contextFrames,
+    };
+
+    /// <summary>This record as an episode stores it (the section's key names).</summary>
+    public string ToRecord() => JsonSerializer.Serialize(this, RecordJson);
+
+    /// <summary>
+    /// The settings an episode recorded, validated as configured ones are; null for an episode recorded before they were
+    /// recorded in full (its plans' JSON had snake_case keys), which replay takes from its recorded configuration.
+    /// </summary>
+    public static PlannerSettings? FromRecord(string json, string where)
+    {
+        PlannerSettings? settings;
+        try
+        {
+            using (var document = JsonDocument.Parse(json))
+                if (document.RootElement.ValueKind != JsonValueKind.Object || document.RootElement.TryGetProperty("warm_start", out _)) return null;
+            settings = JsonSerializer.Deserialize<PlannerSettings>(json, RecordJson);
+        }
+        catch (JsonException e)
+        {
+            throw new ConfigurationValueException($"{where}: the recorded planner settings are not readable ({e.Message})");
+        }
+        settings?.Validate();
+        return settings;
+    }
+
     public void Validate()
     {
         const string s = SectionName;
@@ -109,6 +160,8 @@ public sealed class PlannerSettings
         if (Iterations is < 1) throw new ConfigurationValueException($"{s}:Iterations", ">= 1", Iterations);
         if (Horizon is <= 0) throw new ConfigurationValueException($"{s}:Horizon", "> 0", Horizon);
         if (InitStd is not null && !(InitStd > 0)) throw new ConfigurationValueException($"{s}:InitStd", "> 0", InitStd);
+        if (InitStdPerDim is { } perDim && Array.FindIndex(perDim, v => !(v > 0 && float.IsFinite(v))) is >= 0 and var bad)
+            throw new ConfigurationValueException($"{s}:InitStdPerDim:{bad}", "a finite std > 0", perDim[bad]);
         if (DeadlineMs is not null && !(DeadlineMs is >= 0 and <= RuntimeOptions.MaxMs)) throw new ConfigurationValueException($"{s}:DeadlineMs", $"[0, {RuntimeOptions.MaxMs}] ms", DeadlineMs);
         if (MeanMomentum is not null && !(MeanMomentum is >= 0 and < 1)) throw new ConfigurationValueException($"{s}:MeanMomentum", "in [0, 1)", MeanMomentum);
         if (StdMomentum is not null && !(StdMomentum is >= 0 and < 1)) throw new ConfigurationValueException($"{s}:StdMomentum", "in [0, 1)", StdMomentum);

@@ -141,8 +141,7 @@ internal static class RuntimeBuilder
                 EStop = estop, LinkMonitor = linkMonitor, Pause = new OperatorPause(recorder, loggers.CreateLogger<OperatorPause>()),
                 PlannerName = plannerName,
                 ContextFrames = contextFrames,
-                PlannerSettingsJson = RecordedPlannerSettings.Of(plannerOptions, plannerName, o.Seed,
-                    o.BlocksPerCycle(model.Spec.Planner.Receding, plannerOptions.Horizon), contextFrames).ToJson(),
+                PlannerSettingsJson = PlannerSettings.Of(plannerOptions, contextFrames).ToRecord(),
                 PlannerDeadline = plannerOptions.Deadline,
             };
         }
@@ -173,7 +172,8 @@ internal static class RuntimeBuilder
             Iterations = s.Iterations ?? options.Iterations,
             Horizon = s.Horizon ?? options.Horizon,
             InitStd = s.InitStd ?? options.InitStd,
-            InitStdPerDim = s.InitStd is null ? options.InitStdPerDim : null, // an explicit InitStd is the std of every dimension
+            // An explicit InitStd is the std of every dimension, unless per-dimension stds are given too (a recorded plan).
+            InitStdPerDim = s.InitStdPerDim ?? (s.InitStd is null ? options.InitStdPerDim : null),
             WarmStart = s.WarmStart ?? options.WarmStart,
             MeanSample = s.MeanSample ?? options.MeanSample,
             MeanMomentum = s.MeanMomentum ?? options.MeanMomentum,

@@ -1,0 +1,62 @@
+using Microsoft.Data.Sqlite;
+using RobotCtl.Episodes;
+using RobotCtl.Host.Commands;
+using RobotCtl.Runtime;
+
+namespace RobotCtl.Host.Tests;
+
+/// <summary>The Planner section as an episode records it, and replay planning from that record.</summary>
+public class RecordedPlannerSettingsTests
+{
+    [Fact]
+    public async Task Replay_plans_with_the_recorded_planner_settings_not_the_recorded_configuration()
+    {
+        using var dir = new TestHome.TempDir();
+        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 3);
+        request = request with { Sets = [.. request.Sets, "Planner:TopK=7"] };
+        Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted), await RunCommand.RunAsync(request, CancellationToken.None));
+        var path = Assert.Single(EpisodeCatalog.List(dir.File("episodes"))).Path;
+
+        // Every value is recorded, under the section's own key names, and reads back as the same settings.
+        string json;
+        using (var reader = EpisodeReader.Open(path)) json = reader.Plans().First().SettingsJson!;
+        var recorded = PlannerSettings.FromRecord(json, path)!;
+        Assert.Equal((48, 7, 3), (recorded.Samples, recorded.TopK, recorded.Iterations));
+        Assert.NotNull(recorded.Horizon);
+        Assert.NotNull(recorded.Execute);
+        Assert.NotNull(recorded.CostShape);
+        Assert.Contains("\"TopK\":7", json);
+
+        // The recorded configuration now says otherwise (as if appsettings.json had been edited before it was
+        // recorded): replay still reproduces every plan, because it plans from the plans' own record.
+        using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            connection.Open();
+            using var update = connection.CreateCommand();
+            update.CommandText = "UPDATE metadata SET value = replace(replace(value, '\"Samples\":\"48\"', '\"Samples\":\"20\"'), '\"Iterations\":\"3\"', '\"Iterations\":\"1\"') WHERE key = 'configuration'";
+            Assert.Equal(1, update.ExecuteNonQuery());
+        }
+        SqliteConnection.ClearAllPools();
+        using var replayed = EpisodeReader.Open(path);
+        Assert.Contains("\"Samples\":\"20\"", replayed.Info.ConfigurationJson);
+        using var session = ReplaySession.Open(replayed.Info);
+        var steps = session.Replayer.Replay(replayed).ToList();
+        Assert.Equal(3, steps.Count);
+        Assert.All(steps, s => Assert.Equal(0, s.PlanDiff));
+    }
+
+    [Fact]
+    public void An_episode_recorded_before_the_full_record_replays_from_its_configuration()
+    {
+        const string before = """{"solver":"cem","Samples":48,"TopK":4,"Iterations":3,"Horizon":3,"InitStd":1,"seed":11,"execute_blocks":1,"warm_start":true}""";
+        Assert.Null(PlannerSettings.FromRecord(before, "old.sqlite"));
+    }
+
+    [Fact]
+    public void A_recorded_value_out_of_range_is_refused_naming_the_key()
+    {
+        var e = Assert.Throws<ConfigurationValueException>(() => PlannerSettings.FromRecord("""{"Samples":0}""", "bad.sqlite"));
+        Assert.Contains("Planner:Samples", e.Message);
+    }
+}
