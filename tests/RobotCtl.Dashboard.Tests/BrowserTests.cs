@@ -23,8 +23,8 @@ public class BrowserTests
         Assert.True(Directory.Exists(Path.Combine(TestHome.Root, "tests", "js", "node_modules", "playwright-core")),
             "tests/js/node_modules/playwright-core is missing: run scripts/setup (npm ci in tests/js)");
 
-        using var dir = new TestHome.TempDir();
-        var request = TestHome.SmallRun(TestHome.GoalImage(dir.Path, TestSupport.GoalScene), dir.File("episodes"), steps: 100_000) with
+        using var dir = new TempDir();
+        var request = TestHome.SmallRun(TestScenes.GoalImage(dir.Path, TestSupport.GoalScene), dir.File("episodes"), steps: 100_000) with
         {
             Dashboard = true,
             DashboardListen = "127.0.0.1:0",

@@ -12,9 +12,9 @@ public class DashboardAllocationTests
     [Fact]
     public async Task A_control_cycle_allocates_nothing_with_the_dashboard_attached_and_read()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         const int steps = ControlLoop.WarmupCycles + 6;
-        var request = TestHome.SmallRun(TestHome.GoalImage(dir.Path, TestSupport.GoalScene), dir.File("episodes"), steps);
+        var request = TestHome.SmallRun(TestScenes.GoalImage(dir.Path, TestSupport.GoalScene), dir.File("episodes"), steps);
         // As in the host's allocation test: surprise events (rare log lines that allocate their message) kept out of reach.
         request = request with { Sets = [.. request.Sets, "Surprise:ReplanFactor=1e9", "Surprise:PauseFactor=1e9", "Surprise:StopFactor=1e9"] };
         long reads = 0, seen = 0;

@@ -32,9 +32,9 @@ public class DashboardApiTests
     [Fact]
     public async Task Status_images_and_estop_over_the_api_latch_the_governor_so_the_arm_only_gets_holds_until_release()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var episodes = dir.File("episodes");
-        await using var run = await LiveRunHarness.StartAsync(TestHome.SmallRun(TestHome.GoalImage(dir.Path, TestSupport.GoalScene), episodes, steps: 100_000));
+        await using var run = await LiveRunHarness.StartAsync(TestHome.SmallRun(TestScenes.GoalImage(dir.Path, TestSupport.GoalScene), episodes, steps: 100_000));
         var http = run.Http;
 
         // Status: the loop's latest cycle, the link, the e-stop and the episode being recorded.
@@ -138,7 +138,7 @@ public class DashboardApiTests
     [Fact]
     public async Task Goal_uploads_pass_the_goal_image_checks_and_are_written_only_into_the_goal_directory()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var goals = dir.File("goals");
         await using var server = await DashboardServer.StartAsync(new DashboardOptions { Listen = "127.0.0.1:0", GoalDirectory = goals }, live: null);
         using var http = new HttpClient { BaseAddress = server.Address, Timeout = TestSupport.Generous };
@@ -159,7 +159,7 @@ public class DashboardApiTests
         var garbage = await Upload("?name=garbage", "not an image at all"u8.ToArray());
         Assert.Equal(HttpStatusCode.UnprocessableEntity, garbage.Status);
 
-        var png = await File.ReadAllBytesAsync(TestHome.GoalImage(dir.Path, TestSupport.GoalScene));
+        var png = await File.ReadAllBytesAsync(TestScenes.GoalImage(dir.Path, TestSupport.GoalScene));
         Assert.Equal(HttpStatusCode.Created, (await Upload("?name=good", png)).Status);
         Assert.True(File.Exists(Path.Combine(goals, "good.png")));
         // Never over an existing file, never outside the goal directory, never cross-origin.
@@ -201,9 +201,9 @@ public class DashboardApiTests
     [Fact]
     public async Task A_non_loopback_listen_without_a_token_refuses_to_start_before_anything_is_opened()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var episodes = dir.File("episodes");
-        var request = TestHome.SmallRun(TestHome.GoalImage(dir.Path, TestSupport.GoalScene), episodes, steps: 3) with { Dashboard = true, DashboardListen = "0.0.0.0:0" };
+        var request = TestHome.SmallRun(TestScenes.GoalImage(dir.Path, TestSupport.GoalScene), episodes, steps: 3) with { Dashboard = true, DashboardListen = "0.0.0.0:0" };
 
         Assert.Equal(2, await RunCommand.RunAsync(request, CancellationToken.None));
         Assert.False(Directory.Exists(episodes), "the run started (an episode was created) despite the refusal");
@@ -214,9 +214,9 @@ public class DashboardApiTests
     [Fact]
     public async Task The_episode_browser_gives_the_replay_verdict_of_every_step()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var episodes = dir.File("episodes");
-        Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted), await RunCommand.RunAsync(TestHome.SmallRun(TestHome.GoalImage(dir.Path, TestSupport.GoalScene), episodes, steps: 3), CancellationToken.None));
+        Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted), await RunCommand.RunAsync(TestHome.SmallRun(TestScenes.GoalImage(dir.Path, TestSupport.GoalScene), episodes, steps: 3), CancellationToken.None));
         var id = Assert.Single(EpisodeCatalog.List(episodes)).Id;
         await using var server = await DashboardServer.StartAsync(new DashboardOptions { Listen = "127.0.0.1:0", EpisodesDirectory = episodes }, live: null);
         using var http = new HttpClient { BaseAddress = server.Address, Timeout = TestSupport.Generous };
@@ -246,7 +246,7 @@ public class DashboardApiTests
     [Fact]
     public async Task With_a_token_every_request_needs_it()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         const string token = "s3cret-token-for-tests";
         // Any address may be served once there is a token; the test still only talks over loopback.
         await using var server = await DashboardServer.StartAsync(new DashboardOptions { Listen = "0.0.0.0:0", Token = token, EpisodesDirectory = dir.Path }, live: null);

@@ -12,9 +12,9 @@ public class EpisodePicturesTests
     [Fact]
     public async Task A_recorded_episode_exports_as_an_mp4_video_and_a_png_summary_plot_leaving_no_temporary_files()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var episodes = dir.File("episodes");
-        Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted), await RunCommand.RunAsync(TestHome.SmallRun(TestHome.GoalImage(dir.Path, TestSupport.GoalScene), episodes, steps: 4), CancellationToken.None));
+        Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted), await RunCommand.RunAsync(TestHome.SmallRun(TestScenes.GoalImage(dir.Path, TestSupport.GoalScene), episodes, steps: 4), CancellationToken.None));
         using var reader = EpisodeReader.Open(Assert.Single(EpisodeCatalog.List(episodes)).Path);
         var output = dir.File("out");
 

@@ -9,7 +9,7 @@ public class SummaryPlotTests
     [Fact]
     public void A_summary_panel_without_data_and_one_with_gaps_still_draw()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var path = dir.File("gaps.png");
         var orange = new ScottPlot.Color(200, 120, 40);
         SummaryPlot.SavePng(path,

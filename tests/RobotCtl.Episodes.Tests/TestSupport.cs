@@ -6,21 +6,6 @@ using RobotCtl.Core.Vision;
 
 namespace RobotCtl.Episodes.Tests;
 
-/// <summary>A temporary directory removed with everything in it when the test ends.</summary>
-public sealed class TempDir : IDisposable
-{
-    public TempDir() => Directory.CreateDirectory(Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "robotctl-episodes-" + Guid.NewGuid().ToString("N")[..12]));
-
-    public string Path { get; }
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-}
-
 internal static class Repo
 {
     public static string Root { get; } = FindRoot();

@@ -60,14 +60,6 @@ internal static class TestRig
     }
 }
 
-internal sealed class TempDir : IDisposable
-{
-    public TempDir() => Path = Directory.CreateTempSubdirectory("robotctl-hw-").FullName;
-    public string Path { get; }
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-    public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
-}
-
 /// <summary><c>socat -d -d pty,raw,echo=0,link=A pty,raw,echo=0,link=B</c>: a linked pair of real ttys.</summary>
 internal sealed class PtyPair : IDisposable
 {

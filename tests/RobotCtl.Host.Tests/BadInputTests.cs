@@ -55,8 +55,8 @@ public class BadInputTests
     [Fact]
     public void Zero_planner_iterations_are_refused_naming_the_key()
     {
-        using var dir = new TestHome.TempDir();
-        var goal = TestHome.GoalImage(dir.Path, "seed=1");
+        using var dir = new TempDir();
+        var goal = TestScenes.GoalImage(dir.Path, "seed=1");
         AssertBadInput(Cli("run", "--sim", "--no-record", "--goal", goal, "--set", "Planner:Iterations=0"), "Planner:Iterations", "0");
     }
 
@@ -67,8 +67,8 @@ public class BadInputTests
     [Fact]
     public void A_top_k_larger_than_the_samples_is_refused_naming_both()
     {
-        using var dir = new TestHome.TempDir();
-        var goal = TestHome.GoalImage(dir.Path, "seed=1");
+        using var dir = new TempDir();
+        var goal = TestScenes.GoalImage(dir.Path, "seed=1");
         AssertBadInput(Cli("run", "--sim", "--no-record", "--max-steps", "1", "--goal", goal, "--set", "Planner:TopK=1000"),
             "Planner:TopK", "Planner:Samples", "1000");
     }
@@ -76,8 +76,8 @@ public class BadInputTests
     [Fact]
     public void Plan_refuses_a_top_k_larger_than_the_samples_naming_both()
     {
-        using var dir = new TestHome.TempDir();
-        var image = TestHome.GoalImage(dir.Path, "seed=1");
+        using var dir = new TempDir();
+        var image = TestScenes.GoalImage(dir.Path, "seed=1");
         AssertBadInput(Cli("plan", "--model", TestHome.SmallModel, "--observation", image, "--goal", image, "--samples", "50", "--topk", "60"),
             "--topk 60", "--samples (50)");
     }
@@ -87,8 +87,8 @@ public class BadInputTests
     [Fact]
     public void An_unknown_option_after_goal_is_called_an_unknown_option()
     {
-        using var dir = new TestHome.TempDir();
-        var goal = TestHome.GoalImage(dir.Path, "seed=1");
+        using var dir = new TempDir();
+        var goal = TestScenes.GoalImage(dir.Path, "seed=1");
         var line = AssertBadInput(Cli("run", $"--goal={goal}", "--bogus"), "unknown option '--bogus'");
         Assert.DoesNotContain("image", line.Split("(after")[0]);
     }
@@ -100,22 +100,22 @@ public class BadInputTests
     [Fact]
     public void A_directory_given_as_a_goal_image_says_it_is_a_directory()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         AssertBadInput(Cli("run", "--goal", dir.Path), "--goal", dir.Path, "is a directory");
     }
 
     [Fact]
     public void A_directory_given_as_the_observation_says_it_is_a_directory()
     {
-        using var dir = new TestHome.TempDir();
-        var image = TestHome.GoalImage(dir.Path, "seed=1");
+        using var dir = new TempDir();
+        var image = TestScenes.GoalImage(dir.Path, "seed=1");
         AssertBadInput(Cli("plan", "--model", TestHome.SmallModel, "--observation", dir.Path, "--goal", image), "--observation", "is a directory");
     }
 
     [Fact]
     public void Calibrate_refuses_a_directory_as_output_before_calibrating()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         AssertBadInput(Cli("calibrate", "camera", "--images", dir.Path, "--board", "9x6", "--square-mm", "25", "--out", dir.Path),
             "--out", dir.Path, "is a directory");
     }
@@ -168,7 +168,7 @@ public class BadInputTests
     [Fact]
     public void Collect_refuses_a_file_as_its_output_directory()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var file = dir.File("not-a-dir");
         File.WriteAllText(file, "x");
         AssertBadInput(Cli("collect", "--episodes", "1", "--steps", "2", "--policy", "push", "--out", file), "--out", "is a file");
@@ -183,7 +183,7 @@ public class BadInputTests
     [InlineData("mcap")]
     public void Export_to_an_existing_directory_is_refused_and_leaves_no_partial_file(string format)
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var (code, _, err) = Cli("collect", "--sim", "--episodes", "1", "--steps", "2", "--policy", "push", "--out", dir.File("eps"), "--workers", "1");
         Assert.True(code == 0, err);
         var episode = Directory.GetFiles(dir.File("eps"), "*.sqlite").Single();
@@ -201,8 +201,8 @@ public class BadInputTests
     [Fact]
     public void A_run_on_a_CPU_machine_prints_no_CUDA_notice_and_keeps_log_lines_off_stdout()
     {
-        using var dir = new TestHome.TempDir();
-        var goal = TestHome.GoalImage(dir.Path, "seed=1");
+        using var dir = new TempDir();
+        var goal = TestScenes.GoalImage(dir.Path, "seed=1");
 
         var (code, stdout, stderr) = Cli("run", "--sim", "--no-record", "--max-steps", "1", "--goal", goal);
 

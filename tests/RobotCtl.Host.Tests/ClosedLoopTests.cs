@@ -16,8 +16,8 @@ public class ClosedLoopTests
     [InlineData("vjepa2ac-small")] // token latents, l1 cost, and the arm state as a model input
     public async Task A_sim_run_records_an_episode_that_replay_reproduces_exactly(string modelName)
     {
-        using var dir = new TestHome.TempDir();
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        using var dir = new TempDir();
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var episodes = dir.File("episodes");
 
         var exit = await RunCommand.RunAsync(TestHome.SmallRun(goal, episodes, model: Path.Combine(TestHome.Root, "models", "examples", modelName)), CancellationToken.None);
@@ -62,8 +62,8 @@ public class ClosedLoopTests
     [Fact]
     public async Task The_arm_is_left_holding_and_the_episode_closed_when_the_run_is_cancelled()
     {
-        using var dir = new TestHome.TempDir();
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        using var dir = new TempDir();
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var episodes = dir.File("episodes");
         using var cts = new CancellationTokenSource();
         // Cancel once the loop is into its third step (two have planned and sent commands), not after a fixed time:

@@ -55,7 +55,7 @@ public class CollectExportTests
     [Fact]
     public void Collected_episodes_export_to_the_training_layout()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var files = Collect(dir.File("episodes"));
         Assert.Equal(3, files.Length);
         var commands = new List<List<CommandRow>>();
@@ -118,7 +118,7 @@ public class CollectExportTests
     [Fact]
     public void Export_area_resize_equals_the_runtime_preprocessor_on_a_rendered_frame()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var (code, _, stderr) = Cli("collect", "--episodes", "1", "--steps", "3", "--policy", "push", "--out", dir.File("eps"), "--task-scenes", "push");
         Assert.True(code == 0, stderr);
         var episode = Directory.GetFiles(dir.File("eps"), "*.sqlite").Single();
@@ -167,7 +167,7 @@ public class CollectExportTests
     [Fact]
     public void Collect_is_deterministic_across_worker_counts_and_refuses_bad_input()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var one = Collect(dir.File("one"), "--workers", "1");
         var three = Collect(dir.File("three"), "--workers", "3");
         Assert.Equal(one.Select(Path.GetFileName), three.Select(Path.GetFileName));

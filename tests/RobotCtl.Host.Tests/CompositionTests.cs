@@ -52,8 +52,8 @@ public class CompositionTests
     {
         // A deadline far below what 200 iterations take: how many run depends on the machine and its load. Replay
         // re-runs the recorded counts with no deadline, so it must match bit for bit whatever the load is now.
-        using var dir = new TestHome.TempDir();
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        using var dir = new TempDir();
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 4) with { Iterations = 200 };
         request = request with { Sets = [.. request.Sets, "Planner:DeadlineMs=5", "Surprise:Enabled=false"] };
 
@@ -72,8 +72,8 @@ public class CompositionTests
     [Fact]
     public async Task The_sim_arm_profile_drives_the_in_process_workcell_at_the_profiles_rate()
     {
-        using var dir = new TestHome.TempDir();
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        using var dir = new TempDir();
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 2) with { Sim = false, Camera = "sim", Arm = "sim.json" };
         using var services = HostServices.Create(AppConfiguration.Build(request.Overrides()));
         var factory = services.Factory();
@@ -91,7 +91,7 @@ public class CompositionTests
     [Fact]
     public void An_arm_profile_for_another_rig_is_refused_naming_both()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var profile = dir.File("other-rig.json");
         File.WriteAllText(profile, """{ "name": "other-rig", "transport": "sim", "rig": "lab2" }""");
         using var services = HostServices.Create(AppConfiguration.Build([new("Runtime:Arm", profile)]));
@@ -114,8 +114,8 @@ public class CompositionTests
     [Fact]
     public async Task Replay_to_an_arm_profile_composes_the_arm_and_governor_as_a_run_does()
     {
-        using var dir = new TestHome.TempDir();
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        using var dir = new TempDir();
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted),
             await RunCommand.RunAsync(TestHome.SmallRun(goal, dir.File("episodes"), steps: 2), CancellationToken.None));
         var episode = Assert.Single(EpisodeCatalog.List(dir.File("episodes"))).Path;

@@ -9,7 +9,7 @@ public class DemoTests
     [Fact]
     public async Task The_demo_reaches_its_goal_with_the_shipped_model()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         // Rendering on read and no planner deadline make the run a pure function of the seed (as eval runs it), so the
         // assertion cannot depend on the machine's load.
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -27,7 +27,7 @@ public class EStopTests
     [Fact]
     public async Task A_message_on_the_mqtt_estop_topic_latches_a_running_loop_and_only_holds_reach_the_arm()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         using var broker = new Broker(dir.Path);
         await broker.StartAsync();
         var workcell = new SimWorkcell(SimSceneOptions.Parse(Scene));
@@ -37,12 +37,12 @@ public class EStopTests
         server.Start();
         await TestRig.WaitUntil(() => server.IsConnected, Generous, "the arm server's broker connection");
         var profile = TestHome.MqttProfile(dir, broker.Port, "stop1");
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 100_000) with { Sim = false, Camera = "sim", Arm = profile };
 
         using var cts = new CancellationTokenSource();
         RunOutcome outcome;
-        await using (var opened = await TestRun.OpenAsync(request, new RunWorld().With(workcell)))
+        await using (var opened = await SessionRun.OpenAsync(request.Goals, request.Overrides(), new RunWorld().With(workcell)))
         {
             var (components, session) = (opened.Components, opened.Session);
             var run = session.RunAsync(cts.Token);
@@ -83,9 +83,9 @@ public class EStopTests
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task Robotctl_estop_latches_a_running_run_through_its_unix_socket_and_release_rearms_it()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var control = dir.File("run");
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 100_000);
         request = request with { Sets = [.. request.Sets, $"Safety:ControlDirectory={control}"] };
         using var cts = new CancellationTokenSource();
@@ -126,7 +126,7 @@ public class EStopTests
     [Fact]
     public async Task Robotctl_estop_with_no_runtime_running_fails_with_exit_1()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         Assert.Equal(EStopCommand.NoRuntime, await EStopCommand.RunAsync(release: false, socket: dir.Path, reason: null, CancellationToken.None));
         Assert.Equal(1, EStopCommand.NoRuntime);
     }

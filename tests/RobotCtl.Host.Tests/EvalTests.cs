@@ -97,7 +97,7 @@ public class EvalCommandTests
     [MemberData(nameof(BadInputs))]
     public async Task Bad_input_is_refused_with_one_line_and_exit_2(string what, string message)
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var arguments = what switch
         {
             "task" => Small() with { Task = "stack" },

@@ -21,9 +21,9 @@ public class KilledRunTests
     [Fact]
     public async Task Reading_an_episode_of_a_run_killed_with_9_changes_no_file_and_repair_still_recovers_it()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var episodes = dir.File("episodes");
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         using (var run = new TestHome.CliChild(TestHome.SmallRunArgs(goal, episodes, dir.File("run"))))
         {
             // A few committed steps (reading a live recording is allowed to touch its -shm: it is not the crashed file yet).
@@ -71,9 +71,9 @@ public class KilledRunTests
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task Estop_says_no_run_is_alive_after_a_run_killed_with_9_and_removes_its_socket_and_so_does_the_next_run()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var control = dir.File("run");
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
 
         var first = await StartAndKill9(goal, dir.File("episodes"), control);
         // The next run removes it as it starts, and estop reaches that run.

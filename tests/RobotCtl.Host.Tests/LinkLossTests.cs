@@ -23,14 +23,14 @@ public class LinkLossTests
     [Fact]
     public async Task A_run_whose_serial_arm_disappears_ends_with_exit_5_naming_the_link_and_records_the_disconnect()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         using var pty = new PtyPair(dir.Path);
         await pty.StartAsync();
         var workcell = new SimWorkcell(SimSceneOptions.Parse("seed=7,ee=-0.12:-0.12:0.03"));
         await using var server = new SerialArmServer(workcell, new SerialLinkOptions { Device = pty.B, Baud = 1_000_000 });
         server.Start();
         var profile = TestHome.SerialProfile(dir, pty.A);
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 100_000) with { Sim = false, Camera = "sim", Arm = profile };
         request = request with { Sets = [.. request.Sets, "Safety:LinkLossMs=1500", $"Safety:ControlDirectory={dir.File("run")}"] };
         using var cts = new CancellationTokenSource();
@@ -61,12 +61,12 @@ public class LinkLossTests
     [Fact]
     public async Task An_arm_that_stops_answering_behind_an_open_link_ends_the_run_with_exit_5_counted_as_one_link_loss()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         using var pty = new PtyPair(dir.Path);
         await pty.StartAsync();
         var episodes = dir.File("episodes");
         using var arm = new TestHome.CliChild("sim-arm", "--serial", pty.B, "--baud", "1000000", "--quiet");
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var args = TestHome.SmallRunArgs(goal, episodes, dir.File("run"), arm: TestHome.SerialProfile(dir, pty.A));
         using var run = new TestHome.CliChild([.. args, "--set", "Safety:LinkLossMs=1500"]);
         await TestRig.WaitUntil(() => run.HasExited || Directory.Exists(episodes) && EpisodeCatalog.List(episodes) is [{ Steps: >= 2 }], Generous, "two recorded steps");
@@ -93,9 +93,9 @@ public class LinkLossTests
     [Fact]
     public async Task A_sim_camera_with_a_real_arm_profile_is_refused_at_start_with_exit_2()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var profile = TestHome.SerialProfile(dir, "/dev/robotctl-test-none", 115200);
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var request = TestHome.SmallRun(goal, dir.File("episodes")) with { Sim = false, Camera = "sim", Arm = profile };
 
         // The one-line reason goes to stderr (other tests may write there meanwhile: only a line is looked for).

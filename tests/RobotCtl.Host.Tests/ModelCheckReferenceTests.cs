@@ -41,7 +41,7 @@ public sealed class ModelCheckReferenceTests
     [Fact]
     public void A_tampered_reference_output_fails_the_check_naming_the_case()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         Copy(TestHome.SmallModel, dir.Path);
         // predictor_b1_T2's 11th value moved by 0.05: far beyond 1e-4 + 1e-3 x ~0.74.
         var file = Path.Combine(dir.Path, "reference", "predictor_b1_T2.bin");

@@ -21,8 +21,8 @@ public class RefusedInputTests(RefusedInputTests.GoalImage goal) : IClassFixture
     [Fact]
     public void Run_names_record_when_it_cannot_write_there()
     {
-        using var dir = new TestHome.TempDir();
-        AssertBadInput(Cli("run", "--sim", "--goal", TestHome.GoalImage(dir.Path, "seed=1"), "--record", Unwritable, "--max-steps", "1"),
+        using var dir = new TempDir();
+        AssertBadInput(Cli("run", "--sim", "--goal", TestScenes.GoalImage(dir.Path, "seed=1"), "--record", Unwritable, "--max-steps", "1"),
             $"--record {Unwritable}: cannot write there");
     }
 
@@ -33,7 +33,7 @@ public class RefusedInputTests(RefusedInputTests.GoalImage goal) : IClassFixture
     [Fact]
     public void Calibrate_names_out_when_it_cannot_write_there()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         AssertBadInput(Cli("calibrate", "camera", "--images", dir.Path, "--board", "9x6", "--square-mm", "25", "--out", $"{Unwritable}/camera.json"),
             $"--out {Unwritable}/camera.json: cannot write there");
     }
@@ -101,14 +101,14 @@ public class RefusedInputTests(RefusedInputTests.GoalImage goal) : IClassFixture
     [Fact]
     public void Run_refuses_sim_beside_another_camera()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         AssertBadInput(Cli("run", "--sim", "--camera", dir.Path, "--goal", Goal()), "--sim and --camera", "--camera sim --arm sim");
     }
 
     [Fact]
     public void Sim_arm_refuses_a_directory_or_a_regular_file_as_its_tty()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         AssertBadInput(Cli("sim-arm", "--serial", dir.Path), $"--serial {dir.Path}: is a directory, expected a tty");
         var file = dir.File("not-a-tty");
         File.WriteAllText(file, "");
@@ -118,7 +118,7 @@ public class RefusedInputTests(RefusedInputTests.GoalImage goal) : IClassFixture
     [Fact]
     public void Estop_refuses_a_socket_that_is_not_a_control_socket_and_a_reason_that_is_not_one_line()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var file = dir.File("goal.png");
         File.WriteAllText(file, "");
         AssertBadInput(Cli("estop", "--socket", file), $"--socket {file}: expected a runtime's control socket");
@@ -131,7 +131,7 @@ public class RefusedInputTests(RefusedInputTests.GoalImage goal) : IClassFixture
     [Fact]
     public void A_home_without_settings_is_refused_not_run_on_built_in_defaults()
     {
-        using var home = new TestHome.TempDir();
+        using var home = new TempDir();
         var env = new Dictionary<string, string> { ["ROBOTCTL_HOME"] = home.Path };
         var settings = Path.Combine(home.Path, "appsettings.json");
         AssertBadInput(CliIn(env, "run", "--sim", "--goal", Goal(), "--no-record"), $"{settings}: settings file not found", "ROBOTCTL_HOME");
@@ -142,7 +142,7 @@ public class RefusedInputTests(RefusedInputTests.GoalImage goal) : IClassFixture
     [Fact]
     public void A_calibration_whose_camera_json_is_not_json_is_refused_even_with_the_sim_camera()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         foreach (var file in Directory.GetFiles(Path.Combine(TestHome.Root, "calibration", "default")))
             File.Copy(file, dir.File(Path.GetFileName(file)));
         File.WriteAllText(dir.File("camera.json"), "fx = 500");
@@ -155,7 +155,7 @@ public class RefusedInputTests(RefusedInputTests.GoalImage goal) : IClassFixture
     [InlineData("predictor", "/etc/passwd")]
     public void Model_files_outside_the_model_directory_are_refused(string graph, string path)
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(TestHome.SmallModel, "model.json")))!;
         manifest[graph]!["file"] = path;
         File.WriteAllText(dir.File("model.json"), manifest.ToJsonString());
@@ -178,7 +178,7 @@ public class RefusedInputTests(RefusedInputTests.GoalImage goal) : IClassFixture
         using var busy = new TcpListener(IPAddress.Loopback, 0);
         busy.Start();
         var port = ((IPEndPoint)busy.LocalEndpoint).Port;
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var episodes = dir.File("episodes");
         AssertBadInput(Cli("run", "--sim", "--goal", Goal(), "--record", episodes, "--max-steps", "1", "--dashboard", "--listen", $"127.0.0.1:{port}"),
             $"--listen 127.0.0.1:{port}: cannot listen there (the port is in use");
@@ -190,9 +190,9 @@ public class RefusedInputTests(RefusedInputTests.GoalImage goal) : IClassFixture
     /// <summary>One sim goal image for the class, removed after it.</summary>
     public sealed class GoalImage : IDisposable
     {
-        private readonly TestHome.TempDir _dir = new();
+        private readonly TempDir _dir = new();
 
-        public GoalImage() => Path = TestHome.GoalImage(_dir.Path, "seed=2");
+        public GoalImage() => Path = TestScenes.GoalImage(_dir.Path, "seed=2");
 
         public string Path { get; }
 

@@ -26,7 +26,7 @@ public class RemoteArmLoopTests
     [Fact]
     public async Task The_loop_drives_the_sim_arm_over_a_pty()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         using var pty = new PtyPair(dir.Path);
         await pty.StartAsync();
         var workcell = new SimWorkcell(SimSceneOptions.Parse(Scene));
@@ -42,7 +42,7 @@ public class RemoteArmLoopTests
     [Fact]
     public async Task The_loop_drives_the_sim_arm_through_a_mosquitto_broker()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         using var broker = new Broker(dir.Path);
         await broker.StartAsync();
         var workcell = new SimWorkcell(SimSceneOptions.Parse(Scene));
@@ -56,14 +56,14 @@ public class RemoteArmLoopTests
         await AssertDrivenOverTheWire(exit, dir, () => server.CommandsApplied, workcell);
     }
 
-    private static Task<int> RunAgainst(string profile, TestHome.TempDir dir, SimWorkcell workcell)
+    private static Task<int> RunAgainst(string profile, TempDir dir, SimWorkcell workcell)
     {
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 3) with { Sim = false, Camera = "sim", Arm = profile };
         return RunCommand.RunAsync(request, CancellationToken.None, new RunWorld().With(workcell));
     }
 
-    private static async Task AssertDrivenOverTheWire(int exit, TestHome.TempDir dir, Func<long> applied, SimWorkcell workcell)
+    private static async Task AssertDrivenOverTheWire(int exit, TempDir dir, Func<long> applied, SimWorkcell workcell)
     {
         Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted), exit);
         using var reader = EpisodeReader.Open(Assert.Single(EpisodeCatalog.List(dir.File("episodes"))).Path);

@@ -19,7 +19,7 @@ public sealed class TrainingPipelineTests
     [Fact]
     public void Toy_pipeline_trains_exports_checks_and_evaluates_a_model()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var model = dir.File("toy-model");
         var (code, _, err) = Run("bash", [Path.Combine(TestHome.Root, "scripts", "train-workcell"), "--toy", "--out", model, "--work", dir.File("work")],
             new Dictionary<string, string> { ["ROBOTCTL_BIN"] = $"dotnet {Cli}", ["ROBOTCTL_SKIP_SETUP"] = "1" });

@@ -5,18 +5,6 @@ using RobotCtl.Core.Vision;
 
 namespace RobotCtl.Vision.Tests;
 
-/// <summary>A temporary directory, deleted on dispose.</summary>
-public sealed class TempDir : IDisposable
-{
-    public TempDir() => Directory.CreateDirectory(Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "rcv-test-" + Guid.NewGuid().ToString("N")));
-    public string Path { get; }
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
-}
-
 public static class TestImages
 {
     public static Frame Filled(int width, int height, byte b, byte g, byte r)

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RobotCtl.Runtime.Composition;
 using RobotCtl.Runtime.Devices;
+using RobotCtl.Sim.Devices;
 
 namespace RobotCtl.Host.Composition;
 

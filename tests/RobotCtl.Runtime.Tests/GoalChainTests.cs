@@ -1,11 +1,8 @@
-using RobotCtl.Host.Composition;
-using RobotCtl.Host.Commands;
 using RobotCtl.Episodes;
-using Microsoft.Extensions.Logging.Abstractions;
 using RobotCtl.Runtime.Composition;
 using RobotCtl.Runtime;
 
-namespace RobotCtl.Host.Tests;
+namespace RobotCtl.Runtime.Tests;
 
 /// <summary>
 /// An external judge walks the loop through a goal chain: a reached sub-goal hands over to the next goal; the switch is
@@ -15,24 +12,24 @@ namespace RobotCtl.Host.Tests;
 public class GoalChainTests
 {
     /// <summary>A small recorded run toward two goal images (the effector at two places), surprise off.</summary>
-    private static RunRequest TwoGoalRun(TestHome.TempDir dir, int steps)
+    private static (string[] Goals, SettingsOverrides Overrides) TwoGoalRun(TempDir dir, int steps)
     {
         Directory.CreateDirectory(dir.File("a"));
         Directory.CreateDirectory(dir.File("b"));
-        var first = TestHome.GoalImage(dir.File("a"), "seed=7,ee=0.1:0.08:0.02");
-        var second = TestHome.GoalImage(dir.File("b"), "seed=7,ee=-0.1:0.1:0.02");
-        var request = TestHome.SmallRun(first, dir.File("episodes"), steps) with { Goals = [first, second], Samples = 16, Iterations = 2 };
-        return request with { Sets = [.. request.Sets, "Surprise:Enabled=false"] };
+        var first = TestScenes.GoalImage(dir.File("a"), "seed=7,ee=0.1:0.08:0.02");
+        var second = TestScenes.GoalImage(dir.File("b"), "seed=7,ee=-0.1:0.1:0.02");
+        var run = RuntimeTestHome.SmallRun(dir.File("episodes"), steps) with { Samples = 16, Iterations = 2 };
+        return ([first, second], run with { Sets = [.. run.Sets, "Surprise:Enabled=false"] });
     }
 
     [Fact]
     public async Task A_reached_sub_goal_moves_the_loop_to_the_next_goal_and_the_last_one_ends_the_run()
     {
-        using var dir = new TestHome.TempDir();
-        var request = TwoGoalRun(dir, steps: 10);
+        using var dir = new TempDir();
+        var (goals, overrides) = TwoGoalRun(dir, steps: 10);
         var asked = new List<(int Step, int Goal)>();
         // Goal 0 counts as reached from cycle 2 on, goal 1 from cycle 4 on.
-        await using var run = await TestRun.OpenAsync(request, externalSuccess: session => goal =>
+        await using var run = await SessionRun.OpenAsync(goals, overrides, externalSuccess: session => goal =>
         {
             asked.Add((session.Loop.Step, goal));
             return session.Loop.Step >= (goal == 0 ? 2 : 4);
@@ -48,11 +45,11 @@ public class GoalChainTests
     [Fact]
     public async Task A_goal_chain_is_recorded_as_typed_events_and_replays_exactly()
     {
-        using var dir = new TestHome.TempDir();
-        var request = TwoGoalRun(dir, steps: 6);
+        using var dir = new TempDir();
+        var (goals, overrides) = TwoGoalRun(dir, steps: 6);
         string path;
         // The first goal counts as reached at cycle 2; the second never.
-        await using (var run = await TestRun.OpenAsync(request, externalSuccess: session => g => g == 0 && session.Loop.Step >= 2))
+        await using (var run = await SessionRun.OpenAsync(goals, overrides, externalSuccess: session => g => g == 0 && session.Loop.Step >= 2))
         {
             path = run.Components.Recorder!.Path;
             var outcome = await run.RunToEndAsync();

@@ -1,16 +1,15 @@
 using RobotCtl.Core.Vision;
 using RobotCtl.Hardware;
 using RobotCtl.Runtime.Devices;
-using RobotCtl.Sim;
 using RobotCtl.Vision.Cameras;
 
-namespace RobotCtl.Host.Composition;
+namespace RobotCtl.Sim.Devices;
 
 /// <summary>
 /// The simulated workcell as a camera and an arm: both providers use the run's one <see cref="SimWorkcell"/> (the
 /// caller's, or one made from Sim:Scene), so the camera sees what the arm does.
 /// </summary>
-internal static class SimDevices
+public static class SimDevices
 {
     public static DeviceRegistry AddSimWorkcell(this DeviceRegistry registry) => registry
         .AddCamera(CameraSourceKind.Sim, CreateCamera)

@@ -1,4 +1,3 @@
-using RobotCtl.Host.Composition;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -7,12 +6,11 @@ using RobotCtl.Core.Timing;
 using RobotCtl.Episodes;
 using RobotCtl.Hardware;
 using RobotCtl.Hardware.Safety;
-using RobotCtl.Host.Commands;
 using RobotCtl.Planning;
 using RobotCtl.Runtime;
 using RobotCtl.Runtime.Composition;
 
-namespace RobotCtl.Host.Tests;
+namespace RobotCtl.Runtime.Tests;
 
 /// <summary>
 /// The predictor's history in the loop (issue 16): the planner gets the frames one action block apart and the blocks
@@ -89,7 +87,7 @@ public class ContextHistoryTests
     {
         // base[i] = sign[i] * scale[i] * model[axisOrder[i]]: base x = -2 * model y, base y = model x.
         var mapping = new ActionMapping { AxisOrder = [1, 0, 2, 3, 4, 5, 6], Sign = [-1, 1, 1, 1, 1, 1, 1], Scale = [2, 1, 1, 1, 1, 1, 1] };
-        var limits = RigCalibration.Load(Path.Combine(TestHome.Root, "calibration", "default")).Limits;
+        var limits = RigCalibration.Load(Path.Combine(RuntimeTestHome.Root, "calibration", "default")).Limits;
         var governor = new SafetyGovernor(limits, new SafetyGovernorOptions { StateLatency = TimeSpan.Zero });
         var link = new Link(linkRefuses);
         var chunks = new ActionChunkStream(2, 7);
@@ -156,15 +154,15 @@ public class ContextHistoryTests
     /// A small recorded run in eval's lockstep configuration (frames rendered on read, blocking, no deadline, no surprise,
     /// a chunk valid for 10 s), so the same seed gives the same run; <paramref name="sets"/> on top.
     /// </summary>
-    private static async Task<Run> RunAsync(TestHome.TempDir dir, string model, int steps, string[] sets,
+    private static async Task<Run> RunAsync(TempDir dir, string model, int steps, string[] sets,
         Func<RuntimeComponents, Func<ControlLoop>, Func<int, bool>>? externalSuccess = null)
     {
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.02");
-        var request = TestHome.SmallRun(goal, dir.File("episodes"), steps, model: Path.Combine(TestHome.Root, "models", model));
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.02");
+        var request = RuntimeTestHome.SmallRun(dir.File("episodes"), steps, model: Path.Combine(RuntimeTestHome.Root, "models", model));
         request = request with { Sets = [.. request.Sets, "Sim:RenderOnRead=true", "Surprise:Enabled=false", "Runtime:ChunkSlackMs=10000", .. sets] };
         RecordingPlanner? recording = null;
         var choice = new PlannerChoice("cem", c => recording = new RecordingPlanner(new LatentPlanner(c.Model, c.Options, c.Bounds))) { UsesContext = true };
-        await using var run = await TestRun.OpenAsync(request, planner: choice,
+        await using var run = await SessionRun.OpenAsync([goal], request, planner: choice,
             externalSuccess: externalSuccess is null ? null : session => goal => externalSuccess(session.Components, () => session.Loop)(goal));
         var (components, loop) = (run.Components, run.Loop);
         var outcome = await run.RunToEndAsync();
@@ -186,7 +184,7 @@ public class ContextHistoryTests
     [Trait("Category", "Slow")]
     public async Task The_planner_gets_the_frames_one_block_apart_and_the_blocks_the_governor_let_out_fewer_at_the_start()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         // A rig whose action frame is not the robot's (base x = -2 * model y, base y = model x) and whose workspace ends
         // 1 cm from the effector's start in +x and +y: the governor clips the planned moves toward the goal.
         var rig = dir.File("rig");
@@ -258,7 +256,7 @@ public class ContextHistoryTests
     [Trait("Category", "Slow")]
     public async Task Receding_more_than_one_block_photographs_each_block_boundary_and_replay_reproduces_every_plan()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         // Two blocks per plan: the frame after the first block of every chunk is captured while the chunk runs.
         var run = await RunAsync(dir, "workcell", steps: 4, ["Runtime:ExecuteBlocks=2"]);
 
@@ -303,7 +301,7 @@ public class ContextHistoryTests
     [Trait("Category", "Slow")]
     public async Task Overlapped_replanning_keeps_only_frames_the_log_places_exactly_one_block_apart()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         // Overlapped: the streamer never pauses; frames are taken on the fly and linked only where the execution log says
         // they are exactly one block apart. How many make it depends on timing; what is kept must be exact.
         var run = await RunAsync(dir, "workcell", steps: 6, ["Runtime:ExecuteBlocks=3", "Runtime:ReplanMode=Overlapped"]);
@@ -328,7 +326,7 @@ public class ContextHistoryTests
     [Trait("Category", "Slow")]
     public async Task After_an_operator_pause_the_history_restarts_from_the_next_frame()
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var run = await RunAsync(dir, "workcell", steps: 6, [], externalSuccess: (components, loopOf) =>
         {
             var paused = false;
@@ -373,7 +371,7 @@ public class ContextHistoryTests
     [InlineData("examples/lewm-small")] // five blocks per plan: no pauses, no boundary frames with one context frame
     public async Task One_context_frame_is_the_loop_before_history(string model)
     {
-        using var dir = new TestHome.TempDir();
+        using var dir = new TempDir();
         var run = await RunAsync(dir, model, steps: 6, ["Planner:ContextFrames=1"]);
 
         // The planner got exactly what the single-frame loop gave it: the step's latent, nothing else.
@@ -392,7 +390,7 @@ public class ContextHistoryTests
 
         // And the same chunks as before, for the same seed.
         var name = Path.GetFileName(model);
-        var golden = JsonSerializer.Deserialize<Golden>(File.ReadAllText(Path.Combine(TestHome.Root, "tests", "fixtures", "context-frames-1", name + ".json")),
+        var golden = JsonSerializer.Deserialize<Golden>(File.ReadAllText(Path.Combine(RuntimeTestHome.Root, "tests", "fixtures", "context-frames-1", name + ".json")),
             new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
         var plans = reader.Plans().ToList();
         Assert.Equal(golden.Plans.Length, plans.Count);
@@ -410,10 +408,10 @@ public class ContextHistoryTests
     [Fact]
     public void The_setting_defaults_to_the_model_history_and_is_refused_beyond_it_naming_its_key()
     {
-        var spec = Inference.WorldModel.ModelManifest.Load(Path.Combine(TestHome.Root, "models", "workcell")).Spec;
+        var spec = Inference.WorldModel.ModelManifest.Load(Path.Combine(RuntimeTestHome.Root, "models", "workcell")).Spec;
         static int ContextFrames(Core.WorldModel.WorldModelSpec spec, params string[] sets)
         {
-            using var services = HostServices.Create(AppConfiguration.Build(AppConfiguration.ParseSets(sets)));
+            using var services = RuntimeServices.Create(AppConfiguration.Build(AppConfiguration.ParseSets(sets)));
             return services.Factory().ContextFrames(spec);
         }
         Assert.Equal(3, ContextFrames(spec));

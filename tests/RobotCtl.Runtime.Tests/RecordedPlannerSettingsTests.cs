@@ -1,9 +1,8 @@
 using Microsoft.Data.Sqlite;
 using RobotCtl.Episodes;
-using RobotCtl.Host.Commands;
 using RobotCtl.Runtime;
 
-namespace RobotCtl.Host.Tests;
+namespace RobotCtl.Runtime.Tests;
 
 /// <summary>The Planner section as an episode records it, and replay planning from that record.</summary>
 public class RecordedPlannerSettingsTests
@@ -11,11 +10,15 @@ public class RecordedPlannerSettingsTests
     [Fact]
     public async Task Replay_plans_with_the_recorded_planner_settings_not_the_recorded_configuration()
     {
-        using var dir = new TestHome.TempDir();
-        var goal = TestHome.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
-        var request = TestHome.SmallRun(goal, dir.File("episodes"), steps: 3);
-        request = request with { Sets = [.. request.Sets, "Planner:TopK=7"] };
-        Assert.Equal(ExitCodes.Of(RunOutcome.StepBudgetExhausted), await RunCommand.RunAsync(request, CancellationToken.None));
+        using var dir = new TempDir();
+        var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
+        var request = RuntimeTestHome.SmallRun(dir.File("episodes"), steps: 3);
+        await using (var run = await SessionRun.OpenAsync([goal], request with { Sets = [.. request.Sets, "Planner:TopK=7"] }))
+        {
+            var outcome = await run.RunToEndAsync();
+            Assert.Equal(RunOutcome.StepBudgetExhausted, outcome);
+            await run.Session.CloseEpisodeAsync(outcome);
+        }
         var path = Assert.Single(EpisodeCatalog.List(dir.File("episodes"))).Path;
 
         // Every value is recorded, under the section's own key names, and reads back as the same settings.
