@@ -177,7 +177,7 @@ internal sealed class EpisodeStore : IDisposable
 
     public void InsertTimings(long step, long ticks, in StepTimings t)
     {
-        Bind(_timing, step, ticks, t.CaptureMs, t.PreprocessMs, t.EncodeMs, t.PlanMs, t.SendMs, t.RecordMs, t.TotalMs);
+        Bind(_timing, step, ticks, t.CaptureMs, t.PreprocessMs, t.EncodeMs, t.PlanMs, t.PublishMs, t.RecordMs, t.TotalMs);
         Run(_timing);
     }
 

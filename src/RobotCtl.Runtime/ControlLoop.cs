@@ -299,7 +299,7 @@ public sealed class ControlLoop
                 _hasPrediction = false;
                 _c.Recorder?.RecordEvent(Step, EpisodeEventKind.Fault, $"plan {Step} unusable (iterations {_plan.Iterations}, cost {_plan.FinalCost}); holding");
             }
-            _timer.Stop(Section.Send);
+            _timer.Stop(Section.Publish);
 
             _timer.Start();
             if (_c.Recorder is { } recorder)

@@ -10,8 +10,8 @@ namespace RobotCtl.Benchmarks;
 [MemoryDiagnoser]
 public class HardwareCodecBenchmarks
 {
-    private readonly byte[] _frame = new byte[Frame.MaxFrameSize];
-    private readonly byte[] _stream = new byte[Frame.CommandFrameSize * 64];
+    private readonly byte[] _frame = new byte[WireFrame.MaxFrameSize];
+    private readonly byte[] _stream = new byte[WireFrame.CommandFrameSize * 64];
     private readonly FrameDecoder _decoder = new();
     private SafetyGovernor _governor = null!;
     private long _now;
@@ -20,7 +20,7 @@ public class HardwareCodecBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        for (var i = 0; i < 64; i++) Frame.EncodeCommand(_stream.AsSpan(i * Frame.CommandFrameSize), (uint)i, (ulong)i, _command);
+        for (var i = 0; i < 64; i++) WireFrame.EncodeCommand(_stream.AsSpan(i * WireFrame.CommandFrameSize), (uint)i, (ulong)i, _command);
         _governor = new SafetyGovernor(new SafetyLimits
         {
             MaxStep = [0.02f, 0.02f, 0.02f, 0.05f, 0.05f, 0.05f, 0.2f], WorkspaceMin = [-0.3, -0.3, 0], WorkspaceMax = [0.3, 0.3, 0.3],
@@ -30,7 +30,7 @@ public class HardwareCodecBenchmarks
     }
 
     [Benchmark(Description = "encode command frame (48 B)")]
-    public int EncodeCommand() => Frame.EncodeCommand(_frame, 1, 2, _command);
+    public int EncodeCommand() => WireFrame.EncodeCommand(_frame, 1, 2, _command);
 
     [Benchmark(Description = "decode 64 command frames", OperationsPerInvoke = 64)]
     public int Decode64()

@@ -39,7 +39,7 @@ public class ArmPeerTests
 
     private sealed class Rig : IDisposable
     {
-        private readonly byte[] _buffer = new byte[Frame.MaxFrameSize];
+        private readonly byte[] _buffer = new byte[WireFrame.MaxFrameSize];
         private uint _sequence = 100;
 
         public Rig(ArmServerOptions? options = null)
@@ -55,11 +55,11 @@ public class ArmPeerTests
         /// <summary>A command sent now and received now (or sent <paramref name="sentAgo"/> earlier).</summary>
         public void Command(float dx = 0.001f, TimeSpan sentAgo = default)
         {
-            var n = Frame.EncodeCommand(_buffer, ++_sequence, Clock.Micros - (ulong)(sentAgo.Ticks / 10), new EeCommand(dx, 0, 0, 0, 0, 0, 0));
+            var n = WireFrame.EncodeCommand(_buffer, ++_sequence, Clock.Micros - (ulong)(sentAgo.Ticks / 10), new EeCommand(dx, 0, 0, 0, 0, 0, 0));
             Deliver(n);
         }
 
-        public void Control(MessageType type) => Deliver(Frame.Encode(_buffer, type, ++_sequence, Clock.Micros, []));
+        public void Control(MessageType type) => Deliver(WireFrame.Encode(_buffer, type, ++_sequence, Clock.Micros, []));
 
         private void Deliver(int length)
         {

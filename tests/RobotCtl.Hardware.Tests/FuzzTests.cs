@@ -17,18 +17,18 @@ public class FuzzTests
         var rng = new Random(seed);
         var stream = new List<byte>();
         var expected = new List<uint>();
-        var frame = new byte[Frame.MaxFrameSize];
+        var frame = new byte[WireFrame.MaxFrameSize];
         var flipped = 0;
         uint seq = 0;
         for (var i = 0; i < 2000; i++)
         {
-            var n = Frame.EncodeCommand(frame, ++seq, (ulong)i, new EeCommand(rng.NextSingle(), 0, 0, 0, 0, 0, seq));
+            var n = WireFrame.EncodeCommand(frame, ++seq, (ulong)i, new EeCommand(rng.NextSingle(), 0, 0, 0, 0, 0, seq));
             switch (rng.Next(6))
             {
                 case 0: // garbage, sometimes containing sync bytes
                     var junk = new byte[rng.Next(1, 60)];
                     rng.NextBytes(junk);
-                    if (rng.Next(2) == 0) { junk[0] = Frame.Sync0; if (junk.Length > 1) junk[1] = Frame.Sync1; }
+                    if (rng.Next(2) == 0) { junk[0] = WireFrame.Sync0; if (junk.Length > 1) junk[1] = WireFrame.Sync1; }
                     stream.AddRange(junk);
                     break;
                 case 1: // truncated frame

@@ -33,11 +33,11 @@ public class MqttEStopTopicTests
         // A Rearm frame (anyone's) does not count; the next plain request, published after it, does.
         var count = requests.Count;
         var rearm = dir.File("rearm.bin");
-        var frame = new byte[Frame.MaxFrameSize];
-        File.WriteAllBytes(rearm, frame.AsSpan(0, Frame.Encode(frame, MessageType.Rearm, 7, 1, [])).ToArray());
+        var frame = new byte[WireFrame.MaxFrameSize];
+        File.WriteAllBytes(rearm, frame.AsSpan(0, WireFrame.Encode(frame, MessageType.Rearm, 7, 1, [])).ToArray());
         await Publish(broker.Port, "robotctl/es1/estop", $"-f {rearm}");
         var estop = dir.File("estop.bin");
-        File.WriteAllBytes(estop, frame.AsSpan(0, Frame.Encode(frame, MessageType.EStop, 8, 2, [])).ToArray());
+        File.WriteAllBytes(estop, frame.AsSpan(0, WireFrame.Encode(frame, MessageType.EStop, 8, 2, [])).ToArray());
         await Publish(broker.Port, "robotctl/es1/estop", $"-f {estop}");
         await TestRig.WaitUntil(() => requests.Count > count, Generous, "the EStop frame's request");
         Assert.All(requests, r => Assert.DoesNotContain("Rearm", r));

@@ -58,7 +58,7 @@ public class MqttLinkTests
         var grippers = new List<float>();
         foreach (var payload in wire)
         {
-            Assert.Equal(Frame.CommandFrameSize, payload.Length);
+            Assert.Equal(WireFrame.CommandFrameSize, payload.Length);
             Assert.Equal(new byte[] { 0xA5, 0x5A, 1, (byte)MessageType.Command }, payload[..4]);
             var d = new FrameDecoder();
             d.Feed(payload);
@@ -67,7 +67,7 @@ public class MqttLinkTests
             grippers.Add(c.Gripper);
         }
         Assert.Equal(received.Select(r => r.Command.Gripper), grippers);
-        Assert.Contains(sub.Messages, m => m.Topic == "robotctl/arm1/state" && m.Payload.Length == Frame.StateFrameSize);
+        Assert.Contains(sub.Messages, m => m.Topic == "robotctl/arm1/state" && m.Payload.Length == WireFrame.StateFrameSize);
         Assert.Contains(sub.Messages, m => m.Topic == "robotctl/arm1/status" && m.Payload.SequenceEqual("online"u8.ToArray()));
         // "online" is retained: an observer arriving now is told at once.
         using var late = new Subscriber(broker.Port, "robotctl/arm1/status");

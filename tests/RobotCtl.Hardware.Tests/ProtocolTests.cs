@@ -14,8 +14,8 @@ public class ProtocolTests
     [Fact]
     public void Command_frame_has_the_documented_bytes()
     {
-        var buf = new byte[Frame.MaxFrameSize];
-        var n = Frame.EncodeCommand(buf, 0x01020304, 0x1122334455667788, new EeCommand(1f, -2f, 0, 0, 0, 0, 0.5f));
+        var buf = new byte[WireFrame.MaxFrameSize];
+        var n = WireFrame.EncodeCommand(buf, 0x01020304, 0x1122334455667788, new EeCommand(1f, -2f, 0, 0, 0, 0, 0.5f));
         Assert.Equal(48, n);
         Assert.Equal(new byte[] { 0xA5, 0x5A, 1, 0x01, 28, 0, 0x04, 0x03, 0x02, 0x01, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11 }, buf[..18]);
         Assert.Equal(new byte[] { 0x00, 0x00, 0x80, 0x3F }, buf[18..22]);   // 1.0f little-endian
@@ -29,8 +29,8 @@ public class ProtocolTests
     [Fact]
     public void The_worked_example_in_PROTOCOL_md_is_exact()
     {
-        var buf = new byte[Frame.CommandFrameSize];
-        Frame.EncodeCommand(buf, 7, 1000, new EeCommand(0.01f, 0, 0, 0, 0, 0, 0.5f));
+        var buf = new byte[WireFrame.CommandFrameSize];
+        WireFrame.EncodeCommand(buf, 7, 1000, new EeCommand(0.01f, 0, 0, 0, 0, 0, 0.5f));
         Assert.Equal("A55A01011C0007000000E803000000000000" + "0AD7233C" + new string('0', 40) + "0000003F" + "41C7", Convert.ToHexString(buf));
         Assert.Contains("41 C7", File.ReadAllText(Path.Combine(TestRig.RepoRoot, "hardware", "PROTOCOL.md")));
     }
@@ -38,15 +38,15 @@ public class ProtocolTests
     [Fact]
     public void Every_message_type_round_trips()
     {
-        var buf = new byte[Frame.MaxFrameSize * 5];
+        var buf = new byte[WireFrame.MaxFrameSize * 5];
         var at = 0;
         var cmd = new EeCommand(0.01f, -0.02f, 0.003f, 0.04f, -0.05f, 0.06f, -0.2f);
         var state = new ArmState(0.1, -0.2, 0.3, 0.01, 0.02, -0.03, 0.75, 0, 0);
-        at += Frame.EncodeCommand(buf.AsSpan(at), 7, 1000, cmd);
-        at += Frame.EncodeState(buf.AsSpan(at), 8, 2000, state, 7);
-        at += Frame.EncodeHeartbeat(buf.AsSpan(at), 9, 3000, PeerStatus.Holding);
-        at += Frame.EncodeError(buf.AsSpan(at), 10, 4000, 3, "gripper jammed: é");
-        at += Frame.Encode(buf.AsSpan(at), MessageType.EStop, 11, 5000, []);
+        at += WireFrame.EncodeCommand(buf.AsSpan(at), 7, 1000, cmd);
+        at += WireFrame.EncodeState(buf.AsSpan(at), 8, 2000, state, 7);
+        at += WireFrame.EncodeHeartbeat(buf.AsSpan(at), 9, 3000, PeerStatus.Holding);
+        at += WireFrame.EncodeError(buf.AsSpan(at), 10, 4000, 3, "gripper jammed: é");
+        at += WireFrame.Encode(buf.AsSpan(at), MessageType.EStop, 11, 5000, []);
 
         var decoder = new FrameDecoder();
         decoder.Feed(buf.AsSpan(0, at));
@@ -84,8 +84,8 @@ public class ProtocolTests
     [Fact]
     public void Frames_split_at_every_byte_boundary_still_decode()
     {
-        var buf = new byte[Frame.MaxFrameSize];
-        var n = Frame.EncodeCommand(buf, 42, 99, new EeCommand(1, 2, 3, 4, 5, 6, 7));
+        var buf = new byte[WireFrame.MaxFrameSize];
+        var n = WireFrame.EncodeCommand(buf, 42, 99, new EeCommand(1, 2, 3, 4, 5, 6, 7));
         for (var split = 0; split <= n; split++)
         {
             var d = new FrameDecoder();
@@ -104,18 +104,18 @@ public class ProtocolTests
     [Fact]
     public void Oversized_length_and_unknown_version_are_counted_and_skipped()
     {
-        var buf = new byte[Frame.MaxFrameSize * 3];
+        var buf = new byte[WireFrame.MaxFrameSize * 3];
         // A header claiming a 1000-byte payload, then a good frame.
         byte[] bad = [0xA5, 0x5A, 1, 1, 0xE8, 0x03];
         bad.CopyTo(buf, 0);
-        var at = bad.Length + Frame.EncodeCommand(buf.AsSpan(bad.Length), 5, 0, EeCommand.Hold);
+        var at = bad.Length + WireFrame.EncodeCommand(buf.AsSpan(bad.Length), 5, 0, EeCommand.Hold);
         // A well-formed frame of version 2, then another good frame.
-        var v2 = Frame.EncodeCommand(buf.AsSpan(at), 6, 0, EeCommand.Hold);
+        var v2 = WireFrame.EncodeCommand(buf.AsSpan(at), 6, 0, EeCommand.Hold);
         buf[at + 2] = 2;
         var crc = Crc16.Compute(buf.AsSpan(at + 2, v2 - 4));
         buf[at + v2 - 2] = (byte)crc; buf[at + v2 - 1] = (byte)(crc >> 8);
         at += v2;
-        at += Frame.EncodeCommand(buf.AsSpan(at), 7, 0, EeCommand.Hold);
+        at += WireFrame.EncodeCommand(buf.AsSpan(at), 7, 0, EeCommand.Hold);
 
         var d = new FrameDecoder();
         d.Feed(buf.AsSpan(0, at));
@@ -129,7 +129,7 @@ public class ProtocolTests
     [Fact]
     public void Encoder_refuses_a_buffer_that_is_too_small()
     {
-        var e = Assert.Throws<ArgumentException>(() => Frame.EncodeCommand(new byte[10], 1, 1, EeCommand.Hold));
+        var e = Assert.Throws<ArgumentException>(() => WireFrame.EncodeCommand(new byte[10], 1, 1, EeCommand.Hold));
         Assert.Contains("needs 48", e.Message);
     }
 }

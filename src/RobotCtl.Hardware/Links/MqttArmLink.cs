@@ -24,7 +24,7 @@ public sealed partial class MqttArmLink : ReconnectingArmLink, IEStopSource, IMq
     private readonly MqttConnection _connection;
     private readonly FrameDecoder _decoder = new();
     private readonly string _cmdTopic, _estopTopic;
-    private readonly byte[] _frame = new byte[Frame.MaxFrameSize];
+    private readonly byte[] _frame = new byte[WireFrame.MaxFrameSize];
     private readonly Lock _sendGate = new();
     private volatile string _robotStatus = "unknown";
     private readonly Lock _estopGate = new();
@@ -77,7 +77,7 @@ public sealed partial class MqttArmLink : ReconnectingArmLink, IEStopSource, IMq
         if (!_connection.IsConnected) return false;
         lock (_sendGate)
         {
-            var n = Frame.EncodeCommand(_frame, State.NextSequence(), LinkState.NowMicros(), command);
+            var n = WireFrame.EncodeCommand(_frame, State.NextSequence(), LinkState.NowMicros(), command);
             if (!_connection.TryPublish(_cmdTopic, _frame.AsSpan(0, n), _options.Qos, retain: false)) return false;
         }
         State.CountSent();
@@ -88,7 +88,7 @@ public sealed partial class MqttArmLink : ReconnectingArmLink, IEStopSource, IMq
     {
         lock (_sendGate)
         {
-            var n = Frame.Encode(_frame, type, State.NextSequence(), LinkState.NowMicros(), []);
+            var n = WireFrame.Encode(_frame, type, State.NextSequence(), LinkState.NowMicros(), []);
             return _connection.TryPublish(_estopTopic, _frame.AsSpan(0, n), 1, retain: false);
         }
     }

@@ -19,7 +19,7 @@ public sealed partial class SerialArmLink : ReconnectingArmLink, ISerialFrameSin
     private readonly Thread _writer;
     private readonly SemaphoreSlim _pending = new(0, 1);
     private readonly Lock _mailboxGate = new();
-    private readonly byte[] _frame = new byte[Frame.MaxFrameSize];
+    private readonly byte[] _frame = new byte[WireFrame.MaxFrameSize];
     private EeCommand _mailbox;
     private bool _mailboxFull;
     private volatile bool _stopping;
@@ -73,8 +73,8 @@ public sealed partial class SerialArmLink : ReconnectingArmLink, ISerialFrameSin
 
     private protected override bool SendControl(MessageType type)
     {
-        Span<byte> frame = stackalloc byte[Frame.Overhead];
-        var n = Frame.Encode(frame, type, State.NextSequence(), LinkState.NowMicros(), []);
+        Span<byte> frame = stackalloc byte[WireFrame.Overhead];
+        var n = WireFrame.Encode(frame, type, State.NextSequence(), LinkState.NowMicros(), []);
         return _transport.TryWrite(frame[..n]);
     }
 
@@ -90,7 +90,7 @@ public sealed partial class SerialArmLink : ReconnectingArmLink, ISerialFrameSin
                 command = _mailbox;
                 _mailboxFull = false;
             }
-            var n = Frame.EncodeCommand(_frame, State.NextSequence(), LinkState.NowMicros(), command);
+            var n = WireFrame.EncodeCommand(_frame, State.NextSequence(), LinkState.NowMicros(), command);
             if (_transport.TryWrite(_frame.AsSpan(0, n))) State.CountSent();
         }
     }

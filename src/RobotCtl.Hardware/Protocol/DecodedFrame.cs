@@ -21,7 +21,7 @@ public readonly ref struct DecodedFrame
     public bool TryReadCommand(out EeCommand command)
     {
         command = default;
-        if (Type != MessageType.Command || Payload.Length != Frame.CommandPayloadSize) return false;
+        if (Type != MessageType.Command || Payload.Length != WireFrame.CommandPayloadSize) return false;
         Span<float> v = stackalloc float[EeCommand.Dim];
         for (var i = 0; i < EeCommand.Dim; i++) v[i] = BinaryPrimitives.ReadSingleLittleEndian(Payload[(i * 4)..]);
         command = EeCommand.FromSpan(v);
@@ -32,7 +32,7 @@ public readonly ref struct DecodedFrame
     public bool TryReadState(long receivedTicks, out ArmState state, out uint lastCommandSequence)
     {
         state = default; lastCommandSequence = 0;
-        if (Type != MessageType.State || Payload.Length != Frame.StatePayloadSize) return false;
+        if (Type != MessageType.State || Payload.Length != WireFrame.StatePayloadSize) return false;
         var p = Payload;
         state = new ArmState(F(p, 0), F(p, 1), F(p, 2), F(p, 3), F(p, 4), F(p, 5), F(p, 6), receivedTicks, Sequence);
         lastCommandSequence = BinaryPrimitives.ReadUInt32LittleEndian(p[(ArmState.Dim * 4)..]);

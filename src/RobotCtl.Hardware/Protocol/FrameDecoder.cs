@@ -9,7 +9,7 @@ namespace RobotCtl.Hardware.Protocol;
 /// </summary>
 public sealed class FrameDecoder
 {
-    private readonly byte[] _buffer = new byte[Frame.MaxFrameSize * 4];
+    private readonly byte[] _buffer = new byte[WireFrame.MaxFrameSize * 4];
     private int _start, _end;
 
     /// <summary>Frames whose CRC did not match.</summary>
@@ -57,7 +57,7 @@ public sealed class FrameDecoder
             if (sync < 0)
             {
                 // Keep a trailing first sync byte: its partner may come with the next chunk.
-                var keep = pending.Length > 0 && pending[^1] == Frame.Sync0 ? 1 : 0;
+                var keep = pending.Length > 0 && pending[^1] == WireFrame.Sync0 ? 1 : 0;
                 Discard(pending.Length - keep);
                 frame = default;
                 return false;
@@ -66,17 +66,17 @@ public sealed class FrameDecoder
             pending = _buffer.AsSpan(_start, _end - _start);
             if (pending.Length < 6) { frame = default; return false; }
             int payloadLength = BinaryPrimitives.ReadUInt16LittleEndian(pending[4..]);
-            if (payloadLength > Frame.MaxPayload) { HeaderErrors++; Discard(1); continue; }
-            var total = Frame.Overhead + payloadLength;
+            if (payloadLength > WireFrame.MaxPayload) { HeaderErrors++; Discard(1); continue; }
+            var total = WireFrame.Overhead + payloadLength;
             if (pending.Length < total) { frame = default; return false; }
-            var crc = BinaryPrimitives.ReadUInt16LittleEndian(pending[(Frame.HeaderSize + payloadLength)..]);
-            if (Crc16.Compute(pending[2..(Frame.HeaderSize + payloadLength)]) != crc) { CrcErrors++; Discard(1); continue; }
-            if (pending[2] != Frame.Version) { VersionErrors++; Discard(total); continue; }
+            var crc = BinaryPrimitives.ReadUInt16LittleEndian(pending[(WireFrame.HeaderSize + payloadLength)..]);
+            if (Crc16.Compute(pending[2..(WireFrame.HeaderSize + payloadLength)]) != crc) { CrcErrors++; Discard(1); continue; }
+            if (pending[2] != WireFrame.Version) { VersionErrors++; Discard(total); continue; }
             frame = new DecodedFrame(
                 (MessageType)pending[3],
                 BinaryPrimitives.ReadUInt32LittleEndian(pending[6..]),
                 BinaryPrimitives.ReadUInt64LittleEndian(pending[10..]),
-                pending.Slice(Frame.HeaderSize, payloadLength));
+                pending.Slice(WireFrame.HeaderSize, payloadLength));
             _start += total; // not Discard: these bytes were a frame
             FramesDecoded++;
             return true;
@@ -88,11 +88,11 @@ public sealed class FrameDecoder
         var from = 0;
         while (true)
         {
-            var i = s[from..].IndexOf(Frame.Sync0);
+            var i = s[from..].IndexOf(WireFrame.Sync0);
             if (i < 0) return -1;
             i += from;
             if (i + 1 >= s.Length) return -1;
-            if (s[i + 1] == Frame.Sync1) return i;
+            if (s[i + 1] == WireFrame.Sync1) return i;
             from = i + 1;
         }
     }

@@ -97,7 +97,7 @@ internal sealed partial class ArmPeer : IDisposable
         if (!frame.TryReadCommand(out var command))
         {
             Interlocked.Increment(ref _rejected);
-            _output.SendError(ErrorBadPayload, $"command {frame.Sequence}: payload of {frame.Payload.Length} bytes, expected {Frame.CommandPayloadSize}");
+            _output.SendError(ErrorBadPayload, $"command {frame.Sequence}: payload of {frame.Payload.Length} bytes, expected {WireFrame.CommandPayloadSize}");
             return;
         }
         string outcome;

@@ -14,7 +14,7 @@ namespace RobotCtl.Hardware.Servers;
 public abstract class ArmServer : IAsyncDisposable, IPeerOutput
 {
     private readonly Lock _sendGate = new(); // the frame buffer and the sequence are shared by the peer's threads
-    private readonly byte[] _frame = new byte[Frame.MaxFrameSize];
+    private readonly byte[] _frame = new byte[WireFrame.MaxFrameSize];
     private uint _sequence;
 
     /// <param name="name">Names the peer's ticker thread.</param>
@@ -60,7 +60,7 @@ public abstract class ArmServer : IAsyncDisposable, IPeerOutput
     {
         lock (_sendGate)
         {
-            var n = Frame.EncodeState(_frame, ++_sequence, LinkState.NowMicros(), state, lastAppliedSequence);
+            var n = WireFrame.EncodeState(_frame, ++_sequence, LinkState.NowMicros(), state, lastAppliedSequence);
             Send(_frame.AsSpan(0, n), MessageType.State);
         }
     }
@@ -69,7 +69,7 @@ public abstract class ArmServer : IAsyncDisposable, IPeerOutput
     {
         lock (_sendGate)
         {
-            var n = Frame.EncodeHeartbeat(_frame, ++_sequence, LinkState.NowMicros(), status);
+            var n = WireFrame.EncodeHeartbeat(_frame, ++_sequence, LinkState.NowMicros(), status);
             Send(_frame.AsSpan(0, n), MessageType.Heartbeat);
         }
     }
@@ -78,7 +78,7 @@ public abstract class ArmServer : IAsyncDisposable, IPeerOutput
     {
         lock (_sendGate)
         {
-            var n = Frame.EncodeError(_frame, ++_sequence, LinkState.NowMicros(), code, message);
+            var n = WireFrame.EncodeError(_frame, ++_sequence, LinkState.NowMicros(), code, message);
             Send(_frame.AsSpan(0, n), MessageType.Error);
         }
     }

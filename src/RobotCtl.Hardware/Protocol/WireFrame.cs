@@ -9,7 +9,7 @@ namespace RobotCtl.Hardware.Protocol;
 /// <c>A5 5A | version u8 | type u8 | payload length u16 | sequence u32 | timestamp µs u64 | payload | CRC-16 u16</c>.
 /// The CRC covers version..payload (everything but the sync bytes and itself).
 /// </summary>
-public static class Frame
+public static class WireFrame
 {
     public const byte Sync0 = 0xA5, Sync1 = 0x5A;
     public const byte Version = 1;
