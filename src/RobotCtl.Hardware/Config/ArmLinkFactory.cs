@@ -4,13 +4,12 @@ using RobotCtl.Hardware.Links;
 
 namespace RobotCtl.Hardware;
 
-/// <summary>Builds the link a profile describes.</summary>
+/// <summary>Builds the serial or MQTT link a profile describes (a profile with transport sim names the host's simulated arm).</summary>
 public static class ArmLinkFactory
 {
     /// <param name="profile">The arm profile.</param>
     /// <param name="loggerFactory">Optional logging.</param>
-    /// <param name="simLink">Creates the in-process sim link (the host passes <c>() => new SimArmLink(workcell)</c>; Hardware does not know Sim).</param>
-    public static IArmLink Create(ArmProfile profile, ILoggerFactory? loggerFactory = null, Func<IArmLink>? simLink = null)
+    public static IArmLink Create(ArmProfile profile, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(profile);
         return profile.Transport switch
@@ -19,7 +18,7 @@ public static class ArmLinkFactory
                 loggerFactory?.CreateLogger<SerialArmLink>()),
             ArmTransport.Mqtt => new MqttArmLink(profile.Mqtt ?? throw new ConfigException($"profile {profile.Name}: transport mqtt needs an 'mqtt' section"),
                 loggerFactory?.CreateLogger<MqttArmLink>()),
-            ArmTransport.Sim => simLink?.Invoke() ?? throw new ConfigException($"profile {profile.Name}: transport sim needs the host to supply the simulated arm"),
+            ArmTransport.Sim => throw new ConfigException($"profile {profile.Name}: transport sim is the host's simulated arm, registered by the host, not a link Hardware makes"),
             _ => throw new ConfigException($"profile {profile.Name}: unknown transport {profile.Transport}"),
         };
     }
