@@ -1,13 +1,9 @@
 using RobotCtl.Core.WorldModel;
 using RobotCtl.Core.Vision;
 using RobotCtl.Episodes;
-using RobotCtl.Runtime;
 using RobotCtl.Vision.Imaging;
 
 namespace RobotCtl.Dashboard;
-
-/// <summary>What an export wrote.</summary>
-public sealed record PictureExport(string Path, int Frames, int Width, int Height, double Fps);
 
 /// <summary>
 /// Pictures of a recorded episode outside the browser, for reports and issues: the frames as an MP4 video with the

@@ -145,6 +145,3 @@ public sealed class LiveSnapshot : IDisposable
 
     public void Dispose() => _loop.CycleCompleted -= _handler;
 }
-
-/// <summary>The charts' series, oldest first; null where a value was not finite (no surprise before the first prediction).</summary>
-public sealed record LiveHistory(long Version, int[] Steps, double?[] Distance, double?[] PlanMs, double?[] Surprise, float[][] Actions, float[] LastPlanCosts);

@@ -2,9 +2,6 @@ using ScottPlot;
 
 namespace RobotCtl.Dashboard;
 
-/// <summary>One stacked panel of the summary plot: a titled series over the steps; null or non-finite values are gaps.</summary>
-internal sealed record SummaryPanel(string Title, string YLabel, IReadOnlyList<(long Step, double? Value)> Points, Color Color);
-
 /// <summary>
 /// The episode summary PNG drawn with ScottPlot: one panel per series stacked top to bottom, each with its own y axis
 /// and the same step range on x, so a moment in the episode lines up across the panels.

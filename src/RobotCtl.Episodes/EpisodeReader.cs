@@ -6,33 +6,6 @@ using RobotCtl.Core.Arm;
 
 namespace RobotCtl.Episodes;
 
-/// <summary>A file that is not a readable robotctl episode. The message names the file and what is wrong.</summary>
-public class EpisodeFormatException(string message, Exception? inner = null) : Exception(message, inner);
-
-/// <summary>
-/// An episode file with nothing in it: its recorder was stopped while creating it, before the schema and metadata
-/// were written (a zero-byte file, or one with the episode's application id and no tables). The message starts
-/// "empty interrupted episode: PATH:", or "episode being created: PATH:" when <see cref="BeingCreated"/>.
-/// </summary>
-public sealed class EmptyEpisodeException(string message, bool beingCreated) : EpisodeFormatException(message)
-{
-    /// <summary>True when the creating process is alive (holds the lock): the file is new, not interrupted.</summary>
-    public bool BeingCreated { get; } = beingCreated;
-}
-
-/// <summary>How an episode stands: finished, still being recorded by a live process, or ended without its end marker.</summary>
-public enum EpisodeState
-{
-    /// <summary>The recorder completed: the end marker (end time, outcome) is in the file.</summary>
-    Finished,
-
-    /// <summary>No end marker, and a live process holds the episode's lock: it is being recorded now.</summary>
-    Recording,
-
-    /// <summary>No end marker and nobody holds the lock: the recorder was killed, crashed or its writer failed.</summary>
-    Crashed,
-}
-
 /// <summary>
 /// Reads one episode file (finished, being recorded, or left behind by a killed process: every committed row is
 /// readable). Enumerations stream rows in recording order; wrap them in a using/foreach, one at a time or several at once.

@@ -1,8 +1,5 @@
 namespace RobotCtl.Episodes;
 
-/// <summary>p50/p90/p99/max of one timed section over an episode, in milliseconds.</summary>
-public sealed record SectionStats(string Section, double P50Ms, double P90Ms, double P99Ms, double MaxMs);
-
 /// <summary>What `episodes show` prints: how long, how many steps, how it ended, how the loop kept time, what went wrong.</summary>
 public sealed record EpisodeSummary
 {

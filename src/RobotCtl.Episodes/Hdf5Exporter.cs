@@ -8,15 +8,6 @@ using RobotCtl.Core.Vision;
 
 namespace RobotCtl.Episodes;
 
-/// <summary>The export cannot be done: bad input found while exporting, or the output cannot be written. The message is meant for the user as is.</summary>
-public sealed class Hdf5ExportException(string message, Exception? inner = null) : Exception(message, inner);
-
-/// <summary>What an export wrote.</summary>
-public sealed record Hdf5ExportResult(string Output, int Rows, int Episodes, int Width, int Height, int SourceWidth, int SourceHeight)
-{
-    public bool Resized => Width != SourceWidth || Height != SourceHeight;
-}
-
 /// <summary>
 /// Exports episodes to the stable-worldmodel HDF5 layout with PureHDF (no HDF5 library, no Python), so recorded runs can
 /// train a LeWM. One row per recorded camera frame, every episode concatenated in the order given:

@@ -5,9 +5,6 @@ using RobotCtl.Core.Arm;
 
 namespace RobotCtl.Episodes.Mcap;
 
-/// <summary>Messages written per topic.</summary>
-public sealed record McapExportResult(long Messages, IReadOnlyDictionary<string, long> MessagesPerTopic, long Bytes);
-
 /// <summary>
 /// Exports an episode to MCAP for Foxglove and other MCAP tools. Frames become foxglove.CompressedImage (jpeg/png)
 /// or foxglove.RawImage (raw-bgr) on /camera/image; commands, arm states, plans, timings, surprise and events become
