@@ -60,7 +60,7 @@ internal static class RunCommand
         using var loggers = LoggerFactory.Create(b => b.AddStderrConsole()
             .SetMinimumLevel(request.Verbose ? LogLevel.Debug : LogLevel.Information));
         // One container: the runtime's services and the hosted loop (the generic host's own logging stays out of the run's log).
-        IHost host;
+        IHost? host = null;
         DashboardOptions? dashboardOptions = null;
         try
         {
@@ -80,6 +80,7 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is ConfigurationValueException or InvalidOperationException or ArgumentException or DashboardConfigurationException)
         {
+            host?.Dispose();
             return CliErrors.Fail("run", e);
         }
         using var _ = host;
