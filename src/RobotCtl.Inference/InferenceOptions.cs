@@ -18,6 +18,9 @@ public sealed record InferenceOptions
 
     public GraphOptimization Optimization { get; init; } = GraphOptimization.All;
 
+    /// <summary>fp32: the model's predictor; int8: its quantised sibling (made by `robotctl model quantize`), opt-in.</summary>
+    public PredictorPrecision Precision { get; init; } = PredictorPrecision.Fp32;
+
     public ExecutionMode ExecutionMode { get; init; } = ExecutionMode.Sequential;
 
     /// <summary>

@@ -84,6 +84,13 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
         var predictorPath = Path.Combine(directory, manifest.PredictorFile);
         CheckReadable(encoderPath, "encoder.file", problems);
         CheckReadable(predictorPath, "predictor.file", problems);
+        if (options.Precision == PredictorPrecision.Int8)
+        {
+            // The quantised predictor has the same inputs and outputs: every check below applies to it as it is.
+            predictorPath = Int8PredictorPath(directory, manifest);
+            if (!File.Exists(predictorPath))
+                problems.Add($"{predictorPath}: not found; Inference:Precision=int8 runs the int8 predictor that `robotctl model quantize {directory}` makes");
+        }
         if (problems.Count > 0) return null;
 
         var clock = Stopwatch.StartNew();
@@ -119,6 +126,10 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
             predictor?.Dispose();
         }
     }
+
+    /// <summary>Where `model quantize` writes the int8 predictor: beside predictor.file, "X.onnx" as "X.int8.onnx".</summary>
+    public static string Int8PredictorPath(string directory, ModelManifest manifest) =>
+        Path.Combine(directory, Path.ChangeExtension(manifest.PredictorFile, ".int8.onnx"));
 
     private static void CheckReadable(string path, string field, List<string> problems)
     {

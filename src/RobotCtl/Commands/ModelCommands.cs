@@ -25,6 +25,7 @@ internal static class ModelCommands
         command.Subcommands.Add(BenchCommand());
         command.Subcommands.Add(ModelScoreCommand.Create());
         command.Subcommands.Add(ModelImportCommand.Create());
+        command.Subcommands.Add(ModelQuantizeCommand.Create());
         return command;
     }
 
@@ -82,6 +83,10 @@ internal static class ModelCommands
         var threads = ThreadsOption();
         var batch = new Option<int>("--batch") { Description = "Predictor batch (candidates per call)", DefaultValueFactory = _ => 300 };
         var runs = new Option<int>("--runs") { Description = "Timed runs of each graph after two warm-up runs", DefaultValueFactory = _ => 10 };
+        var precision = new Option<PredictorPrecision?>("--precision")
+        {
+            Description = "The predictor to time: fp32 (the model's) or int8 (made by `robotctl model quantize`). Default: the Inference:Precision setting (fp32).",
+        };
         var command = new Command("bench",
             "Measure a model on this machine: encoder latency at batch 1 and predictor step latency at --batch with the " +
             "full history window, median of --runs, with GFLOP/s when model.json carries \"flops\".");
@@ -90,10 +95,12 @@ internal static class ModelCommands
         command.Options.Add(threads);
         command.Options.Add(batch);
         command.Options.Add(runs);
+        command.Options.Add(precision);
         CliErrors.Bounded(batch, 1, CliErrors.SamplesLimit.Max, CliErrors.SamplesLimit.Why);
         CliErrors.Bounded(runs, 1, 100_000);
         command.SetAction(r => Guard("model bench", Console.Error, () =>
-            Bench(r.GetValue(dir)!, Options(r.GetValue(provider), r.GetValue(threads)), r.GetValue(batch), r.GetValue(runs), Console.Out)));
+            Bench(r.GetValue(dir)!, Options(r.GetValue(provider), r.GetValue(threads)) is var o && r.GetValue(precision) is { } p ? o with { Precision = p } : o,
+                r.GetValue(batch), r.GetValue(runs), Console.Out)));
         return command;
     }
 
@@ -229,12 +236,24 @@ internal static class ModelCommands
         var encode = Median(runs, () => model.Encode(pixels, 1, latent));
         Report(o, "encoder", "batch 1", encode, model.Manifest.Flops?.EncoderPerImage);
 
-        using var buffers = model.CreatePredictorBuffers(batch, spec.History);
-        for (int i = 0; i < buffers.Latents.Length; i++) buffers.Latents[i] = MathF.Sin(i * 0.0137f + 0.2f);
-        var predict = Median(runs, () => model.Predict(buffers));
+        var predict = PredictorStepMs(model, batch, runs);
         double? perSample = model.Manifest.Flops?.PredictorPerSample.GetValueOrDefault(spec.History);
-        Report(o, "predictor", $"batch {batch}, T={spec.History}", predict, perSample * batch);
+        Report(o, "predictor", $"batch {batch}, T={spec.History}, {options.Precision.ToString().ToLowerInvariant()}", predict, perSample * batch);
         return 0;
+    }
+
+    /// <summary>The median predictor step (<paramref name="batch"/> samples, the full history window) of the model in <paramref name="directory"/>.</summary>
+    internal static double PredictorStepMs(string directory, InferenceOptions options, int batch, int runs)
+    {
+        using var model = OnnxWorldModel.Load(directory, options);
+        return PredictorStepMs(model, batch, runs);
+    }
+
+    private static double PredictorStepMs(OnnxWorldModel model, int batch, int runs)
+    {
+        using var buffers = model.CreatePredictorBuffers(batch, model.Spec.History);
+        for (int i = 0; i < buffers.Latents.Length; i++) buffers.Latents[i] = MathF.Sin(i * 0.0137f + 0.2f);
+        return Median(runs, () => model.Predict(buffers));
     }
 
     private static void Report(TextWriter o, string graph, string shape, double ms, double? flops)
@@ -261,6 +280,6 @@ internal static class ModelCommands
     private static string F(float v) => v.ToString("0.####", CultureInfo.InvariantCulture);
     private static string Join(IEnumerable<float> values) => string.Join(", ", values.Select(F));
 
-    private static string OneLine(string text) =>
+    internal static string OneLine(string text) =>
         string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

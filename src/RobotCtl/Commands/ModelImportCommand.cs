@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using RobotCtl.Inference.WorldModel;
 using RobotCtl.Runtime.Composition;
 
@@ -14,12 +13,7 @@ namespace RobotCtl.Host.Commands;
 /// </summary>
 internal static class ModelImportCommand
 {
-    private const string DefaultPython = "/usr/bin/python3";
-
-    /// <summary>The Python package in models/ that holds the importers.</summary>
-    private const string Package = "robotctl_models";
-
-    /// <summary>A family's importer (a module of <see cref="Package"/>) and how it starts its one-line verdicts on stderr.</summary>
+    /// <summary>A family's importer (a module of <see cref="ModelTools.Package"/>) and how it starts its one-line verdicts on stderr.</summary>
     private sealed record Importer(string Module, string Prefix);
 
     private static readonly Dictionary<string, Importer> Importers = new()
@@ -69,7 +63,7 @@ internal static class ModelImportCommand
         var lewmOnly = new Option[] { stats, dims, frameskip, history };
         var python = new Option<string?>("--python")
         {
-            Description = $"The Python interpreter with PyTorch (1.13 or 2.x) and ONNX to run the importer (default: $ROBOTCTL_PYTHON, else {DefaultPython}; " +
+            Description = $"The Python interpreter with PyTorch (1.13 or 2.x) and ONNX to run the importer (default: $ROBOTCTL_PYTHON, else {ModelTools.DefaultPython}; " +
                           "scripts/setup --models installs Debian's)",
         };
         var command = new Command("import",
@@ -104,11 +98,7 @@ internal static class ModelImportCommand
 
     private static int Import(Importer importer, string? python, IReadOnlyList<string> importerArgs, string outputDirectory, TextWriter stdout, TextWriter stderr)
     {
-        var interpreter = python ?? Environment.GetEnvironmentVariable("ROBOTCTL_PYTHON") ?? DefaultPython;
-        var models = Path.Combine(RobotCtlHome.Path, "models");
-        var script = Path.Combine(models, Package, importer.Module + ".py");
-        if (!File.Exists(script)) throw new InvalidOperationException($"the importer {script} is missing from this robotctl checkout");
-        RequirePython(interpreter, models);
+        var tools = ModelTools.Require(python, importer.Module, "import torch, onnx, numpy", "Debian's PyTorch and ONNX", "torch and onnx");
 
         // The importer's progress goes through as it comes; its verdict ("<family> import: <reason>") is said once, as ours.
         var verdicts = new List<string>();
@@ -118,7 +108,7 @@ internal static class ModelImportCommand
             else stderr.WriteLine(line);
         });
         // --no-model-check: the importer would run `robotctl model check` on its result; this does it below, once.
-        var code = RunPython(interpreter, models, ["-m", $"{Package}.{importer.Module}", .. importerArgs, "--no-model-check"], stdout, progress);
+        var code = tools.Run([.. importerArgs, "--no-model-check"], stdout, progress);
         if (code != 0)
         {
             // Exit 2: bad input, 1: the import failed; either way the importer left nothing behind.
@@ -140,49 +130,6 @@ internal static class ModelImportCommand
         stderr.WriteLine($"robotctl model import: the imported model does not pass model check, removed {outputDirectory}: {string.Join("; ", report.Problems)}");
         Directory.Delete(outputDirectory, recursive: true);
         return ExitCodes.Failed;
-    }
-
-    /// <summary>A missing interpreter or one without torch/onnx is a setup problem said in one line, not a Python traceback.</summary>
-    private static void RequirePython(string interpreter, string models)
-    {
-        var probe = new StringWriter();
-        int code;
-        try
-        {
-            code = RunPython(interpreter, models, ["-c", "import torch, onnx, numpy"], TextWriter.Null, probe);
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new ArgumentException($"--python {interpreter}: cannot start it ({e.Message}); install Debian's PyTorch with scripts/setup --models, or name an interpreter that has torch and onnx");
-        }
-        if (code != 0)
-        {
-            var last = probe.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? $"exit {code}";
-            throw new ArgumentException($"--python {interpreter}: it lacks what the importer needs ({last}); install Debian's PyTorch and ONNX with scripts/setup --models, or name an interpreter that has torch and onnx");
-        }
-    }
-
-    /// <summary>Runs <paramref name="interpreter"/> with <paramref name="models"/> (the package's parent folder) first on its module path.</summary>
-    private static int RunPython(string interpreter, string models, IEnumerable<string> arguments, TextWriter stdout, TextWriter stderr)
-    {
-        var info = new ProcessStartInfo(interpreter) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in arguments) info.ArgumentList.Add(a);
-        var inherited = Environment.GetEnvironmentVariable("PYTHONPATH");
-        info.Environment["PYTHONPATH"] = string.IsNullOrEmpty(inherited) ? models : $"{models}{Path.PathSeparator}{inherited}";
-        // Debian's OpenBLAS takes some virtual CPUs for "Prescott" (~5x slower products); name the kernel the CPU has, as
-        // scripts/train-workcell does.
-        if (Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is null)
-        {
-            if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) info.Environment["OPENBLAS_CORETYPE"] = "SKYLAKEX";
-            else if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) info.Environment["OPENBLAS_CORETYPE"] = "HASWELL";
-        }
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {interpreter}");
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) stdout.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) stderr.WriteLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        process.WaitForExit();
-        return process.ExitCode;
     }
 
     /// <summary>A writer that hands each whole line to <paramref name="onLine"/> (the importer's stderr, line by line).</summary>
