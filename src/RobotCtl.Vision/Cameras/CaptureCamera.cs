@@ -236,7 +236,7 @@ public sealed class CaptureCamera : ICamera
         return source.Kind switch
         {
             CameraSourceKind.ImageDirectory => new ImageDirectoryGrabber(source, request),
-            CameraSourceKind.Sim => throw new ArgumentException("camera source 'sim' is the simulated workcell, composed by the host (CameraFactory), not an OpenCV source"),
+            CameraSourceKind.Sim => throw new ArgumentException("camera source 'sim' is the simulated workcell, registered by the host (DeviceRegistry), not an OpenCV source"),
             _ => new VideoCaptureGrabber(source, request),
         };
     }
