@@ -339,7 +339,7 @@ internal sealed partial class Endpoints(LiveRun? live, DashboardOptions options,
                 try
                 {
                     using var reader = EpisodeReader.Open(path);
-                    using var session = ReplaySession.Open(reader.Info);
+                    using var session = ReplaySession.Open(reader);
                     var steps = session.Replayer.Replay(reader).Select(s => new
                     {
                         step = s.Step, latent_diff = double.IsFinite(s.LatentDiff) ? s.LatentDiff : (double?)null, plan_diff = s.PlanDiff,

@@ -133,9 +133,10 @@ public sealed class PlannerSettings
         PlannerSettings? settings;
         try
         {
-            using (var document = JsonDocument.Parse(json))
-                if (document.RootElement.ValueKind != JsonValueKind.Object || document.RootElement.TryGetProperty("warm_start", out _)) return null;
-            settings = JsonSerializer.Deserialize<PlannerSettings>(json, RecordJson);
+            using var document = JsonDocument.Parse(json);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || root.TryGetProperty("warm_start", out _)) return null;
+            settings = root.Deserialize<PlannerSettings>(RecordJson);
         }
         catch (JsonException e)
         {

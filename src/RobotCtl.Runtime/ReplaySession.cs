@@ -40,11 +40,13 @@ public sealed class ReplaySession : IDisposable
     /// <summary>The composition the replay was made from (its settings, rig, arm).</summary>
     public RuntimeFactory Factory => _services.Factory();
 
+    /// <param name="reader">The episode, open: its recorded configuration and the planner settings its plans recorded.</param>
     /// <param name="arm">An arm to re-send the recorded commands to (Runtime:Arm: "sim" or a profile) instead of the recorded one.</param>
     /// <param name="devices">The arms the host provides, for re-sending (null: serial and MQTT only).</param>
-    public static ReplaySession Open(EpisodeInfo info, string? modelOverride = null, double tolerance = 1e-5, string? arm = null,
+    public static ReplaySession Open(EpisodeReader reader, string? modelOverride = null, double tolerance = 1e-5, string? arm = null,
         Devices.DeviceRegistry? devices = null)
     {
+        var info = reader.Info;
         // The calibration the run used, by the path it recorded (the recorded settings may name it relative to another home).
         var overrides = new SettingsOverrides { Calibration = info.Calibration, Arm = arm };
         var services = RuntimeServices.Create(ConfigurationJson.Read(info.ConfigurationJson, [.. overrides.ToConfiguration()]), devices: devices);
@@ -59,7 +61,7 @@ public sealed class ReplaySession : IDisposable
             // The planner as recorded (every value the run planned with) over the model's defaults, exactly as the run's
             // configured Planner section was; an older episode's from its recorded configuration.
             var settings = factory.Settings;
-            var planning = RecordedPlanner(info.Path) ?? settings.Planner;
+            var planning = RecordedPlanner(reader) ?? settings.Planner;
             var options = RuntimeBuilder.PlannerOptionsFrom(planning, model.Spec, settings.Runtime.Seed) with { Deadline = null };
             var planner = factory.CreatePlanner(model, options);
             var replayer = new EpisodeReplayer(model, preprocessor, planner, factory.Rig.Mapping,
@@ -76,11 +78,8 @@ public sealed class ReplaySession : IDisposable
     }
 
     /// <summary>The planner settings of the episode's first plan; null when it planned nothing or recorded none.</summary>
-    private static PlannerSettings? RecordedPlanner(string path)
-    {
-        using var reader = EpisodeReader.Open(path);
-        return reader.Plans().FirstOrDefault()?.SettingsJson is { } json ? PlannerSettings.FromRecord(json, $"{path} plans.settings") : null;
-    }
+    private static PlannerSettings? RecordedPlanner(EpisodeReader reader) =>
+        reader.Plans().FirstOrDefault()?.SettingsJson is { } json ? PlannerSettings.FromRecord(json, $"{reader.Path} plans.settings") : null;
 
     public void Dispose()
     {

@@ -34,7 +34,7 @@ public class ClosedLoopTests
         Assert.Equal(false, reader.Info.Success);
 
         // Replay: same model, same settings (read back from the episode), same seeds, as `robotctl replay` builds it.
-        using var session = ReplaySession.Open(reader.Info);
+        using var session = ReplaySession.Open(reader);
         var steps = session.Replayer.Replay(reader).ToList();
 
         Assert.Equal(4, steps.Count);

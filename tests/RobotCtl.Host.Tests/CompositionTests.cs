@@ -27,7 +27,7 @@ public class CompositionTests
         using var reader = EpisodeReader.Open(Assert.Single(EpisodeCatalog.List(dir.File("episodes"))).Path);
         var plans = reader.Plans().ToList();
         Assert.Contains(plans, p => p.Iterations < 200);
-        using var session = ReplaySession.Open(reader.Info);
+        using var session = ReplaySession.Open(reader);
         var steps = session.Replayer.Replay(reader).ToList();
         Assert.Equal(plans.Count, steps.Count);
         Assert.All(steps, s => Assert.False(s.Diverges, $"step {s.Step}: plan diff {s.PlanDiff}, iterations {s.Iterations}"));

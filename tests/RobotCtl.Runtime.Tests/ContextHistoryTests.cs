@@ -244,7 +244,7 @@ public class ContextHistoryTests
         Assert.Equal(0, run.Chunks.Pauses);
 
         // Replay rebuilds every context and reproduces every plan.
-        using var session = ReplaySession.Open(reader.Info);
+        using var session = ReplaySession.Open(reader);
         var replayed = session.Replayer.Replay(reader).ToList();
         Assert.Equal(5, replayed.Count);
         Assert.All(replayed, s => Assert.False(s.Diverges, $"step {s.Step}: plan diff {s.PlanDiff}, context diff {s.ContextDiff}"));
@@ -286,7 +286,7 @@ public class ContextHistoryTests
         var contexts = reader.PlanContexts().ToList();
         Assert.Equal([(0L, 5), (1L, 0)], contexts[1].FrameSteps.Zip(contexts[1].FrameBoundaries).Skip(1).ToList());
 
-        using var session = ReplaySession.Open(reader.Info);
+        using var session = ReplaySession.Open(reader);
         var replayed = session.Replayer.Replay(reader).ToList();
         Assert.Equal([1, 3, 3, 3], replayed.Select(s => s.ContextFrames));
         Assert.All(replayed, s =>
@@ -318,7 +318,7 @@ public class ContextHistoryTests
             Assert.Equal((c.Frames - 1) * 35, c.PastActions.Length);
         }
         Assert.All(reader.BoundaryFrames(), b => Assert.True(b.Serial == -1 || b.Serial > 0));
-        using var session = ReplaySession.Open(reader.Info);
+        using var session = ReplaySession.Open(reader);
         Assert.All(session.Replayer.Replay(reader), s => Assert.False(s.Diverges, $"step {s.Step}: plan diff {s.PlanDiff}, context diff {s.ContextDiff}"));
     }
 
@@ -353,7 +353,7 @@ public class ContextHistoryTests
         Assert.Equal(1, run.Loop.History!.Restarts);
         using var reader = EpisodeReader.Open(run.Episode);
         Assert.Contains(reader.Events(), e => e.Step == 4 && e.Message.StartsWith("context history restarted: e-stop released or operator resumed", StringComparison.Ordinal));
-        using var session = ReplaySession.Open(reader.Info);
+        using var session = ReplaySession.Open(reader);
         Assert.All(session.Replayer.Replay(reader), s => Assert.False(s.Diverges, $"step {s.Step}: plan diff {s.PlanDiff}"));
     }
 

@@ -60,7 +60,7 @@ public class GoalChainTests
         using var reader = EpisodeReader.Open(path);
         var reached = Assert.Single(reader.Events(), e => e.Kind == EpisodeEventKind.GoalReached);
         Assert.Equal(2, reached.Step);
-        using var session = ReplaySession.Open(reader.Info);
+        using var session = ReplaySession.Open(reader);
         var steps = session.Replayer.Replay(reader).ToList();
         Assert.Equal(6, steps.Count);
         Assert.All(steps, s => Assert.False(s.Diverges, $"step {s.Step}: plan diff {s.PlanDiff}"));

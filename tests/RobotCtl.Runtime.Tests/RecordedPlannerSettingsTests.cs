@@ -43,7 +43,7 @@ public class RecordedPlannerSettingsTests
         SqliteConnection.ClearAllPools();
         using var replayed = EpisodeReader.Open(path);
         Assert.Contains("\"Samples\":\"20\"", replayed.Info.ConfigurationJson);
-        using var session = ReplaySession.Open(replayed.Info);
+        using var session = ReplaySession.Open(replayed);
         var steps = session.Replayer.Replay(replayed).ToList();
         Assert.Equal(3, steps.Count);
         Assert.All(steps, s => Assert.Equal(0, s.PlanDiff));

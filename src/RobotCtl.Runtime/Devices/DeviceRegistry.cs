@@ -43,8 +43,6 @@ public sealed class DeviceRegistry
         return this;
     }
 
-    public bool HasCamera(CameraSourceKind kind) => _cameras.ContainsKey(kind);
-
     /// <summary>An unstarted camera for <paramref name="source"/>; refused naming Runtime:Camera when this host has no such kind.</summary>
     public ICamera CreateCamera(CameraSource source, CameraRequest request, DeviceContext context) =>
         _cameras.TryGetValue(source.Kind, out var provider)

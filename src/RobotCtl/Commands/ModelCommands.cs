@@ -242,14 +242,8 @@ internal static class ModelCommands
         return 0;
     }
 
-    /// <summary>The median predictor step (<paramref name="batch"/> samples, the full history window) of the model in <paramref name="directory"/>.</summary>
-    internal static double PredictorStepMs(string directory, InferenceOptions options, int batch, int runs)
-    {
-        using var model = OnnxWorldModel.Load(directory, options);
-        return PredictorStepMs(model, batch, runs);
-    }
-
-    private static double PredictorStepMs(OnnxWorldModel model, int batch, int runs)
+    /// <summary>The median predictor step of <paramref name="model"/>: <paramref name="batch"/> samples, the full history window.</summary>
+    internal static double PredictorStepMs(OnnxWorldModel model, int batch, int runs)
     {
         using var buffers = model.CreatePredictorBuffers(batch, model.Spec.History);
         for (int i = 0; i < buffers.Latents.Length; i++) buffers.Latents[i] = MathF.Sin(i * 0.0137f + 0.2f);

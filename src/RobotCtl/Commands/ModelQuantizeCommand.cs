@@ -57,40 +57,44 @@ internal static class ModelQuantizeCommand
         }
         stdout.WriteLine($"wrote {output} {facts.ToString().Trim()}");
 
-        var int8 = options with { Precision = PredictorPrecision.Int8 };
+        // The int8 model is loaded once: its drift on the reference cases, then its step time.
+        OnnxWorldModel? int8 = null;
+        string? refused = null;
         try
         {
-            if (!double.IsFinite(Drift(dir, int8, stdout)))
-            {
-                File.Delete(output);
-                stderr.WriteLine($"robotctl model quantize: the int8 predictor predicts non-finite values: removed {output}");
-                return ExitCodes.Failed;
-            }
+            int8 = OnnxWorldModel.Load(dir, options with { Precision = PredictorPrecision.Int8 });
+            if (!double.IsFinite(Drift(dir, int8, stdout))) refused = $"the int8 predictor predicts non-finite values: removed {output}";
         }
         catch (Exception e) when (e is WorldModelException or OrtException or InferenceSetupException)
         {
+            refused = $"the int8 predictor does not load, removed {output}: {ModelCommands.OneLine(e.Message)}";
+        }
+        if (refused is not null)
+        {
+            int8?.Dispose();
             File.Delete(output);
-            stderr.WriteLine($"robotctl model quantize: the int8 predictor does not load, removed {output}: {ModelCommands.OneLine(e.Message)}");
+            stderr.WriteLine($"robotctl model quantize: {refused}");
             return ExitCodes.Failed;
         }
-        var fp32Ms = ModelCommands.PredictorStepMs(dir, options, batch, runs);
-        var int8Ms = ModelCommands.PredictorStepMs(dir, int8, batch, runs);
+        double int8Ms;
+        using (int8) int8Ms = ModelCommands.PredictorStepMs(int8!, batch, runs);
+        double fp32Ms;
+        using (var fp32 = OnnxWorldModel.Load(dir, options)) fp32Ms = ModelCommands.PredictorStepMs(fp32, batch, runs);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"predictor  batch {batch}, T={manifest.Spec.History}: fp32 {fp32Ms:F2} ms, int8 {int8Ms:F2} ms ({fp32Ms / int8Ms:F2}x); use it with --set Inference:Precision=int8"));
         return 0;
     }
 
     /// <summary>The int8 predictor on each predictor reference case (PyTorch's fp32 outputs); the largest drift relative to the case's largest value.</summary>
-    private static double Drift(string directory, InferenceOptions int8, TextWriter stdout)
+    private static double Drift(string directory, OnnxWorldModel int8, TextWriter stdout)
     {
         if (!Directory.Exists(ReferenceCases.Folder(directory)))
         {
             stdout.WriteLine("drift      not measured: the model has no reference/ cases");
             return 0;
         }
-        using var model = OnnxWorldModel.Load(directory, int8);
         var worst = 0.0;
-        foreach (var result in ReferenceCheck.Run(model, ReferenceCases.Read(directory).Where(c => c.Graph == "predictor").ToList()))
+        foreach (var result in ReferenceCheck.Run(int8, ReferenceCases.Read(directory).Where(c => c.Graph == "predictor").ToList()))
         {
             if (result.Problem is { } problem) throw new WorldModelException($"reference case {result.Case}: {problem}");
             var relative = double.IsFinite(result.MaxAbsDiff) ? result.MaxRelDiff : double.PositiveInfinity;

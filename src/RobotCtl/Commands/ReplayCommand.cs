@@ -59,7 +59,7 @@ internal static class ReplayCommand
             var info = reader.Info;
 
             // The run's own settings, calibration and model, so the planner is built exactly as it was.
-            using var session = ReplaySession.Open(info, modelOverride, tolerance, toArm, HostServices.Devices());
+            using var session = ReplaySession.Open(reader, modelOverride, tolerance, toArm, HostServices.Devices());
             var settings = session.Settings;
             var modelDir = session.ModelDirectory;
             var replayer = session.Replayer;
