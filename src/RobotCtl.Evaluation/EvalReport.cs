@@ -93,6 +93,7 @@ public sealed class EvalReport
                 w.WriteNumber("index", e.Index);
                 w.WriteBoolean("success", e.Success);
                 if (e.Steps is { } steps) w.WriteNumber("steps", steps); else w.WriteNull("steps");
+                Number(w, "start_error_cm", e.StartErrorMetres * 100, 4);
                 Number(w, "final_error_cm", e.FinalErrorMetres * 100, 4);
                 Nullable(w, "yaw_error_deg", e.YawErrorRadians * 180 / Math.PI, 3);
                 w.WriteNumber("cycles", e.Cycles);

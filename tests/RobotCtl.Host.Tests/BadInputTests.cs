@@ -154,6 +154,15 @@ public class BadInputTests
         AssertBadInput(Cli("demo", "--record", "/tmp/robotctl-never", "--no-record"), "--record and --no-record: give one");
 
     [Fact]
+    public void Demo_refuses_an_unknown_task_listing_the_tasks() =>
+        AssertBadInput(Cli("demo", "--task", "stack", "--no-record"), "--task", "reach, push", "'stack'");
+
+    [Fact]
+    public void The_push_demo_refuses_a_goal_scene_without_a_placed_block() =>
+        AssertBadInput(Cli("demo", "--task", "push", "--no-record", "--goal-scene", "seed=3,ee=0:0:0.02"),
+            "--goal-scene", "block placed explicitly");
+
+    [Fact]
     public void Replay_without_an_episode_names_the_argument() =>
         AssertBadInput(Cli("replay"), "<episode> is required");
 

@@ -53,9 +53,13 @@ public class EvalCommandTests
         var episodes = o["per_episode"]!.AsArray();
         Assert.Equal(2, episodes.Count);
         foreach (var e in episodes)
-            foreach (var field in new[] { "index", "success", "steps", "final_error_cm", "yaw_error_deg" })
+            foreach (var field in new[] { "index", "success", "steps", "start_error_cm", "final_error_cm", "yaw_error_deg" })
                 Assert.True(e!.AsObject().ContainsKey(field), $"missing per-episode {field}");
         Assert.True((double)episodes[0]!["final_error_cm"]! > 0);
+        // The start error is the task's distance in the episode's start scene: effector start to target for reach.
+        var sample = RobotCtl.Sim.Tasks.SimTask.Get("reach").Sample(4, 0);
+        var startCm = Math.Sqrt(Math.Pow(sample.Scene.EeX - sample.TargetX, 2) + Math.Pow(sample.Scene.EeY - sample.TargetY, 2)) * 100;
+        Assert.Equal(startCm, (double)episodes[0]!["start_error_cm"]!, 3);
         Assert.Null(episodes[0]!["yaw_error_deg"]); // reach has no yaw error: JSON null
     }
 

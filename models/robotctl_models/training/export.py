@@ -53,6 +53,8 @@ def flops(cfg: wm.WorkcellConfig) -> dict:
 def manifest(name: str, cfg: wm.WorkcellConfig, ckpt: dict, report: dict | None) -> dict:
     generator = {"script": "models/robotctl_models/training/train.py", "seed": ckpt["seed"], "steps": ckpt["steps"],
                  "torch": ckpt["torch"], "arch": cfg.as_dict()}
+    if ckpt.get("state_term"):
+        generator["state_term"] = ckpt["state_term"]
     if report:
         generator["train_seconds"] = report.get("train_seconds")
         generator["frames"] = report.get("frames")

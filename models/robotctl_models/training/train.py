@@ -4,11 +4,14 @@
 
 Data: an HDF5 file in the stable-worldmodel layout written by `robotctl episodes export --format hdf5 --size 64x64`
 (pixels uint8 [N, H, W, 3], action float32 [N, 7] = the command sent after each frame, ep_len, ep_offset,
-optional sim_state [N, 6] = effector x y z, block x y yaw, used only for diagnostics).
+optional sim_state [N, 6] = effector x y z, block x y yaw: the diagnostics, and the state term below).
 
 Loss (LeWM: end to end, no EMA, no stop-gradient, no pretrained weights): next-embedding MSE, teacher-forced over a
 window of `history` frames, plus the same MSE over an open-loop rollout (predictions fed back, the window sliding
-as in the runtime's planner), plus lambda x SIGReg on the encoder's embeddings. Sequences are `rollout + 1` frames
+as in the runtime's planner), plus lambda x SIGReg on the encoder's embeddings, plus (--state-loss W > 0) W x the
+MSE of the latent's first four dimensions against the sim's effector and block x, y (metres / STATE_SCALE): the
+block's position, which the planner's latent distance must see for a push, is otherwise encoded weakly (a linear
+probe read it to ~11 cm). Only training reads the true state; the encoder and the planner see pixels alone. Sequences are `rollout + 1` frames
 `frameskip` control steps apart; the actions between two frames are one block of `frameskip` 7-D commands,
 normalised by ACTION_STD. Seeded: the same data, seed and thread count give the same weights.
 
@@ -35,6 +38,11 @@ IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
 # Per-step physical action scale: metres for dx dy dz (the rig's 2 cm step limit), radians, gripper fraction.
 ACTION_STD = [0.02, 0.02, 0.02, 0.05, 0.05, 0.05, 0.2]
+# The state term: latent dims 0..3 = (effector x, effector y, block x, block y) / STATE_SCALE. 0.15 m makes them
+# about unit-spread over the table (+-0.28 m), as SIGReg makes every other dimension.
+STATE_COLUMNS = [0, 1, 3, 4]     # of sim_state: ee x y z, block x y yaw
+STATE_NAMES = ["effector_x", "effector_y", "block_x", "block_y"]
+STATE_SCALE = 0.15
 
 
 class DataError(Exception):
@@ -110,6 +118,11 @@ class Episodes:
         action_rows = frame_rows[:, :-1, None] + np.arange(k)[None, None, :]          # [B, F-1, k]
         actions = self.action_n[torch.from_numpy(action_rows.reshape(-1))].view(len(rows), self.frames - 1, k * 7)
         return pixels, actions
+
+    def states(self, rows: np.ndarray) -> torch.Tensor:
+        """rows: first rows [B] -> the state term's targets [B, F, 4] (STATE_COLUMNS / STATE_SCALE)."""
+        frame_rows = rows[:, None] + self.frameskip * np.arange(self.frames)[None, :]
+        return torch.from_numpy(self.sim_state[frame_rows][..., STATE_COLUMNS] / STATE_SCALE)
 
 
 # ------------------------------------------------------------------------------------------------------- loss
@@ -226,6 +239,13 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 
 # ------------------------------------------------------------------------------------------------------- main
 
+def state_term(args) -> dict | None:
+    """What the latent's first dimensions were trained to equal (model.json's generator records it)."""
+    if args.state_loss <= 0:
+        return None
+    return {"weight": args.state_loss, "dims": STATE_NAMES, "scale_m": STATE_SCALE}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description="Train the workcell world model (see the module docstring).")
     ap.add_argument("--data", type=Path, required=True, help="HDF5 from `robotctl episodes export --format hdf5`")
@@ -237,6 +257,8 @@ def main() -> int:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--sigreg", type=float, default=0.1, help="SIGReg weight lambda (default 0.1)")
     ap.add_argument("--sigreg-directions", type=int, default=512)
+    ap.add_argument("--state-loss", type=float, default=0.0,
+                    help="weight of the state term: latent dims 0..3 = true effector and block x, y (default 0: off; needs sim_state)")
     ap.add_argument("--latent", type=int, default=wm.WorkcellConfig.latent)
     ap.add_argument("--holdout", type=float, default=0.05, help="fraction of episodes held out for diagnostics")
     ap.add_argument("--seed", type=int, default=0)
@@ -245,8 +267,8 @@ def main() -> int:
     ap.add_argument("--diagnose", type=Path, metavar="WEIGHTS",
                     help="no training: recompute the diagnostics of WEIGHTS (a weights.pt) on --data into --out/diagnostics.json")
     args = ap.parse_args()
-    if args.steps < 1 or args.batch < 2 or args.rollout < 1 or args.frameskip < 1:
-        log("train: --steps >= 1, --batch >= 2, --rollout >= 1 and --frameskip >= 1 expected"); return 2
+    if args.steps < 1 or args.batch < 2 or args.rollout < 1 or args.frameskip < 1 or not args.state_loss >= 0:
+        log("train: --steps >= 1, --batch >= 2, --rollout >= 1, --frameskip >= 1 and --state-loss >= 0 expected"); return 2
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -255,6 +277,11 @@ def main() -> int:
     except DataError as e:
         log(f"train: {e}"); return 2
     cfg = wm.WorkcellConfig(image_size=data.image_size, latent=args.latent, action_block=args.frameskip)
+    if args.state_loss > 0:
+        if data.sim_state is None or not np.isfinite(data.sim_state).all():
+            log(f"train: --state-loss {args.state_loss} needs a finite sim_state in {args.data} (export collect's episodes)"); return 2
+        if args.latent < len(STATE_COLUMNS):
+            log(f"train: --state-loss needs --latent >= {len(STATE_COLUMNS)}, found {args.latent}"); return 2
     train_rows, held_rows = data.split(args.holdout, args.seed)
     if len(held_rows) == 0:
         held_rows = train_rows[:64]
@@ -288,36 +315,38 @@ def main() -> int:
         rows = train_rows[rng.integers(0, len(train_rows), args.batch)][:, 1]
         pixels, actions = data.batch(rows)
         teacher, open_loop, reg, z = losses(encoder, predictor, pixels, actions, cfg, args.sigreg_directions, gen)
-        loss = teacher + open_loop + args.sigreg * reg
+        state = F.mse_loss(z[..., :len(STATE_COLUMNS)], data.states(rows)) if args.state_loss > 0 else torch.zeros(())
+        loss = teacher + open_loop + args.sigreg * reg + args.state_loss * state
         if not torch.isfinite(loss):
             log(f"train: loss became {loss.item()} at step {step}; stopping (lower --lr?)"); return 1
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step(); sched.step()
-        values = np.array([loss.item(), teacher.item(), open_loop.item(), reg.item()])
+        values = np.array([loss.item(), teacher.item(), open_loop.item(), reg.item(), state.item()])
         running = values if running is None else 0.95 * running + 0.05 * values
         if step % args.log_every == 0 or step == args.steps:
             elapsed = time.time() - start
             eta = elapsed / step * (args.steps - step)
             entry = {"step": step, "loss": values[0], "teacher_mse": values[1], "rollout_mse": values[2],
-                     "sigreg": values[3], "lr": sched.get_last_lr()[0], "elapsed_s": round(elapsed, 1),
+                     "sigreg": values[3], "state_mse": values[4], "lr": sched.get_last_lr()[0], "elapsed_s": round(elapsed, 1),
                      "latent_std": float(z.detach().std(dim=(0, 1)).mean())}
             loss_log.write(json.dumps(entry) + "\n"); loss_log.flush()
             log(f"[train] step {step}/{args.steps}  loss {running[0]:.4f} (teacher {running[1]:.4f}, rollout "
-                f"{running[2]:.4f}, sigreg {running[3]:.3f})  {step / elapsed:.2f} steps/s  "
+                f"{running[2]:.4f}, sigreg {running[3]:.3f}, state {running[4]:.4f})  {step / elapsed:.2f} steps/s  "
                 f"elapsed {elapsed / 60:.1f} min  eta {eta / 60:.1f} min")
     loss_log.close()
     train_s = time.time() - start
     encoder.eval(); predictor.eval()
     torch.save({"config": cfg.as_dict(), "encoder": encoder.state_dict(), "predictor": predictor.state_dict(),
                 "action_std": ACTION_STD, "image_mean": IMAGENET_MEAN, "image_std": IMAGENET_STD,
-                "seed": args.seed, "steps": args.steps, "torch": torch.__version__}, args.out / "weights.pt")
+                "seed": args.seed, "steps": args.steps, "torch": torch.__version__,
+                "state_term": state_term(args)}, args.out / "weights.pt")
     report = {"train_seconds": round(train_s, 1), "steps": args.steps, "batch": args.batch, "seed": args.seed,
               "data": str(args.data), "frames": int(len(data.pixels)), "episodes": int(len(data.ep_len)),
-              "config": cfg.as_dict(), "threads": args.threads,
+              "config": cfg.as_dict(), "threads": args.threads, "state_term": state_term(args),
               "final_running_loss": {"loss": running[0], "teacher_mse": running[1], "rollout_mse": running[2],
-                                     "sigreg": running[3]}}
+                                     "sigreg": running[3], "state_mse": running[4]}}
     report.update(diagnostics(encoder, predictor, data, held_rows, cfg, args.seed))
     (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     log(f"[train] done in {train_s / 60:.1f} min; weights {args.out / 'weights.pt'}; report {args.out / 'report.json'}")

@@ -11,43 +11,86 @@ namespace RobotCtl.Host.Commands;
 
 /// <summary>
 /// `robotctl demo`: the whole loop in one command, on the simulated workcell. It photographs the scene as it should
-/// end up (the effector moved to a target), then runs the closed loop toward that goal image and records the episode.
-/// With the simulated rig and its own goal, success is judged as the `reach` task judges it: on the simulator's true
-/// state, the effector within the task's radius of where the goal image shows it.
+/// end up (`--task reach`: the effector moved to a target; `--task push`: the block pushed to a target, the effector
+/// behind it), then runs the closed loop toward that goal image and records the episode. With the simulated rig and
+/// its own goal, success is judged as the task judges it, on the simulator's true state: the effector (reach) or the
+/// block (push) within the task's radius of where the goal image shows it.
 /// </summary>
 internal static class DemoCommand
 {
-    /// <summary>The demo's start and goal scenes: the same block (placed explicitly: a drawn block would avoid the effector differently in each), the effector elsewhere, both at the tasks' working height.</summary>
+    /// <summary>The reach demo's start and goal scenes: the same block (placed explicitly: a drawn block would avoid the effector differently in each), the effector elsewhere, both at the tasks' working height.</summary>
     public const string StartScene = "seed=7,block=0.15:-0.12:0.3,ee=-0.12:-0.12:0.02";
     public const string GoalScene = "seed=7,block=0.15:-0.12:0.3,ee=0.1:0.08:0.02";
 
-    /// <summary>Cycles the demo allows by default: the reach task's budget of 80 commands at 5 per cycle.</summary>
-    private const int DefaultMaxSteps = 16;
+    /// <summary>
+    /// The push demo's scenes, laid out as the push task lays out its goals: the block (yaw 0.3) pushed 8 cm in +y,
+    /// from (0, -0.04) to (0, 0.04); in the goal the effector waits behind it along the push, the block's half width
+    /// along y (5 cm) + the effector's radius + 1 cm back; it starts 3 cm clear of the block, off to one side.
+    /// </summary>
+    public const string PushStartScene = "seed=7,block=0:-0.04:0.3,ee=-0.14:-0.14:0.02";
+    public const string PushGoalScene = "seed=7,block=0:0.04:0.3,ee=0:-0.04:0.02";
+
+    private sealed record DemoTask(string Name, string Start, string Goal, string What)
+    {
+        public SimTask Task => SimTask.Get(Name);
+
+        /// <summary>Metres between what the task judges (reach: effector xy; push: block xy) and where the goal scene puts it.</summary>
+        public double Error(SimWorkcell cell, SimSceneOptions goal)
+        {
+            if (Task.Kind == SimTaskKind.Reach)
+            {
+                var s = cell.CurrentState;
+                return Math.Sqrt((s.X - goal.EeX) * (s.X - goal.EeX) + (s.Y - goal.EeY) * (s.Y - goal.EeY));
+            }
+            var b = cell.BlockPose;
+            if (goal.BlockX is not { } gx || goal.BlockY is not { } gy)
+                throw new ArgumentException("--goal-scene: the push demo needs the block placed explicitly (block=x:y:yaw)");
+            return Math.Sqrt((b.X - gx) * (b.X - gx) + (b.Y - gy) * (b.Y - gy));
+        }
+    }
+
+    private static readonly DemoTask[] Tasks =
+    [
+        new("reach", StartScene, GoalScene, "the effector"),
+        new("push", PushStartScene, PushGoalScene, "the block"),
+    ];
 
     public static Command Create()
     {
         var options = new RunCommandOptions();
-        var goalScene = new Option<string>("--goal-scene") { Description = "Scene photographed as the goal", DefaultValueFactory = _ => GoalScene };
+        var task = new Option<string>("--task")
+        {
+            Description = "What the goal image asks for: reach (the effector moved 30 cm; judged on the effector) or push (the block " +
+                          "pushed 8 cm, the effector behind it; judged on the block)",
+            DefaultValueFactory = _ => "reach",
+        };
+        task.AcceptOnlyFromAmong(Tasks.Select(t => t.Name).ToArray());
+        var goalScene = new Option<string>("--goal-scene") { Description = "Scene photographed as the goal (default: the task's own; see `--sim-scene` for the start)" };
         var command = new Command("demo",
             "Show the whole loop on the simulated workcell: take a goal snapshot of the scene as it should end up " +
-            "(the effector moved to a target), then run camera -> world model -> CEM planner -> safety governor -> arm " +
-            "toward it, printing each cycle, and record the episode for `robotctl replay`. Accepts every `run` option.");
+            "(--task reach: the effector moved to a target; --task push: the block pushed to a target), then run camera -> " +
+            "world model -> CEM planner -> safety governor -> arm toward it, printing each cycle, say whether it got " +
+            "there (judged on the sim's true state), and record the episode for `robotctl replay`. Accepts every `run` option.");
         options.AddTo(command, goalRequired: false);
+        command.Options.Add(task);
         command.Options.Add(goalScene);
         command.SetAction(async (r, ct) =>
         {
             var request = options.Read(r);
+            var demo = Tasks.Single(t => t.Name == r.GetValue(task));
+            var goalSceneText = r.GetValue(goalScene) ?? demo.Goal;
             var goals = request.Goals;
             if (goals.Count == 0)
             {
                 try
                 {
-                    // Outputs first: nothing is photographed for a run that cannot record.
+                    // The goal and the outputs first: nothing is photographed for a run that cannot judge or record.
+                    demo.Error(new SimWorkcell(SimSceneOptions.Parse(demo.Start)), SimSceneOptions.Parse(goalSceneText));
                     if (request.Record is { } record) OutputPaths.RequireWritableDirectory("--record", RobotCtlHome.Resolve(record));
                     var path = Path.Combine(RobotCtlHome.Path, "artifacts", "demo", "goal.png");
                     OutputPaths.RequireWritableFile("goal snapshot", path, createParent: true);
-                    SnapshotGoal(r.GetValue(goalScene)!, path);
-                    Console.WriteLine($"robotctl demo: goal snapshot of scene \"{r.GetValue(goalScene)}\" saved to {path}");
+                    SnapshotGoal(goalSceneText, path);
+                    Console.WriteLine($"robotctl demo: goal snapshot of scene \"{goalSceneText}\" saved to {path}");
                     goals = [path];
                 }
                 catch (Exception e) when (e is FormatException or ArgumentException or IOException)
@@ -56,21 +99,18 @@ internal static class DemoCommand
                 }
             }
             var simRig = request.Camera is null && request.Arm is null;
-            var startScene = request.SimScene ?? StartScene;
+            var startScene = request.SimScene ?? demo.Start;
             SimWorkcell? workcell = null;
             Func<double>? error = null;
-            var radius = SimTask.Get("reach").SuccessRadius;
+            var radius = demo.Task.SuccessRadius;
             if (simRig && request.Goals.Count == 0)
             {
                 try
                 {
                     var cell = new SimWorkcell(SimSceneOptions.Parse(startScene));
-                    var target = SimSceneOptions.Parse(r.GetValue(goalScene)!);
-                    error = () =>
-                    {
-                        var s = cell.CurrentState;
-                        return Math.Sqrt((s.X - target.EeX) * (s.X - target.EeX) + (s.Y - target.EeY) * (s.Y - target.EeY));
-                    };
+                    var target = SimSceneOptions.Parse(goalSceneText);
+                    demo.Error(cell, target); // refuses a goal scene the task cannot judge, before anything moves
+                    error = () => demo.Error(cell, target);
                     workcell = cell;
                 }
                 catch (Exception e) when (e is FormatException or ArgumentException)
@@ -83,19 +123,24 @@ internal static class DemoCommand
                 Goals = goals,
                 Sim = simRig,
                 SimScene = startScene,
-                MaxSteps = request.MaxSteps ?? DefaultMaxSteps,
+                MaxSteps = request.MaxSteps ?? CyclesFor(demo.Task),
             }, ct, workcell is null ? null : new RunWorld().With(workcell), error is null ? null : _ => error() <= radius);
             if (error is not null)
             {
                 var cm = error() * 100;
                 Console.WriteLine(exit == ExitCodes.Success
-                    ? $"robotctl demo: goal reached: the effector is {cm:F1} cm from where the goal image shows it (success radius {radius * 100:F1} cm)"
-                    : $"robotctl demo: goal not reached: the effector ended {cm:F1} cm from where the goal image shows it (success radius {radius * 100:F1} cm)");
+                    ? $"robotctl demo: goal reached: {demo.What} is {cm:F1} cm from where the goal image shows it (success radius {radius * 100:F1} cm)"
+                    : $"robotctl demo: goal not reached: {demo.What} ended {cm:F1} cm from where the goal image shows it (success radius {radius * 100:F1} cm)");
             }
             return exit;
         });
         return command;
     }
+
+    /// <summary>Cycles the demo allows by default: the task's step budget (reach 80, push 150 commands) at one 5-command block per cycle.</summary>
+    private static int CyclesFor(SimTask task) => (task.StepBudget + DemoBlock - 1) / DemoBlock;
+
+    private const int DemoBlock = 5;
 
     private static void SnapshotGoal(string scene, string path)
     {

@@ -304,6 +304,7 @@ internal static class EvalCommand
         var planMs = new List<double>(plan.MaxCycles);
         loop.CycleCompleted += r => planMs.Add(r.PlanMs);
 
+        var startError = task.ErrorMetres(workcell.Snapshot(), episode);
         var outcome = await session.RunAsync(ct);
         if (outcome == RunOutcome.Cancelled)
         {
@@ -322,7 +323,7 @@ internal static class EvalCommand
         components.Recorder?.RecordEvent(-1, EpisodeEventKind.Note, string.Create(CultureInfo.InvariantCulture,
             $"eval task {task.Name} seed {a.Seed} episode {index}: {outcomeName}, error {error * 100:F2} cm, {steps?.ToString(CultureInfo.InvariantCulture) ?? "-"} steps, planner {a.Planner}"));
         await session.CloseEpisodeAsync(success ? RunOutcome.Success : outcome);
-        return (new EvalEpisodeResult(index, success, steps, error, task.YawErrorRadians(final, episode), cycles, outcomeName, planMs,
+        return (new EvalEpisodeResult(index, success, steps, startError, error, task.YawErrorRadians(final, episode), cycles, outcomeName, planMs,
             clock.Elapsed.TotalSeconds), setup);
     }
 
