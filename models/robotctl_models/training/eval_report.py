@@ -26,6 +26,31 @@ def row(name: str, r: dict) -> str:
             f"{'-' if yaw is None else f'{yaw:.1f}'} | {r['plan_ms_p50']:.0f} / {r['plan_ms_p99']:.0f} |")
 
 
+# Start-goal distance bins (cm) per task: reach targets are 10-75 cm away, push targets 5-12 cm.
+DISTANCE_BINS = {"reach": [10, 20, 30, 45, 80], "push": [5, 7, 9, 12.01]}
+
+
+def by_distance(runs: dict[str, dict]) -> list[str]:
+    """Success by how far the task asked to go (per_episode start_error_cm), one table per task."""
+    lines = []
+    for task, edges in DISTANCE_BINS.items():
+        named = [(k, r) for k, r in runs.items() if r["task"] == task and r["per_episode"]
+                 and "start_error_cm" in r["per_episode"][0]]
+        if not named:
+            continue
+        bins = list(zip(edges[:-1], edges[1:]))
+        lines += ["", f"{task}: success by start-goal distance ({'effector' if task == 'reach' else 'block'} to target, cm):", "",
+                  "| run | " + " | ".join(f"{lo:g}-{hi:g} cm" for lo, hi in bins) + " |",
+                  "| --- |" + " --- |" * len(bins)]
+        for name, r in named:
+            cells = []
+            for lo, hi in bins:
+                eps = [e for e in r["per_episode"] if lo <= e["start_error_cm"] < hi]
+                cells.append(f"{sum(e['success'] for e in eps)}/{len(eps)}" if eps else "-")
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main() -> int:
     if len(sys.argv) != 2 or not Path(sys.argv[1]).is_dir():
         print("usage: eval_report.py <folder of eval JSON files>", file=sys.stderr)
@@ -51,6 +76,7 @@ def main() -> int:
                 budget = "" if planner == "random" else f", {r['samples']} x {r['iterations']} x {r['horizon']}, cost {r['cost_shape']}"
                 label = planner.replace("model-subgoals", "model with the pre-push sub-goal")
                 lines.append(row(f"{task}, {label}{budget}", r))
+    lines += by_distance(runs)
     sweep = sorted(((r["samples"], r["iterations"], r) for k, r in runs.items() if k.startswith("reach-budget-")),
                    key=lambda t: (t[0] * t[1], t[0]))
     if sweep:

@@ -38,8 +38,10 @@ IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
 # Per-step physical action scale: metres for dx dy dz (the rig's 2 cm step limit), radians, gripper fraction.
 ACTION_STD = [0.02, 0.02, 0.02, 0.05, 0.05, 0.05, 0.2]
-# The state term: latent dims 0..3 = (effector x, effector y, block x, block y) / STATE_SCALE. 0.15 m makes them
-# about unit-spread over the table (+-0.28 m), as SIGReg makes every other dimension.
+# The state term: latent dims 0..3 = (effector x, effector y, block x, block y) / scale. 0.15 m makes them about
+# unit-spread over the table (+-0.28 m), as SIGReg makes every other dimension; a smaller block scale
+# (--state-block-scale) spreads the block's dims wider, so the planner's latent distance weighs the block more
+# (halving the scale quadruples its share of the squared distance).
 STATE_COLUMNS = [0, 1, 3, 4]     # of sim_state: ee x y z, block x y yaw
 STATE_NAMES = ["effector_x", "effector_y", "block_x", "block_y"]
 STATE_SCALE = 0.15
@@ -119,10 +121,10 @@ class Episodes:
         actions = self.action_n[torch.from_numpy(action_rows.reshape(-1))].view(len(rows), self.frames - 1, k * 7)
         return pixels, actions
 
-    def states(self, rows: np.ndarray) -> torch.Tensor:
-        """rows: first rows [B] -> the state term's targets [B, F, 4] (STATE_COLUMNS / STATE_SCALE)."""
+    def states(self, rows: np.ndarray, scales: np.ndarray) -> torch.Tensor:
+        """rows: first rows [B] -> the state term's targets [B, F, 4] (STATE_COLUMNS / scales, metres)."""
         frame_rows = rows[:, None] + self.frameskip * np.arange(self.frames)[None, :]
-        return torch.from_numpy(self.sim_state[frame_rows][..., STATE_COLUMNS] / STATE_SCALE)
+        return torch.from_numpy(self.sim_state[frame_rows][..., STATE_COLUMNS] / scales)
 
 
 # ------------------------------------------------------------------------------------------------------- loss
@@ -243,7 +245,11 @@ def state_term(args) -> dict | None:
     """What the latent's first dimensions were trained to equal (model.json's generator records it)."""
     if args.state_loss <= 0:
         return None
-    return {"weight": args.state_loss, "dims": STATE_NAMES, "scale_m": STATE_SCALE}
+    return {"weight": args.state_loss, "dims": STATE_NAMES, "scale_m": state_scales(args).tolist()}
+
+
+def state_scales(args) -> np.ndarray:
+    return np.array([STATE_SCALE, STATE_SCALE, args.state_block_scale, args.state_block_scale], np.float32)
 
 
 def main() -> int:
@@ -259,6 +265,8 @@ def main() -> int:
     ap.add_argument("--sigreg-directions", type=int, default=512)
     ap.add_argument("--state-loss", type=float, default=0.0,
                     help="weight of the state term: latent dims 0..3 = true effector and block x, y (default 0: off; needs sim_state)")
+    ap.add_argument("--state-block-scale", type=float, default=STATE_SCALE,
+                    help=f"metres per latent unit of the block's dims in the state term (default {STATE_SCALE}, the effector's)")
     ap.add_argument("--latent", type=int, default=wm.WorkcellConfig.latent)
     ap.add_argument("--holdout", type=float, default=0.05, help="fraction of episodes held out for diagnostics")
     ap.add_argument("--seed", type=int, default=0)
@@ -267,8 +275,9 @@ def main() -> int:
     ap.add_argument("--diagnose", type=Path, metavar="WEIGHTS",
                     help="no training: recompute the diagnostics of WEIGHTS (a weights.pt) on --data into --out/diagnostics.json")
     args = ap.parse_args()
-    if args.steps < 1 or args.batch < 2 or args.rollout < 1 or args.frameskip < 1 or not args.state_loss >= 0:
-        log("train: --steps >= 1, --batch >= 2, --rollout >= 1, --frameskip >= 1 and --state-loss >= 0 expected"); return 2
+    if args.steps < 1 or args.batch < 2 or args.rollout < 1 or args.frameskip < 1 or not args.state_loss >= 0 \
+            or not args.state_block_scale > 0:
+        log("train: --steps >= 1, --batch >= 2, --rollout >= 1, --frameskip >= 1, --state-loss >= 0 and --state-block-scale > 0 expected"); return 2
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -306,6 +315,7 @@ def main() -> int:
         opt, lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, args.steps - warmup))))
     rng = np.random.default_rng(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
+    scales = state_scales(args)
     args.out.mkdir(parents=True, exist_ok=True)
     loss_log = open(args.out / "loss.jsonl", "w")
     start = time.time()
@@ -315,7 +325,7 @@ def main() -> int:
         rows = train_rows[rng.integers(0, len(train_rows), args.batch)][:, 1]
         pixels, actions = data.batch(rows)
         teacher, open_loop, reg, z = losses(encoder, predictor, pixels, actions, cfg, args.sigreg_directions, gen)
-        state = F.mse_loss(z[..., :len(STATE_COLUMNS)], data.states(rows)) if args.state_loss > 0 else torch.zeros(())
+        state = F.mse_loss(z[..., :len(STATE_COLUMNS)], data.states(rows, scales)) if args.state_loss > 0 else torch.zeros(())
         loss = teacher + open_loop + args.sigreg * reg + args.state_loss * state
         if not torch.isfinite(loss):
             log(f"train: loss became {loss.item()} at step {step}; stopping (lower --lr?)"); return 1
