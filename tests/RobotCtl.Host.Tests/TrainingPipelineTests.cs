@@ -34,6 +34,13 @@ public sealed class TrainingPipelineTests
         Assert.Equal(3, report.GetProperty("heldout_open_loop_mse").GetArrayLength());
         var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "model.json"))).RootElement;
         Assert.Equal("sum", manifest.GetProperty("planner").GetProperty("cost_shape").GetString());
+        // The recipe's data: the mixed policy's episodes and the push policy's (3 + 2 at toy size, 25 frames each).
+        Assert.Equal((5, 125), (report.GetProperty("episodes").GetInt32(), report.GetProperty("frames").GetInt32()));
+        // The state term ran, and model.json says what the latent's first dimensions were trained to equal.
+        Assert.True(report.GetProperty("final_running_loss").GetProperty("state_mse").GetDouble() > 0);
+        var stateTerm = manifest.GetProperty("generator").GetProperty("state_term");
+        Assert.Equal(["effector_x", "effector_y", "block_x", "block_y"], stateTerm.GetProperty("dims").EnumerateArray().Select(d => d.GetString()));
+        Assert.Equal([0.15, 0.15, 0.05, 0.05], stateTerm.GetProperty("scale_m").EnumerateArray().Select(d => Math.Round(d.GetDouble(), 6)));
 
         var (evalCode, json, evalErr) = Run("dotnet", [Cli, "eval", "--task", "reach", "--episodes", "2", "--model", model, "--json",
             "--samples", "16", "--iterations", "2"]);

@@ -1,6 +1,8 @@
 """Turns the JSON of scripts/eval-workcell's runs into docs tables (results.md) and the budget plot (budget.png).
 
   PYTHONPATH=models /usr/bin/python3 -m robotctl_models.training.eval_report docs/eval
+  PYTHONPATH=models /usr/bin/python3 -m robotctl_models.training.eval_report --compare "label=folder" ...
+      one row per folder (each holding reach-model.json and push-model.json): a recipe comparison table on stdout
 """
 from __future__ import annotations
 
@@ -51,7 +53,26 @@ def by_distance(runs: dict[str, dict]) -> list[str]:
     return lines
 
 
+def compare(pairs: list[str]) -> int:
+    lines = ["| recipe | reach | push | push final error median (cm) | reach / push plan ms p50 |", "| --- | --- | --- | --- | --- |"]
+    for pair in pairs:
+        label, _, folder = pair.partition("=")
+        runs = load(Path(folder))
+        cells = []
+        for task in ("reach", "push"):
+            r = runs.get(f"{task}-model")
+            cells.append("-" if r is None else f"**{pct(r['success_rate'])}** ({r['successes']}/{r['episodes']}; {pct(r['ci95'][0])}-{pct(r['ci95'][1])})")
+        push = runs.get("push-model")
+        med = "-" if push is None else f"{push['final_error_cm_median']:.1f}"
+        ms = " / ".join("-" if runs.get(f"{t}-model") is None else f"{runs[f'{t}-model']['plan_ms_p50']:.0f}" for t in ("reach", "push"))
+        lines.append(f"| {label} | {cells[0]} | {cells[1]} | {med} | {ms} |")
+    print("\n".join(lines))
+    return 0
+
+
 def main() -> int:
+    if len(sys.argv) > 2 and sys.argv[1] == "--compare":
+        return compare(sys.argv[2:])
     if len(sys.argv) != 2 or not Path(sys.argv[1]).is_dir():
         print("usage: eval_report.py <folder of eval JSON files>", file=sys.stderr)
         return 2
