@@ -40,7 +40,7 @@ public sealed class TrainingPipelineTests
         Assert.True(report.GetProperty("final_running_loss").GetProperty("state_mse").GetDouble() > 0);
         var stateTerm = manifest.GetProperty("generator").GetProperty("state_term");
         Assert.Equal(["effector_x", "effector_y", "block_x", "block_y"], stateTerm.GetProperty("dims").EnumerateArray().Select(d => d.GetString()));
-        Assert.Equal([0.15, 0.15, 0.05, 0.05], stateTerm.GetProperty("scale_m").EnumerateArray().Select(d => Math.Round(d.GetDouble(), 6)));
+        Assert.Equal([0.15, 0.15, 0.03, 0.03], stateTerm.GetProperty("scale_m").EnumerateArray().Select(d => Math.Round(d.GetDouble(), 6)));
 
         var (evalCode, json, evalErr) = Run("dotnet", [Cli, "eval", "--task", "reach", "--episodes", "2", "--model", model, "--json",
             "--samples", "16", "--iterations", "2"]);

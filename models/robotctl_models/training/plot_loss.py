@@ -20,6 +20,8 @@ def main() -> int:
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6), dpi=110)
     a.plot(steps, [r["teacher_mse"] for r in rows], label="teacher-forced next-latent MSE")
     a.plot(steps, [r["rollout_mse"] for r in rows], label="3-block open-loop rollout MSE")
+    if any(r.get("state_mse") for r in rows):
+        a.plot(steps, [r["state_mse"] for r in rows], label="state term MSE (latent units)")
     a.set_yscale("log"); a.set_xlabel("step"); a.set_title("prediction losses"); a.grid(alpha=0.3); a.legend(fontsize=8)
     b.plot(steps, [r["sigreg"] for r in rows], color="tab:green", label="SIGReg statistic")
     b.plot(steps, [r["latent_std"] for r in rows], color="tab:red", label="latent std (per dim, mean)")

@@ -23,13 +23,14 @@ internal static class DemoCommand
     public const string GoalScene = "seed=7,block=0.15:-0.12:0.3,ee=0.1:0.08:0.02";
 
     /// <summary>
-    /// The push demo's scenes, laid out as the push task lays out its goals: the block (yaw 0.3) pushed 6 cm in +y,
-    /// from (0, -0.04) to (0, 0.02); in the goal the effector waits behind it along the push, the block's half width
-    /// along y (5 cm) + the effector's radius + 1 cm back; it starts off to one side and below, so it must go round
-    /// behind the block first.
+    /// The push demo's scenes, laid out as the push task lays out its goals: the block (yaw 0) pushed 8 cm in +x,
+    /// from (-0.04, 0) to (0.04, 0); in the goal the effector waits behind it along the push, the block's half width
+    /// (4 cm) + the effector's radius + 1 cm back. It starts 12 cm behind the block and 2 cm off the line of the push.
+    /// The shipped model pushes this one home; over the push task's random episodes it succeeds less often
+    /// (docs/EVALUATION.md).
     /// </summary>
-    public const string PushStartScene = "seed=7,block=0:-0.04:0.3,ee=-0.14:-0.14:0.02";
-    public const string PushGoalScene = "seed=7,block=0:0.02:0.3,ee=0:-0.06:0.02";
+    public const string PushStartScene = "seed=7,block=-0.04:0:0,ee=-0.16:0.02:0.02";
+    public const string PushGoalScene = "seed=7,block=0.04:0:0,ee=-0.03:0:0.02";
 
     private sealed record DemoTask(string Name, string Start, string Goal, string What)
     {
@@ -62,7 +63,7 @@ internal static class DemoCommand
         var task = new Option<string>("--task")
         {
             Description = "What the goal image asks for: reach (the effector moved 30 cm; judged on the effector) or push (the block " +
-                          "pushed 6 cm, the effector behind it; judged on the block)",
+                          "pushed 8 cm, the effector behind it; judged on the block)",
             DefaultValueFactory = _ => "reach",
         };
         task.AcceptOnlyFromAmong(Tasks.Select(t => t.Name).ToArray());
