@@ -111,7 +111,6 @@ internal static class DemoCommand
                 {
                     var cell = new SimWorkcell(SimSceneOptions.Parse(startScene));
                     var target = SimSceneOptions.Parse(goalSceneText);
-                    demo.Error(cell, target); // refuses a goal scene the task cannot judge, before anything moves
                     error = () => demo.Error(cell, target);
                     workcell = cell;
                 }
