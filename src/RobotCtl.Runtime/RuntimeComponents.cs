@@ -56,6 +56,8 @@ public sealed class RuntimeComponents : IAsyncDisposable
         _closed = true;
         Recorder.RecordEvent(-1, EpisodeEventKind.Note, $"governor: {Governor.Governed} governed, {Governor.Transmitted} transmitted, " +
             string.Join(", ", Governor.Counts().Where(c => c.Value > 0).Select(c => $"{c.Key} {c.Value}")));
+        if (Arm is IArmLinkTraffic traffic)
+            Recorder.RecordEvent(-1, EpisodeEventKind.Note, $"link: {traffic.CommandsSent} commands sent, {traffic.CommandsSuperseded} superseded before sending");
         await Recorder.CompleteAsync(outcome == RunOutcome.Success, $"{outcome}: {message}").ConfigureAwait(false);
     }
 

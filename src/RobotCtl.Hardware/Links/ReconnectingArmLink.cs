@@ -11,7 +11,7 @@ namespace RobotCtl.Hardware.Links;
 /// <see cref="ConnectAsync"/> that waits for its first connection, and the e-stop frames. A transport reports its
 /// connection through <see cref="ReportOnline"/> and <see cref="ReportLost"/>.
 /// </summary>
-public abstract class ReconnectingArmLink : IArmLink, IArmEStop
+public abstract class ReconnectingArmLink : IArmLink, IArmEStop, IArmLinkTraffic
 {
     private readonly TaskCompletionSource _firstConnection = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TimeSpan _connectTimeout;
@@ -31,6 +31,8 @@ public abstract class ReconnectingArmLink : IArmLink, IArmEStop
     public event Action<ArmLinkEvent>? EventRaised { add => State.EventRaised += value; remove => State.EventRaised -= value; }
 
     public long CommandsSent => State.CommandsSent;
+    /// <summary>Accepted commands a newer one replaced before they were written (see <see cref="IArmLinkTraffic"/>).</summary>
+    public virtual long CommandsSuperseded => 0;
     public long StatesReceived => State.StatesReceived;
     /// <summary>The arm's own report from its last heartbeat.</summary>
     public PeerStatus PeerStatus => State.PeerStatus;

@@ -36,7 +36,7 @@ public sealed partial class SerialArmLink : ReconnectingArmLink, ISerialFrameSin
     public override string Description => $"serial {_options.Device} @ {_options.Baud}";
 
     /// <summary>Commands replaced in the mailbox by a newer one before they were written.</summary>
-    public long CommandsSuperseded => Interlocked.Read(ref _superseded);
+    public override long CommandsSuperseded => Interlocked.Read(ref _superseded);
     public long CrcErrors => _transport.Decoder.CrcErrors;
     public long Reconnects => _transport.Reconnects;
 
