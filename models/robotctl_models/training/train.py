@@ -9,9 +9,10 @@ optional sim_state [N, 6] = effector x y z, block x y yaw: the diagnostics, and 
 Loss (LeWM: end to end, no EMA, no stop-gradient, no pretrained weights): next-embedding MSE, teacher-forced over a
 window of `history` frames, plus the same MSE over an open-loop rollout (predictions fed back, the window sliding
 as in the runtime's planner), plus lambda x SIGReg on the encoder's embeddings, plus (--state-loss W > 0) W x the
-MSE of the latent's first four dimensions against the sim's effector and block x, y (metres / STATE_SCALE): the
-block's position, which the planner's latent distance must see for a push, is otherwise encoded weakly (a linear
-probe read it to ~11 cm). Only training reads the true state; the encoder and the planner see pixels alone. Sequences are `rollout + 1` frames
+MSE of the latent's first four dimensions against the sim's effector and block x, y (0.15 m per unit for the effector,
+--state-block-scale for the block): the block's position, which the planner's latent distance must see for a push,
+is otherwise encoded weakly (a linear probe read it to ~11 cm). Only training reads the true state; the encoder and
+the planner see pixels alone. Sequences are `rollout + 1` frames
 `frameskip` control steps apart; the actions between two frames are one block of `frameskip` 7-D commands,
 normalised by ACTION_STD. Seeded: the same data, seed and thread count give the same weights.
 
