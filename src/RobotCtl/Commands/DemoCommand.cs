@@ -36,18 +36,19 @@ internal static class DemoCommand
     {
         public SimTask Task => SimTask.Get(Name);
 
-        /// <summary>Metres between what the task judges (reach: effector xy; push: block xy) and where the goal scene puts it.</summary>
-        public double Error(SimWorkcell cell, SimSceneOptions goal)
+        /// <summary>
+        /// The demo as an episode of its task, so that the task itself judges it (<see cref="SimTask.ErrorMetres"/>,
+        /// <see cref="SimTask.IsSuccess"/>) as eval does: the target is where the goal scene puts the effector (reach)
+        /// or the block (push).
+        /// </summary>
+        public SimTaskEpisode Episode(SimSceneOptions start, SimSceneOptions goal)
         {
+            var goalState = new SimWorkcell(goal).Snapshot();
             if (Task.Kind == SimTaskKind.Reach)
-            {
-                var s = cell.CurrentState;
-                return Math.Sqrt((s.X - goal.EeX) * (s.X - goal.EeX) + (s.Y - goal.EeY) * (s.Y - goal.EeY));
-            }
-            var b = cell.BlockPose;
-            if (goal.BlockX is not { } gx || goal.BlockY is not { } gy)
+                return new SimTaskEpisode(Task.Kind, start.Seed, 0, start, goalState, goal.EeX, goal.EeY, 0);
+            if (goal.BlockX is null || goal.BlockY is null)
                 throw new ArgumentException("--goal-scene: the push demo needs the block placed explicitly (block=x:y:yaw)");
-            return Math.Sqrt((b.X - gx) * (b.X - gx) + (b.Y - gy) * (b.Y - gy));
+            return new SimTaskEpisode(Task.Kind, start.Seed, 0, start, goalState, goalState.BlockX, goalState.BlockY, goalState.BlockYaw);
         }
     }
 
@@ -82,12 +83,16 @@ internal static class DemoCommand
             var demo = Tasks.Single(t => t.Name == r.GetValue(task));
             var goalSceneText = r.GetValue(goalScene) ?? demo.Goal;
             var goals = request.Goals;
+            var startScene = request.SimScene ?? demo.Start;
+            SimSceneOptions? start = null;
+            SimTaskEpisode? episode = null; // the demo's own goal, judged by its task
             if (goals.Count == 0)
             {
                 try
                 {
                     // The goal and the outputs first: nothing is photographed for a run that cannot judge or record.
-                    demo.Error(new SimWorkcell(SimSceneOptions.Parse(demo.Start)), SimSceneOptions.Parse(goalSceneText));
+                    start = SimSceneOptions.Parse(startScene);
+                    episode = demo.Episode(start, SimSceneOptions.Parse(goalSceneText));
                     if (request.Record is { } record) OutputPaths.RequireWritableDirectory("--record", RobotCtlHome.Resolve(record));
                     var path = Path.Combine(RobotCtlHome.Path, "artifacts", "demo", "goal.png");
                     OutputPaths.RequireWritableFile("goal snapshot", path, createParent: true);
@@ -101,20 +106,15 @@ internal static class DemoCommand
                 }
             }
             var simRig = request.Camera is null && request.Arm is null;
-            var startScene = request.SimScene ?? demo.Start;
-            SimWorkcell? workcell = null;
-            Func<double>? error = null;
             var radius = demo.Task.SuccessRadius;
-            if (simRig && request.Goals.Count == 0)
+            SimWorkcell? workcell = null;
+            if (simRig && start is not null)
             {
                 try
                 {
-                    var cell = new SimWorkcell(SimSceneOptions.Parse(startScene));
-                    var target = SimSceneOptions.Parse(goalSceneText);
-                    error = () => demo.Error(cell, target);
-                    workcell = cell;
+                    workcell = new SimWorkcell(start);
                 }
-                catch (Exception e) when (e is FormatException or ArgumentException)
+                catch (ArgumentException e)
                 {
                     return CliErrors.Fail("demo", e);
                 }
@@ -125,10 +125,11 @@ internal static class DemoCommand
                 Sim = simRig,
                 SimScene = startScene,
                 MaxSteps = request.MaxSteps ?? CyclesFor(demo.Task),
-            }, ct, workcell is null ? null : new RunWorld().With(workcell), error is null ? null : _ => error() <= radius);
-            if (error is not null)
+            }, ct, workcell is null ? null : new RunWorld().With(workcell),
+                workcell is null ? null : _ => demo.Task.IsSuccess(workcell.Snapshot(), episode!));
+            if (workcell is not null)
             {
-                var cm = error() * 100;
+                var cm = demo.Task.ErrorMetres(workcell.Snapshot(), episode!) * 100;
                 Console.WriteLine(exit == ExitCodes.Success
                     ? $"robotctl demo: goal reached: {demo.What} is {cm:F1} cm from where the goal image shows it (success radius {radius * 100:F1} cm)"
                     : $"robotctl demo: goal not reached: {demo.What} ended {cm:F1} cm from where the goal image shows it (success radius {radius * 100:F1} cm)");
