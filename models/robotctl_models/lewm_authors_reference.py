@@ -15,6 +15,11 @@ Modes
   make a random-weight checkpoint with THEIR classes (stable-worldmodel layout):
     python3 -m robotctl_models.lewm_authors_reference --make-checkpoint tiny|full --out-dir DIR
         --authors SWM --transformers HF [--stable-pretraining SPT] [--keys-out keys.txt]
+  time their planner (stable-worldmodel's CEMSolver over ShootingCostEvaluator(LeWM, GoalMSE)) on a case's context and
+  goal, as their eval plans (issue 20's peer for `robotctl plan`):
+    python3 -m robotctl_models.lewm_authors_reference --plan --authors SWM --transformers HF [--stable-pretraining SPT]
+        --checkpoint CKPT --case case.json --out plan.json [--samples 300] [--topk 30] [--iterations 30]
+        [--horizon 5] [--seed 0] [--repeat N] [--threads 2]
   check the shims against torch / the other real code path:
     python3 -m robotctl_models.lewm_authors_reference --self-test --authors SWM --transformers HF [--stable-pretraining SPT]
 
@@ -176,7 +181,7 @@ def make_case(args):
     # rollout's history_size: the window the predictor sees.  Their planner never passes it, so it is the
     # predictor's num_frames, whatever the number of context frames (fewer early in an episode).
     hs = args.history_size or _cfg_history(cfg)
-    S, T = args.samples, args.horizon
+    S, T = args.samples or 8, args.horizon
     rng = np.random.default_rng(args.seed)
     os.makedirs(args.out_dir, exist_ok=True)
     y, x = np.mgrid[0:size, 0:size].astype(np.float64) / size
@@ -314,6 +319,54 @@ def run_reference(args):
           f"on {torch.get_num_threads()} thread(s)")
 
 
+# -------------------------------------------------------------- their planner
+def run_plan(args):
+    """Their CEMSolver.solve, timed whole: each solve encodes the context and the goal once (their rollout caches
+    both in the info dict it is given) and runs iterations x horizon predictor calls on `samples` candidates."""
+    torch.set_num_threads(args.threads)
+    mods = shims.install(args.authors, args.transformers, args.stable_pretraining, args.vit_attn)
+    cem = shims.install_cem_solver(args.authors)
+    model, cfg = load_pretrained(args.checkpoint)
+    case_dir = os.path.dirname(os.path.abspath(args.case))
+    with open(args.case) as f:
+        case = json.load(f)
+    imagenet = mods["dataset_stats"].ImageNet
+    ctx = torch.stack([planning_transform(os.path.join(case_dir, p), imagenet) for p in case["context"]])
+    goal = planning_transform(os.path.join(case_dir, case["goal"]), imagenet)
+    H = ctx.shape[0]
+    A = _cfg_action_dim(cfg)   # the predictor's action block (frameskip x the checkpoint's action dims)
+    hist = torch.tensor(case["action_history"], dtype=torch.float32).reshape(H - 1, A)
+    info = {"pixels": ctx[None], "goal": goal[None, None], "action": torch.zeros(1, 1, A), "action_history": hist[None]}
+    Box = sys.modules["gymnasium.spaces"].Box
+
+    def solve(iterations, seed):
+        evaluator = mods["evaluator"].ShootingCostEvaluator(model, mods["objective"].GoalMSE(reduction="sum"))
+        solver = cem.CEMSolver(evaluator, num_samples=args.samples, var_scale=1.0, n_steps=iterations,
+                               topk=args.topk, device="cpu", seed=seed)
+        solver.configure(action_space=Box(-np.inf, np.inf, shape=(1, A), dtype=np.float32), n_envs=1,
+                         config=argparse.Namespace(horizon=args.horizon, action_block=1))
+        start, cpu = time.perf_counter(), time.process_time()
+        out = solver.solve({k: v.clone() for k, v in info.items()})
+        return out, (time.perf_counter() - start) * 1e3, (time.process_time() - cpu) * 1e3
+
+    solve(1, args.seed)                                   # warm-up: one iteration (allocator, kernels, first encodes)
+    runs, cpus, out = [], [], None
+    for _ in range(max(1, args.repeat)):
+        out, ms, cpu_ms = solve(args.iterations, args.seed)
+        runs.append(round(ms, 1))
+        cpus.append(round(cpu_ms, 1))
+    result = {"planner": "stable_worldmodel.planning.solver.cem.CEMSolver + ShootingCostEvaluator(LeWM, GoalMSE)",
+              "samples": args.samples, "topk": args.topk, "iterations": args.iterations, "horizon": args.horizon,
+              "context_frames": H, "action_block": A, "seed": args.seed, "threads": torch.get_num_threads(),
+              "torch": torch.__version__, "plan_runs_ms": runs, "plan_cpu_ms": cpus,
+              "median_ms": float(np.median(runs)), "final_elite_cost": out["costs"][0],
+              "actions": out["actions"][0].tolist(), "shims": shims.SHIMS}
+    with open(args.out, "w") as f:
+        json.dump(result, f)
+    print(f"their CEM ({args.samples} x {args.iterations} x horizon {args.horizon}, top {args.topk}, {H} context "
+          f"frames, {torch.get_num_threads()} threads): median {result['median_ms'] / 1e3:.1f} s per plan, runs {runs} ms")
+
+
 # -------------------------------------------------------------- self-test
 def self_test(args):
     torch.set_num_threads(args.threads)
@@ -373,7 +426,7 @@ def main():
                    help="ViT attention path (transformers picks sdpa when torch has it)")
     p.add_argument("--make-case", action="store_true")
     p.add_argument("--out-dir")
-    p.add_argument("--samples", type=int, default=8)
+    p.add_argument("--samples", type=int, default=None, help="candidates: --make-case 8, --plan 300 (LeWM's)")
     p.add_argument("--horizon", type=int, default=5)
     p.add_argument("--context-frames", type=int, default=0, help="context frames H (default: predictor num_frames)")
     p.add_argument("--history-size", type=int, default=0,
@@ -384,6 +437,9 @@ def main():
     p.add_argument("--make-checkpoint", choices=["tiny", "full"])
     p.add_argument("--keys-out")
     p.add_argument("--self-test", action="store_true")
+    p.add_argument("--plan", action="store_true", help="time their CEM planner on the case (see the docstring)")
+    p.add_argument("--topk", type=int, default=30)
+    p.add_argument("--iterations", type=int, default=30)
     a = p.parse_args()
     if a.make_case:
         if not (a.checkpoint and a.out_dir):
@@ -399,6 +455,9 @@ def main():
         return make_checkpoint(a)
     if not (a.checkpoint and a.case and a.out):
         p.error("--checkpoint, --case and --out are required")
+    if a.plan:
+        a.samples = a.samples or 300
+        return run_plan(a)
     return run_reference(a)
 
 

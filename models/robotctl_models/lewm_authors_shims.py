@@ -419,6 +419,30 @@ def install(authors, transformers_root, stable_pretraining=None, attn_implementa
             "modeling_vit": sys.modules["transformers.models.vit.modeling_vit"]}
 
 
+def install_cem_solver(authors):
+    """stable_worldmodel.planning.solver.cem.CEMSolver from their files (the planner LeWM's eval runs). Their solver
+    package __init__ imports every solver; only cem.py and what it imports (utils, callbacks, solver) are loaded."""
+    pkg = os.path.join(authors, "stable_worldmodel")
+    try:
+        import gymnasium  # noqa: F401
+    except ImportError:
+        class Space:  # noqa: D401 - a marker class, as gym.Space is to cem.py (annotations, isinstance)
+            pass
+
+        class Box(Space):
+            def __init__(self, low, high, shape=None, dtype=None):
+                self.low, self.high, self.shape, self.dtype = low, high, tuple(shape), dtype
+
+        spaces = synthetic_module("gymnasium.spaces", Box=Box, Space=Space)
+        synthetic_module("gymnasium", Space=Space, spaces=spaces)
+        _note("gymnasium.Space / gymnasium.spaces.Box", "cem.py and solver.py import gymnasium (not installed) for the "
+              "action space's type and shape; CEMSolver.configure reads only action_space.shape")
+    synthetic_module("stable_worldmodel.planning.solver", path=[os.path.join(pkg, "planning", "solver")])
+    _note("stable_worldmodel.planning.solver package (empty)", "its __init__ imports every solver; cem.py is loaded "
+          "from the real file with its own relative imports")
+    return importlib.import_module("stable_worldmodel.planning.solver.cem")
+
+
 def instantiate(node):
     """Hydra-style instantiate of a resolved config: _target_ (located by
     import), _args_, _partial_ (functools.partial), recursive."""

@@ -53,7 +53,7 @@ import onnx
 import torch
 
 from . import lewm_modules as lm
-from . import make_models, model_check
+from . import make_models, model_check, shared_context
 from .importing import (BadInput, Parser, add_check_argument, check_keys_and_shapes, check_out, check_result, guarded,
                         log, sha256, torch_load)
 from .importing import names as _names
@@ -283,10 +283,12 @@ class PredictorGraph(torch.nn.Module):
         self.gather = index != list(range(block * len(ACTION_NAMES)))
         self.register_buffer("index", torch.tensor(index, dtype=torch.long), persistent=False)
 
+    def gather_actions(self, actions: torch.Tensor) -> torch.Tensor:
+        """[.., block*7] in robotctl's order -> [.., block*N] in the checkpoint's."""
+        return actions.index_select(-1, self.index) if self.gather else actions
+
     def forward(self, latents: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        if self.gather:
-            actions = actions.index_select(-1, self.index)
-        return self.model.predict(latents, actions)
+        return self.model.predict(latents, self.gather_actions(actions))
 
 
 def export(module: torch.nn.Module, args: tuple, path: Path, inputs: list, outputs: list, axes: dict) -> None:
@@ -355,7 +357,7 @@ def manifest(name: str, spec: lm.LewmSpec, history: int, block: int, ckpt_names:
         "image": {"width": size, "height": size, "scale": 255.0, "mean": IMAGENET_MEAN, "std": IMAGENET_STD},
         "encoder": {"file": "encoder.onnx", "input": "pixels", "output": "latent"},
         "predictor": {"file": "predictor.onnx", "latents": "latents", "actions": "actions", "states": None,
-                      "output": "next_latents", "history": history},
+                      "output": "next_latents", "history": history, "shared_context": shared_context.manifest_entry()},
         "latent": {"shape": [spec.latent_dim]},
         "action": {"dim": len(ACTION_NAMES), "block": block, "mean": mean, "std": std,
                    "search": [a in ckpt_names for a in ACTION_NAMES], "checkpoint_dims": list(ckpt_names)},
@@ -469,6 +471,11 @@ def import_checkpoint(args) -> dict:
         export(predictor, (torch.zeros(2, 2, spec.latent_dim), torch.zeros(2, 2, frameskip * len(ACTION_NAMES))),
                temp / "predictor.onnx", names[:2], names[2:], {n: {0: "batch", 1: "time"} for n in names})
         log(f"  predictor.onnx: {(temp / 'predictor.onnx').stat().st_size / 1e6:.2f} MB ({time.time() - t:.1f} s)")
+        t = time.time()
+        error = shared_context.export(predictor, [spec.latent_dim], frameskip * len(ACTION_NAMES),
+                                      temp / shared_context.FILE, export)
+        log(f"  {shared_context.FILE}: {(temp / shared_context.FILE).stat().st_size / 1e6:.2f} MB, matches the predictor "
+            f"to {error:.1e} relative ({time.time() - t:.1f} s)")
         t = time.time()
         make_models.write_references(temp, encoder, predictor, shape_cfg, big_batch=False)
         cases = json.loads((temp / "reference" / "reference.json").read_text())["cases"]

@@ -26,7 +26,7 @@ import onnx
 import torch
 from onnx import TensorProto, helper
 
-from . import arch, model_check
+from . import arch, model_check, shared_context
 
 REPO = Path(__file__).resolve().parents[2]
 OPSET = 17
@@ -124,6 +124,13 @@ def export_predictor(predictor, cfg, path: Path) -> None:
     _export(predictor, args, path, names, ["next_latents"], axes)
 
 
+def export_shared_context(predictor, cfg, directory: Path) -> None:
+    """predictor.shared.onnx (robotctl_models.shared_context), checked against the predictor in PyTorch first."""
+    path = directory / shared_context.FILE
+    error = shared_context.export(predictor, cfg.latent_shape, cfg.action_block * cfg.action_dim, path, _export)
+    log(f"  {path.name}: {path.stat().st_size / 1e6:.2f} MB, matches the predictor to {error:.1e} (relative)")
+
+
 def _export(module, args, path: Path, inputs, outputs, axes) -> None:
     buffer = io.BytesIO()
     with torch.no_grad():
@@ -162,7 +169,8 @@ def manifest(name: str, cfg, seed: int, planner: dict, action_std, search) -> di
                   "mean": IMAGENET_MEAN, "std": IMAGENET_STD},
         "encoder": {"file": "encoder.onnx", "input": "pixels", "output": "latent"},
         "predictor": {"file": "predictor.onnx", "latents": "latents", "actions": "actions",
-                      "states": "states" if states else None, "output": "next_latents", "history": cfg.history},
+                      "states": "states" if states else None, "output": "next_latents", "history": cfg.history,
+                      **({} if states else {"shared_context": shared_context.manifest_entry()})},
         "latent": {"shape": cfg.latent_shape},
         "action": {"dim": cfg.action_dim, "block": cfg.action_block,
                    "mean": [0.0] * cfg.action_dim, "std": list(action_std), "search": list(search)},
@@ -254,6 +262,8 @@ def make_model(directory: Path, name: str, cfg, planner: dict, action_std, searc
     _report_file(directory / "encoder.onnx")
     export_predictor(predictor, cfg, directory / "predictor.onnx")
     _report_file(directory / "predictor.onnx")
+    if not has_states(cfg):
+        export_shared_context(predictor, cfg, directory)
     if save_weights:
         torch.save({"family": family(cfg), "seed": seed, "config": cfg.as_dict(),
                     "encoder": encoder.state_dict(), "predictor": predictor.state_dict()}, directory / "weights.pt")
@@ -313,6 +323,7 @@ BROKEN_CASES = {
     "topk-gt-samples": "planner.topk 40 > planner.samples 20",
     "nan-predictor": "a valid predictor graph whose output is multiplied by NaN (dry run not finite)",
     "not-json": "model.json is not JSON",
+    "shared-context-differs": "predictor.shared.onnx was exported from another tiny model's weights (it does not compute this predictor)",
 }
 
 
@@ -329,7 +340,7 @@ def make_broken(root: Path) -> None:
     def case(name: str, edit=None) -> Path:
         directory = root / name
         directory.mkdir()
-        for file in ("encoder.onnx", "predictor.onnx"):
+        for file in ("encoder.onnx", "predictor.onnx", shared_context.FILE):
             shutil.copy(good / file, directory / file)
         document = copy.deepcopy(base)
         document["name"] = name
@@ -349,6 +360,8 @@ def make_broken(root: Path) -> None:
     nan_dir = case("nan-predictor")
     onnx.save(_nan_output(onnx.load(str(good / "predictor.onnx"))), str(nan_dir / "predictor.onnx"))
     (case("not-json") / "model.json").write_text("this is not json {\"format\": 1,\n")
+    _, other = arch.build(LEWM_TINY, SEEDS["good-tiny"] + 1)
+    export_shared_context(other.eval(), LEWM_TINY, case("shared-context-differs"))
     rows = "\n".join(f"| `{name}` | {text} |" for name, text in BROKEN_CASES.items())
     (root / "README.md").write_text(BROKEN_README.format(rows=rows))
     total = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
@@ -393,7 +406,7 @@ def main() -> None:
     parser.add_argument("--out-examples", type=Path, default=REPO / "models" / "examples")
     parser.add_argument("--examples", action="store_true", help="generate models/examples")
     parser.add_argument("--broken", action="store_true", help="generate tests/fixtures/broken-models")
-    parser.add_argument("--matmul", action="store_true", help="generate tests/fixtures/matmul")
+    parser.add_argument("--matmul", action="store_true", help="generate src/RobotCtl.Inference/Resources/matmul.onnx")
     parser.add_argument("--full", action="store_true", help="generate models/lewm-full (~75 MB, gitignored)")
     args = parser.parse_args()
     if not (args.examples or args.broken or args.matmul or args.full):
@@ -409,7 +422,7 @@ def main() -> None:
         if args.broken:
             make_broken(REPO / "tests" / "fixtures" / "broken-models")
         if args.matmul:
-            make_matmul(REPO / "tests" / "fixtures" / "matmul")
+            make_matmul(REPO / "src" / "RobotCtl.Inference" / "Resources")
         if args.full:
             make_full(REPO / "models")
     except model_check.CheckFailed as e:

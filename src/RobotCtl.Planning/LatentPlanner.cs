@@ -34,11 +34,15 @@ public sealed class LatentPlanner : IPlanner
         var nonFinite = new WorldModelException($"model '{spec.Name}': every rollout gave a non-finite cost (NaN or infinite latents); refusing to plan");
         _core = new SamplingCore(spec, options, bounds, _clock, () => nonFinite);
         _cost = new WorldModelRolloutCost(model, _core.Codec, options.Samples, options.Horizon, options.Cost ?? spec.Cost,
-            options.StepWeights(), _clock);
+            options.StepWeights(), _clock, options.SharedContext);
     }
 
     public WorldModelSpec Spec => _core.Spec;
     public PlannerOptions Options => _core.Options;
+
+    /// <summary>Whether rollouts give the predictor the candidates' shared leading positions once (the model has a
+    /// shared-context graph and <see cref="PlannerOptions.SharedContext"/> is on).</summary>
+    public bool SharesContext => _cost.SharesContext;
 
     /// <summary>The normalised box searched: [Horizon * Block * ActionDim] variables.</summary>
     public SearchSpace Space => _core.Space;

@@ -63,6 +63,13 @@ public sealed record PlannerOptions
     /// <summary>Base seed; plan n uses a seed derived from it and n unless the input names one.</summary>
     public ulong Seed { get; init; }
 
+    /// <summary>
+    /// Give the predictor a window's leading positions that every candidate shares (observed frames with their executed
+    /// actions) once per call, when the model has a shared-context graph; false runs every position for every candidate.
+    /// The costs agree to float rounding (docs/PERFORMANCE.md, "Shared context").
+    /// </summary>
+    public bool SharedContext { get; init; } = true;
+
     /// <summary>Time budget per plan, from the call; null = run every iteration.</summary>
     public TimeSpan? Deadline { get; init; }
 

@@ -60,6 +60,10 @@ public sealed class PlannerSettings
     /// <summary>Sample 0 of every iteration is the current mean; null keeps the model's planner.mean_sample.</summary>
     public bool? MeanSample { get; set; }
 
+    /// <summary>Give the predictor the positions every candidate shares once, when the model has a shared-context graph
+    /// (default true; false runs every position for every candidate, e.g. to compare).</summary>
+    public bool? SharedContext { get; set; }
+
     /// <summary>
     /// How each horizon step's distance to the goal counts: "last" (LeWM), "sum", or comma-separated weights, one per
     /// horizon step; null or empty keeps the model's planner.cost_shape.
@@ -118,7 +122,7 @@ public sealed class PlannerSettings
         InitStdPerDim = o.InitStdPerDim, DeadlineMs = o.Deadline?.TotalMilliseconds, MeanMomentum = o.MeanMomentum,
         StdMomentum = o.StdMomentum, MinStd = o.MinStd, MaxStd = o.MaxStd, Temperature = o.Temperature, GripperDeadband = o.GripperDeadband,
         Execute = o.Execute.ToString().ToLowerInvariant(), Elitism = o.Elitism, WarmStart = o.WarmStart, MeanSample = o.MeanSample,
-        CostShape = o.CostShape.ToString(), ContextFrames = contextFrames,
+        SharedContext = o.SharedContext, CostShape = o.CostShape.ToString(), ContextFrames = contextFrames,
     };
 
     /// <summary>This record as an episode stores it (the section's key names).</summary>

@@ -12,7 +12,7 @@ namespace RobotCtl.Benchmarks;
 /// <summary>
 /// ONNX Runtime on the full-size LeWM (models/lewm-full): encoder latency at batch 1, predictor step latency at batch
 /// 300 with a 3-frame window (one CEM iteration's worth of candidates), each with its GFLOP/s from model.json "flops";
-/// and ONNX Runtime's own rate on a bare 2048^3 MatMul (tests/fixtures/matmul), the practical ceiling of this machine.
+/// and ONNX Runtime's own rate on a bare 2048^3 MatMul (src/RobotCtl.Inference/Resources/matmul.onnx), the practical ceiling of this machine.
 /// MemoryDiagnoser's "Allocated" column shows managed allocations per call (the predictor's must be zero).
 /// Run: dotnet run -c Release --project tests/RobotCtl.Benchmarks -- --filter '*InferenceBenchmarks*' --job short
 /// </summary>
@@ -53,7 +53,7 @@ public class InferenceBenchmarks
         var latents = _buffers.Latents;
         for (int i = 0; i < latents.Length; i++) latents[i] = MathF.Sin(i * 0.0137f + 0.2f);
 
-        _matmul = OnnxGraph.Open(Path.Combine(root, "tests", "fixtures", "matmul", "matmul.onnx"), options);
+        _matmul = OnnxGraph.Open(Path.Combine(root, "src", "RobotCtl.Inference", "Resources", "matmul.onnx"), options);
         _a = OrtTensor.Create(MatMulSize, MatMulSize);
         _b = OrtTensor.Create(MatMulSize, MatMulSize);
         _y = OrtTensor.Create(MatMulSize, MatMulSize);

@@ -52,7 +52,11 @@ public sealed class LewmImportTests : IClassFixture<LewmImportTests.Imported>
         // Their CEMSolver executes the final elite mean and carries no elite over.
         Assert.Equal("mean", (string?)planner["execute"]);
         Assert.False((bool)planner["elitism"]!);
-        Assert.Contains("executes the mean", BadInputTests.Cli("model", "check", _imported.Model).Out);
+        var text = BadInputTests.Cli("model", "check", _imported.Model).Out;
+        Assert.Contains("executes the mean", text);
+        // The shared-context graph, checked against the predictor on every split of every window when loading.
+        Assert.Equal("predictor.shared.onnx", (string?)manifest["predictor"]!["shared_context"]!["file"]);
+        Assert.Matches(@"shared-context graph computes the predictor on every split of every window: largest difference \d\.\de-0[5-9]", text);
         Assert.Equal("stable_worldmodel.wm.lewm.LeWM", (string?)manifest["import"]!["targets"]!["model"]);
     }
 

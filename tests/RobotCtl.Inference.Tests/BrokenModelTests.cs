@@ -17,6 +17,7 @@ public class BrokenModelTests
     [InlineData("topk-gt-samples", "model.json", "planner.topk must be <= planner.samples (20), found 40")]
     [InlineData("nan-predictor", "predictor.onnx", "not finite")]
     [InlineData("not-json", "model.json", "not valid JSON at line 1")]
+    [InlineData("shared-context-differs", "predictor.shared.onnx", "the shared-context graph does not compute the predictor")]
     public void Broken_models_are_refused_naming_the_file_and_the_problem(string name, string file, string problem)
     {
         var directory = TestData.Broken(name);
@@ -82,6 +83,9 @@ public class BrokenModelTests
         { """{"planner": {"context_frames": 0}}""", "planner.context_frames must be a positive integer, found 0" },
         { """{"planner": {"context_frames": 4}}""", "planner.context_frames must be <= predictor.history (3), found 4" },
         { """{"planner": {"mean_sample": "yes"}}""", "planner.mean_sample must be true, false or absent, found \"yes\"" },
+        { """{"predictor": {"shared_context": "yes"}}""", "predictor.shared_context must be an object" },
+        { """{"predictor": {"shared_context": {"file": "gone.onnx"}}}""", "gone.onnx: file not found (named by predictor.shared_context.file" },
+        { """{"predictor": {"shared_context": {"context_latents": "ctx"}}}""", "has no input 'ctx' (named by predictor.shared_context.context_latents" },
     };
 
     /// <summary>Each check of models/README.md's "What loading checks", on an edited copy of the good model.</summary>

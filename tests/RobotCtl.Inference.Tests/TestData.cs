@@ -9,7 +9,7 @@ internal static class TestData
 
     public static string Example(string name) => Path.Combine(RepoRoot, "models", "examples", name);
     public static string Broken(string name) => Path.Combine(RepoRoot, "tests", "fixtures", "broken-models", name);
-    public static string MatMul => Path.Combine(RepoRoot, "tests", "fixtures", "matmul", "matmul.onnx");
+    public static string MatMul => Path.Combine(RepoRoot, "src", "RobotCtl.Inference", "Resources", "matmul.onnx");
 
     /// <summary>Single intra-op thread: the machine is shared, and results must not depend on threading.</summary>
     public static InferenceOptions Cpu { get; } = new() { Provider = ExecutionProvider.Cpu, IntraOpThreads = 1, AllowSpinning = false };

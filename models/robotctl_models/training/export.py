@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from .. import make_models as mm  # ONNX export, signature checks, references
-from .. import model_check
+from .. import model_check, shared_context
 from . import workcell_model as wm
 
 # The sim tasks move the effector in x and y at a fixed height: the planner searches dx, dy and holds the rest.
@@ -67,7 +67,8 @@ def manifest(name: str, cfg: wm.WorkcellConfig, ckpt: dict, report: dict | None)
                   "mean": ckpt["image_mean"], "std": ckpt["image_std"]},
         "encoder": {"file": "encoder.onnx", "input": "pixels", "output": "latent"},
         "predictor": {"file": "predictor.onnx", "latents": "latents", "actions": "actions", "states": None,
-                      "output": "next_latents", "history": cfg.history},
+                      "output": "next_latents", "history": cfg.history,
+                      "shared_context": shared_context.manifest_entry()},
         "latent": {"shape": cfg.latent_shape},
         "action": {"dim": cfg.action_dim, "block": cfg.action_block, "mean": [0.0] * cfg.action_dim,
                    "std": list(ckpt["action_std"]), "search": SEARCH},
@@ -109,6 +110,7 @@ def main() -> int:
         mm.write_json(staging / "model.json", manifest(args.name, cfg, ckpt, report))
         mm.export_encoder(encoder, cfg, staging / "encoder.onnx")
         mm.export_predictor(predictor, cfg, staging / "predictor.onnx")
+        mm.export_shared_context(predictor, cfg, staging)
         mm.write_references(staging, encoder, predictor, cfg, big_batch=False)
         model_check.check(staging)
     except model_check.CheckFailed as e:

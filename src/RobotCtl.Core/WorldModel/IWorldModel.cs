@@ -24,4 +24,20 @@ public interface IWorldModel : IDisposable
 
     /// <summary>Runs the predictor on <paramref name="buffers"/>' inputs, writing its NextLatents.</summary>
     void Predict(PredictorBuffers buffers);
+
+    /// <summary>
+    /// Whether the predictor can take a window's leading positions once for the whole batch, when they are the same
+    /// for every sample (a plan's observed frames and executed actions): see <see cref="PredictorBuffers.SharedPositions"/>.
+    /// </summary>
+    bool HasSharedContext => false;
+
+    /// <summary>
+    /// Buffers for windows of <paramref name="shared"/> + <paramref name="time"/> positions whose first
+    /// <paramref name="shared"/> are given once (<see cref="PredictorBuffers.ContextLatents"/>,
+    /// <see cref="PredictorBuffers.ContextActions"/>) and whose last <paramref name="time"/> are per sample;
+    /// NextLatents holds the predictions at those <paramref name="time"/> positions. 0 shared is the plain window.
+    /// </summary>
+    PredictorBuffers CreatePredictorBuffers(int batch, int time, int shared) => shared == 0
+        ? CreatePredictorBuffers(batch, time)
+        : throw new NotSupportedException($"model '{Spec.Name}' has no shared-context predictor");
 }

@@ -40,6 +40,75 @@ internal sealed class DryRun(ModelManifest manifest, List<string> problems)
         return (first, warm);
     }
 
+    /// <summary>
+    /// The shared-context graph against the predictor on every split of every window (P shared positions, P + T up to
+    /// the history, batch 2 whose windows share their first P positions): the predictor's last T outputs and the
+    /// shared graph's must agree within <see cref="OnnxWorldModel.SharedContextTolerance"/>, relative to the largest output.
+    /// </summary>
+    public double? SharedContext(OnnxGraph shared, OnnxGraph predictor)
+    {
+        var spec = manifest.Spec;
+        var context = manifest.SharedContext!;
+        var dims = spec.LatentShape.Select(d => (long)d).ToArray();
+        int l = spec.LatentSize, a = spec.ActionBlockSize;
+        double worst = 0;
+        for (int window = 2; window <= spec.History; window++)
+        {
+            for (int p = 1; p < window; p++)
+            {
+                int t = window - p;
+                var latents = Pattern([2, window, .. dims], 0.2);
+                var actions = Pattern([2, window, a], 0.3);
+                Array.Copy(latents, 0, latents, window * l, p * l);   // the second window starts as the first
+                Array.Copy(actions, 0, actions, window * a, p * a);
+                var plain = Output(predictor, [(manifest.LatentsInput, latents, [2, window, .. dims]), (manifest.ActionsInput, actions, [2, window, a])]);
+                var tailLatents = new float[2 * t * l];
+                var tailActions = new float[2 * t * a];
+                for (int b = 0; b < 2; b++)
+                {
+                    Array.Copy(latents, (b * window + p) * l, tailLatents, b * t * l, t * l);
+                    Array.Copy(actions, (b * window + p) * a, tailActions, b * t * a, t * a);
+                }
+                var mine = Output(shared, [
+                    (context.ContextLatents, latents[..(p * l)], [1, p, .. dims]), (context.ContextActions, actions[..(p * a)], [1, p, a]),
+                    (manifest.LatentsInput, tailLatents, [2, t, .. dims]), (manifest.ActionsInput, tailActions, [2, t, a])]);
+                if (plain is null || mine is null) return null;
+                double scale = 0, diff = 0;
+                for (int b = 0; b < 2; b++)
+                    for (int i = 0; i < t * l; i++)
+                    {
+                        float x = plain[(b * window + p) * l + i], y = mine[b * t * l + i];
+                        scale = Math.Max(scale, Math.Abs(x));
+                        diff = Math.Max(diff, Math.Abs(x - y));
+                    }
+                double error = diff / Math.Max(scale, 1e-12);
+                if (!(error <= OnnxWorldModel.SharedContextTolerance))
+                {
+                    problems.Add($"{shared.ModelPath}: the shared-context graph does not compute the predictor: with {p} of {window} " +
+                        $"positions shared its outputs differ by {error:G3} of the largest (at most {OnnxWorldModel.SharedContextTolerance:G} expected); " +
+                        "export it from the same weights (models/README.md, \"Shared context\") or remove predictor.shared_context from model.json");
+                    return null;
+                }
+                worst = Math.Max(worst, error);
+            }
+        }
+        return worst;
+    }
+
+    private float[]? Output(OnnxGraph session, IReadOnlyList<(string, float[], long[])> inputs)
+    {
+        try
+        {
+            var (_, data) = session.RunOnce(inputs, manifest.PredictorOutput);
+            return data;
+        }
+        catch (OrtException e)
+        {
+            problems.Add($"{session.ModelPath}: dry run failed ({e.Code}): {OnnxGraph.Brief(e.NativeMessage)}");
+            return null;
+        }
+    }
+
     private (double, double, float[]?) Run(OnnxGraph session, IReadOnlyList<(string, float[], long[])> inputs,
         string output, long[] expected)
     {

@@ -44,6 +44,8 @@ public static class ModelCheck
                 Flops = manifest?.Flops,
                 Encoder = diagnostics.Encoder,
                 Predictor = diagnostics.Predictor,
+                SharedContext = diagnostics.SharedContext,
+                SharedContextError = model?.SharedContextError,
                 Timings = model?.Timings,
                 References = results,
             };

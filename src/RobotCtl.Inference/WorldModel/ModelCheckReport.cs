@@ -24,6 +24,11 @@ public sealed record ModelCheckReport
     public ModelFlops? Flops { get; init; }
     public GraphSignature? Encoder { get; init; }
     public GraphSignature? Predictor { get; init; }
+
+    /// <summary>The shared-context graph (predictor.shared_context), and its largest relative difference from the
+    /// predictor over every split of every window, when it loaded.</summary>
+    public GraphSignature? SharedContext { get; init; }
+    public double? SharedContextError { get; init; }
     public DryRunTimings? Timings { get; init; }
 
     /// <summary>Each reference case against ONNX Runtime; null when none ran (no reference/ folder, not asked, or the model did not load).</summary>

@@ -21,6 +21,10 @@ public sealed record ModelManifest
     public required string ActionsInput { get; init; }
     public string? StatesInput { get; init; }
     public required string PredictorOutput { get; init; }
+
+    /// <summary>predictor.shared_context (optional, LeWM family): the graph that takes a window's shared leading
+    /// positions once for the whole batch (models/README.md, "Shared context"); null when the model has none.</summary>
+    public SharedContextGraph? SharedContext { get; init; }
     public ModelFlops? Flops { get; init; }
 
     public static readonly IReadOnlyList<string> Families = ["lewm", "vjepa2-ac", "dino-wm"];
@@ -224,6 +228,7 @@ public sealed record ModelManifest
             var states = NullableString(predictor, "predictor.states", "states");
             var output = String(predictor, "predictor.output", "output");
             int history = Int(predictor, "predictor.history", "history", 1);
+            var shared = SharedContext(predictor, states);
 
             var latent = Object(root, "latent", "latent");
             var latentShape = LatentShape(latent);
@@ -302,8 +307,26 @@ public sealed record ModelManifest
                 },
                 EncoderFile = encoderFile, EncoderInput = encoderInput, EncoderOutput = encoderOutput,
                 PredictorFile = predictorFile, LatentsInput = latents, ActionsInput = actions, StatesInput = states,
-                PredictorOutput = output, Flops = flops,
+                PredictorOutput = output, SharedContext = shared, Flops = flops,
             };
+        }
+
+        /// <summary>predictor.shared_context: absent or null, or {file, context_latents, context_actions} for a predictor
+        /// without states (its candidates' inputs and output keep the predictor's names).</summary>
+        private SharedContextGraph? SharedContext(JsonElement? predictor, string? states)
+        {
+            var v = Get(predictor, "shared_context");
+            if (v is null || v.Value.ValueKind == JsonValueKind.Null) return null;
+            var entry = Object(predictor, "predictor.shared_context", "shared_context");
+            if (entry is null) return null;
+            if (states is not null)
+            {
+                Problem("predictor.shared_context", "must be null for a predictor that takes states (the shared-context graph takes none)", v);
+                return null;
+            }
+            return new SharedContextGraph(FileInModel(entry, "predictor.shared_context.file"),
+                String(entry, "predictor.shared_context.context_latents", "context_latents"),
+                String(entry, "predictor.shared_context.context_actions", "context_actions"));
         }
 
         /// <summary>

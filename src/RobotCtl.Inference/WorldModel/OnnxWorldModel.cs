@@ -17,6 +17,7 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
     private const int MaxEncoderSlots = 4;
 
     private readonly OnnxGraph _encoder, _predictor;
+    private readonly OnnxGraph? _shared;
     // Encode copies through tensors bound once per batch size: an ONNX Runtime value over the caller's span would be
     // a new managed OrtValue on every call. One lock: encodes are one image per control cycle, not a parallel load.
     private readonly Lock _encodeGate = new();
@@ -25,11 +26,14 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
     private readonly string _encoderInput, _encoderOutput, _latentsInput, _actionsInput, _statesInput, _predictorOutput;
     private readonly long[] _latentShape;
 
-    private OnnxWorldModel(ModelManifest manifest, OnnxGraph encoder, OnnxGraph predictor, DryRunTimings timings)
+    private OnnxWorldModel(ModelManifest manifest, OnnxGraph encoder, OnnxGraph predictor, OnnxGraph? shared, DryRunTimings timings,
+        double? sharedContextError)
     {
         Manifest = manifest;
         _encoder = encoder;
         _predictor = predictor;
+        _shared = shared;
+        SharedContextError = sharedContextError;
         Timings = timings;
         _encoderInput = manifest.EncoderInput;
         _encoderOutput = manifest.EncoderOutput;
@@ -44,6 +48,18 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
     public WorldModelSpec Spec => Manifest.Spec;
     public OnnxGraph Encoder => _encoder;
     public OnnxGraph Predictor => _predictor;
+
+    /// <summary>The shared-context graph (model.json predictor.shared_context), when the model has one and this precision runs it.</summary>
+    public OnnxGraph? SharedContextPredictor => _shared;
+
+    /// <summary>Largest relative difference the load accepts between the shared-context graph and the predictor (float32
+    /// rounding of the same operations in another order is ~1e-6; a graph of other weights or positions is far off).</summary>
+    public const double SharedContextTolerance = 1e-4;
+
+    /// <summary>Largest relative difference between the shared-context graph and the predictor found by the load's check.</summary>
+    public double? SharedContextError { get; }
+
+    public bool HasSharedContext => _shared is not null;
     public ExecutionProvider Provider => _predictor.Provider;
     public OrtLibraryInfo Library => _predictor.Library;
     public DryRunTimings Timings { get; }
@@ -68,6 +84,7 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
         public ModelManifest? Manifest { get; set; }
         public GraphSignature? Encoder { get; set; }
         public GraphSignature? Predictor { get; set; }
+        public GraphSignature? SharedContext { get; set; }
     }
 
     /// <summary>Load collecting problems (null when there are any).</summary>
@@ -91,6 +108,10 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
             if (!File.Exists(predictorPath))
                 problems.Add($"{predictorPath}: not found; Inference:Precision=int8 runs the int8 predictor that `robotctl model quantize {directory}` makes");
         }
+        // The shared-context graph is an fp32 graph: the int8 predictor runs every position itself.
+        string? sharedPath = manifest.SharedContext is { } sc && options.Precision == PredictorPrecision.Fp32
+            ? Path.Combine(directory, sc.File) : null;
+        if (sharedPath is not null) CheckReadable(sharedPath, "predictor.shared_context.file", problems);
         if (problems.Count > 0) return null;
 
         var clock = Stopwatch.StartNew();
@@ -99,31 +120,36 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
         clock.Restart();
         var predictor = OpenGraph(predictorPath, options, warn, problems);
         var predictorLoad = clock.Elapsed.TotalMilliseconds;
+        var shared = sharedPath is null ? null : OpenGraph(sharedPath, options, warn, problems);
         try
         {
             if (encoder is not null) diagnostics.Encoder = new GraphSignature(encoder.ModelPath, encoder.Inputs, encoder.Outputs);
             if (predictor is not null) diagnostics.Predictor = new GraphSignature(predictor.ModelPath, predictor.Inputs, predictor.Outputs);
-            if (encoder is null || predictor is null) return null;
+            if (shared is not null) diagnostics.SharedContext = new GraphSignature(shared.ModelPath, shared.Inputs, shared.Outputs);
+            if (encoder is null || predictor is null || (sharedPath is not null && shared is null)) return null;
             var signature = new SignatureCheck(manifest, problems);
             signature.Encoder(encoder);
             signature.Predictor(predictor);
+            if (shared is not null) signature.SharedContext(shared);
             if (problems.Count > 0) return null;
 
             var dry = new DryRun(manifest, problems);
             var (encoderFirst, encoderWarm, latent) = dry.Encoder(encoder);
             if (latent is null) return null;
             var (predictorFirst, predictorWarm) = dry.Predictor(predictor, latent);
+            double? sharedError = shared is null ? null : dry.SharedContext(shared, predictor);
             if (problems.Count > 0) return null;
 
-            var model = new OnnxWorldModel(manifest, encoder, predictor,
-                new DryRunTimings(encoderLoad, predictorLoad, encoderFirst, encoderWarm, predictorFirst, predictorWarm));
-            encoder = predictor = null;
+            var model = new OnnxWorldModel(manifest, encoder, predictor, shared,
+                new DryRunTimings(encoderLoad, predictorLoad, encoderFirst, encoderWarm, predictorFirst, predictorWarm), sharedError);
+            encoder = predictor = shared = null;
             return model;
         }
         finally
         {
             encoder?.Dispose();
             predictor?.Dispose();
+            shared?.Dispose();
         }
     }
 
@@ -232,6 +258,21 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
         return new OrtPredictorBuffers(this, _predictor, Manifest, batch, time);
     }
 
+    /// <summary>Native buffers bound to the shared-context graph for windows of <paramref name="shared"/> positions
+    /// given once and <paramref name="time"/> per sample (0 shared: the plain predictor's buffers).</summary>
+    public PredictorBuffers CreatePredictorBuffers(int batch, int time, int shared)
+    {
+        if (shared == 0) return CreatePredictorBuffers(batch, time);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        if (_shared is null)
+            throw new NotSupportedException($"model '{Spec.Name}' has no shared-context predictor (model.json predictor.shared_context" +
+                (Manifest.SharedContext is null ? " is not given)" : "; the int8 predictor runs every position itself)"));
+        if (shared < 0 || time < 1 || shared + time > Spec.History)
+            throw new ArgumentOutOfRangeException(nameof(shared), shared,
+                $"shared {shared} + time {time} positions: expected shared >= 0, time >= 1 and at most the model's history ({Spec.History}) in all");
+        return new OrtPredictorBuffers(this, _shared, Manifest, batch, time, shared);
+    }
+
     /// <summary>
     /// Runs the predictor on <paramref name="buffers"/>. Buffers from <see cref="CreatePredictorBuffers"/> run through
     /// their IoBinding; other <see cref="PredictorBuffers"/> (e.g. <see cref="ArrayPredictorBuffers"/>) are wrapped for
@@ -243,9 +284,11 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
         if (buffers is OrtPredictorBuffers own && ReferenceEquals(own.Owner, this))
         {
             ObjectDisposedException.ThrowIf(own.IsDisposed, buffers);
-            _predictor.Run(own.Binding);
+            own.Graph.Run(own.Binding);
             return;
         }
+        if (buffers.SharedPositions > 0)
+            throw new ArgumentException("buffers with shared positions must come from this model's CreatePredictorBuffers", nameof(buffers));
         PredictOver(buffers);
     }
 
@@ -299,5 +342,6 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
         }
         _encoder.Dispose();
         _predictor.Dispose();
+        _shared?.Dispose();
     }
 }

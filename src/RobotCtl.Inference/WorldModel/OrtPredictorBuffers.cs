@@ -3,23 +3,25 @@ using RobotCtl.Core.WorldModel;
 namespace RobotCtl.Inference.WorldModel;
 
 /// <summary>
-/// Predictor tensors in native memory, bound once to the predictor session through an IoBinding: a Predict call is one
-/// RunWithBinding that reads these inputs and writes NextLatents in place, with no managed allocation.
+/// Predictor tensors in native memory, bound once to a predictor session through an IoBinding: a Predict call is one
+/// RunWithBinding that reads these inputs and writes NextLatents in place, with no managed allocation. With shared
+/// positions the buffers are bound to the shared-context graph, which also takes the context tensors ([1, P, ...]).
 /// </summary>
 internal sealed class OrtPredictorBuffers : PredictorBuffers
 {
     private readonly OrtTensor _latents, _actions, _next;
-    private readonly OrtTensor? _states;
+    private readonly OrtTensor? _states, _contextLatents, _contextActions;
 
-    public OrtPredictorBuffers(OnnxWorldModel owner, OnnxGraph predictor, ModelManifest manifest, int batch, int time)
-        : base(batch, time, manifest.Spec.LatentSize, manifest.Spec.ActionBlockSize, manifest.Spec.StateDim)
+    public OrtPredictorBuffers(OnnxWorldModel owner, OnnxGraph graph, ModelManifest manifest, int batch, int time, int shared = 0)
+        : base(batch, time, manifest.Spec.LatentSize, manifest.Spec.ActionBlockSize, manifest.Spec.StateDim, shared)
     {
         Owner = owner;
-        var latentShape = new long[] { batch, time }.Concat(manifest.Spec.LatentShape.Select(d => (long)d)).ToArray();
-        _latents = OrtTensor.Create(latentShape);
+        Graph = graph;
+        var latentDims = manifest.Spec.LatentShape.Select(d => (long)d).ToArray();
+        _latents = OrtTensor.Create([batch, time, .. latentDims]);
         _actions = OrtTensor.Create(batch, time, ActionBlockSize);
-        _next = OrtTensor.Create(latentShape);
-        Binding = predictor.CreateBinding();
+        _next = OrtTensor.Create([batch, time, .. latentDims]);
+        Binding = graph.CreateBinding();
         Binding.BindInput(manifest.LatentsInput, _latents);
         Binding.BindInput(manifest.ActionsInput, _actions);
         if (manifest.StatesInput is { } states)
@@ -27,10 +29,19 @@ internal sealed class OrtPredictorBuffers : PredictorBuffers
             _states = OrtTensor.Create(batch, time, StateDim);
             Binding.BindInput(states, _states);
         }
+        if (shared > 0)
+        {
+            var context = manifest.SharedContext ?? throw new InvalidOperationException($"model '{manifest.Spec.Name}' has no shared-context graph");
+            _contextLatents = OrtTensor.Create([1, shared, .. latentDims]);
+            _contextActions = OrtTensor.Create(1, shared, ActionBlockSize);
+            Binding.BindInput(context.ContextLatents, _contextLatents);
+            Binding.BindInput(context.ContextActions, _contextActions);
+        }
         Binding.BindOutput(manifest.PredictorOutput, _next);
     }
 
     public OnnxWorldModel Owner { get; }
+    public OnnxGraph Graph { get; }
     public bool IsDisposed => Binding.IsDisposed;
     public OrtBinding Binding { get; }
 
@@ -38,6 +49,8 @@ internal sealed class OrtPredictorBuffers : PredictorBuffers
     public override Span<float> Actions => _actions.Span;
     public override Span<float> States => _states is null ? Span<float>.Empty : _states.Span;
     public override Span<float> NextLatents => _next.Span;
+    public override Span<float> ContextLatents => _contextLatents is null ? Span<float>.Empty : _contextLatents.Span;
+    public override Span<float> ContextActions => _contextActions is null ? Span<float>.Empty : _contextActions.Span;
 
     public override void Dispose()
     {
@@ -46,6 +59,8 @@ internal sealed class OrtPredictorBuffers : PredictorBuffers
         _latents.Dispose();
         _actions.Dispose();
         _states?.Dispose();
+        _contextLatents?.Dispose();
+        _contextActions?.Dispose();
         _next.Dispose();
         base.Dispose();
     }

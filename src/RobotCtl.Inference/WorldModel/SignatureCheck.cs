@@ -39,6 +39,23 @@ internal sealed class SignatureCheck(ModelManifest manifest, List<string> proble
             : [manifest.LatentsInput, manifest.ActionsInput]);
     }
 
+    /// <summary>The shared-context graph: the context at batch 1 over its own positions, the rest as the predictor's.</summary>
+    public void SharedContext(OnnxGraph session)
+    {
+        var spec = manifest.Spec;
+        var context = manifest.SharedContext!;
+        var file = session.ModelPath;
+        Dim[] window = [new(Dynamic, "batch"), new(Dynamic, "time")];
+        Dim[] shared = [new(1, "one context for the batch"), new(Dynamic, "context positions")];
+        var block = new Dim(spec.ActionBlockSize, $"action.block {spec.ActionBlock} x action.dim {spec.ActionDim}");
+        Tensor(session, file, input: true, context.ContextLatents, "predictor.shared_context.context_latents", [.. shared, .. Latent()]);
+        Tensor(session, file, input: true, context.ContextActions, "predictor.shared_context.context_actions", [.. shared, block]);
+        Tensor(session, file, input: true, manifest.LatentsInput, "predictor.latents", [.. window, .. Latent()]);
+        Tensor(session, file, input: true, manifest.ActionsInput, "predictor.actions", [.. window, block]);
+        Tensor(session, file, input: false, manifest.PredictorOutput, "predictor.output", [.. window, .. Latent()]);
+        Unnamed(session, file, [context.ContextLatents, context.ContextActions, manifest.LatentsInput, manifest.ActionsInput]);
+    }
+
     private IEnumerable<Dim> Latent() => manifest.Spec.LatentShape.Select((d, i) => new Dim(d, $"latent.shape[{i}]"));
 
     private void Tensor(OnnxGraph session, string file, bool input, string name, string field, Dim[] expected)

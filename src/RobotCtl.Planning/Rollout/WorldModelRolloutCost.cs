@@ -9,7 +9,9 @@ namespace RobotCtl.Planning.Rollout;
 /// per horizon step for all candidates at once, predictions fed back, the window growing to History frames and
 /// then sliding (observed context frames first). States, when the model takes them, are integrated from the
 /// de-normalised actions. The cost is the weighted latent distance of each step's prediction to the goal.
-/// Predictor buffers are created once per window length and reused; Evaluate allocates nothing.
+/// When the model has a shared-context predictor, a window's leading positions that every candidate shares (observed
+/// frames with their executed actions) are given to it once instead of once per candidate.
+/// Predictor buffers are created once per window shape and reused; Evaluate allocates nothing.
 /// </summary>
 internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
 {
@@ -18,6 +20,7 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
     private readonly Func<long> _clock;
     private readonly RolloutBatch _population, _single;
     private readonly int _samples, _horizon, _latent, _stateDim, _history;
+    private readonly bool _shareContext;
     private readonly LatentCost _cost;
     private readonly float[] _weights;
     private readonly float[] _goal, _diff;
@@ -28,13 +31,14 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
     private bool _hasGoal;
 
     public WorldModelRolloutCost(IWorldModel model, ActionCodec codec, int samples, int horizon, LatentCost cost,
-        float[]? stepWeights, Func<long> clock)
+        float[]? stepWeights, Func<long> clock, bool shareContext = true)
     {
         _model = model; _codec = codec; _samples = samples; _horizon = horizon; _cost = cost; _clock = clock;
         var spec = model.Spec;
         _latent = spec.LatentSize;
         _stateDim = spec.StateDim;
         _history = spec.History;
+        _shareContext = shareContext && model.HasSharedContext;
         if (_latent <= 0) throw new ArgumentException($"model '{spec.Name}': latent shape [{string.Join(", ", spec.LatentShape)}] has no elements");
         if (_history < 1) throw new ArgumentException($"model '{spec.Name}': predictor history must be >= 1, found {_history}");
         if (_stateDim > 0 && (spec.StateIntegration != EePoseIntegrator.Name || _stateDim != EePoseIntegrator.Dim || codec.Dim != EePoseIntegrator.Dim))
@@ -91,10 +95,15 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
     /// <summary>Each candidate's predictions from the last <see cref="Evaluate"/>: [samples, horizon, latent].</summary>
     public ReadOnlySpan<float> Predictions => _population.Predicted;
 
-    /// <summary>Creates the predictor buffers for every window length up front (warm-up).</summary>
+    /// <summary>Whether rollouts give the shared leading positions of a window once (the model's shared-context graph).</summary>
+    public bool SharesContext => _shareContext;
+
+    /// <summary>Creates the predictor buffers for every window shape up front (warm-up).</summary>
     public void CreateAllBuffers()
     {
-        for (var t = 1; t <= _history; t++) Buffers(_population, t);
+        for (var window = 1; window <= _history; window++)
+            for (var shared = 0; shared < (_shareContext ? window : 1); shared++)
+                Buffers(_population, window - shared, shared);
     }
 
     public void Evaluate(ReadOnlySpan<float> candidates, Span<float> costs)
@@ -145,8 +154,13 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
     {
         var frames = _contextFrames + k; // frames known; this step predicts frame `frames`
         var t = Math.Min(frames, _history);
-        var buffers = Buffers(batch, t);
-        FillWindow(batch, buffers, candidates, frames - t, t);
+        var start = frames - t;
+        // Window positions before the last observed frame hold an observed frame and its executed action: the same
+        // for every candidate (the last observed frame already takes the candidate's first block).
+        var shared = _shareContext ? Math.Max(0, _contextFrames - 1 - start) : 0;
+        var own = t - shared;
+        var buffers = Buffers(batch, own, shared);
+        FillWindow(batch, buffers, candidates, start, shared, own);
 
         var t0 = _clock();
         _model.Predict(buffers);
@@ -155,24 +169,31 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
 
         var next = buffers.NextLatents;
         for (var b = 0; b < batch.Size; b++)
-            next.Slice(((b * t) + t - 1) * _latent, _latent).CopyTo(batch.Predicted.AsSpan((b * _horizon + k) * _latent, _latent));
+            next.Slice(((b * own) + own - 1) * _latent, _latent).CopyTo(batch.Predicted.AsSpan((b * _horizon + k) * _latent, _latent));
         if (_stateDim > 0) IntegrateStates(batch, candidates, k);
     }
 
-    private void FillWindow(RolloutBatch batch, PredictorBuffers buffers, ReadOnlySpan<float> candidates, int start, int t)
+    /// <summary>The window from frame <paramref name="start"/>: its first <paramref name="shared"/> positions once (observed
+    /// frames and executed actions), then <paramref name="own"/> positions per candidate.</summary>
+    private void FillWindow(RolloutBatch batch, PredictorBuffers buffers, ReadOnlySpan<float> candidates, int start, int shared, int own)
     {
         var a = _codec.BlockSize;
         var f = _contextFrames;
+        for (var p = 0; p < shared; p++)
+        {
+            _contextLatents.AsSpan((start + p) * _latent, _latent).CopyTo(buffers.ContextLatents.Slice(p * _latent, _latent));
+            _pastActions.AsSpan((start + p) * a, a).CopyTo(buffers.ContextActions.Slice(p * a, a));
+        }
         var latents = buffers.Latents;
         var actions = buffers.Actions;
         var states = buffers.States;
         for (var b = 0; b < batch.Size; b++)
         {
             var candidate = candidates.Slice(b * _horizon * a, _horizon * a);
-            for (var p = 0; p < t; p++)
+            for (var p = 0; p < own; p++)
             {
-                var j = start + p; // frame index: 0..f-1 observed, f.. predicted
-                var row = b * t + p;
+                var j = start + shared + p; // frame index: 0..f-1 observed, f.. predicted
+                var row = b * own + p;
                 var latent = j < f ? _contextLatents.AsSpan(j * _latent, _latent) : batch.Predicted.AsSpan((b * _horizon + j - f) * _latent, _latent);
                 latent.CopyTo(latents.Slice(row * _latent, _latent));
                 // The action taken at frame j: executed for j < f-1, the candidate's block j-(f-1) after.
@@ -222,18 +243,18 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
         }
     }
 
-    private PredictorBuffers Buffers(RolloutBatch batch, int t)
+    private PredictorBuffers Buffers(RolloutBatch batch, int own, int shared)
     {
-        var buffers = batch.Buffers[t - 1];
-        if (buffers is not null) return buffers;
-        buffers = _model.CreatePredictorBuffers(batch.Size, t);
-        if (buffers.Batch != batch.Size || buffers.Time != t || buffers.LatentSize != _latent
+        ref var slot = ref batch.Buffers[(own + shared - 1) * _history + shared];
+        if (slot is not null) return slot;
+        var buffers = _model.CreatePredictorBuffers(batch.Size, own, shared);
+        if (buffers.Batch != batch.Size || buffers.Time != own || buffers.SharedPositions != shared || buffers.LatentSize != _latent
             || buffers.ActionBlockSize != _codec.BlockSize || buffers.StateDim != _stateDim)
         {
             buffers.Dispose();
-            throw new WorldModelException($"model '{_model.Spec.Name}': predictor buffers for batch {batch.Size}, T {t} came back shaped batch {buffers.Batch}, T {buffers.Time}, latent {buffers.LatentSize}, action {buffers.ActionBlockSize}, state {buffers.StateDim}");
+            throw new WorldModelException($"model '{_model.Spec.Name}': predictor buffers for batch {batch.Size}, T {own}, {shared} shared came back shaped batch {buffers.Batch}, T {buffers.Time}, {buffers.SharedPositions} shared, latent {buffers.LatentSize}, action {buffers.ActionBlockSize}, state {buffers.StateDim}");
         }
-        return batch.Buffers[t - 1] = buffers;
+        return slot = buffers;
     }
 
     private static void RequireFinite(ReadOnlySpan<float> values, string what)
@@ -248,13 +269,13 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
         _single.Dispose();
     }
 
-    /// <summary>Predictions, states and predictor buffers (one per window length) for a batch of rollouts.</summary>
+    /// <summary>Predictions, states and predictor buffers (one per window length and shared count) for a batch of rollouts.</summary>
     private sealed class RolloutBatch(int size, int horizon, int latent, int stateDim, int history) : IDisposable
     {
         public int Size { get; } = size;
         public float[] Predicted { get; } = new float[size * horizon * latent];        // [size, H, L]
         public float[] PredictedStates { get; } = new float[size * horizon * stateDim]; // [size, H, S]
-        public PredictorBuffers?[] Buffers { get; } = new PredictorBuffers?[history];   // index T - 1
+        public PredictorBuffers?[] Buffers { get; } = new PredictorBuffers?[history * history]; // [window - 1, shared]
 
         public void Dispose()
         {

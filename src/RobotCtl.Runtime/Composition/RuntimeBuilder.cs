@@ -184,6 +184,7 @@ internal static class RuntimeBuilder
             GripperDeadband = s.GripperDeadband ?? options.GripperDeadband,
             Execute = s.Execute is { } execute ? PlannerOptions.ParseExecute(execute, $"{PlannerSettings.SectionName}:Execute") : options.Execute,
             Elitism = s.Elitism ?? options.Elitism,
+            SharedContext = s.SharedContext ?? options.SharedContext,
             Seed = unchecked((ulong)seed),
             Deadline = s.DeadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
         };

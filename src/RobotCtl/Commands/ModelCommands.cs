@@ -175,7 +175,7 @@ internal static class ModelCommands
         o.WriteLine($"model      {report.Directory}" + (spec is null ? "" : $" ({spec.Name}, family {spec.Family})"));
         if (report.Library is { } library) o.WriteLine($"runtime    {library}");
         if (report.Provider is { } provider) o.WriteLine($"provider   {provider}");
-        foreach (var (label, graph) in new[] { ("encoder", report.Encoder), ("predictor", report.Predictor) })
+        foreach (var (label, graph) in new[] { ("encoder", report.Encoder), ("predictor", report.Predictor), ("shared", report.SharedContext) })
         {
             if (graph is null) continue;
             o.WriteLine($"{label,-10} {graph.File}");
@@ -204,6 +204,8 @@ internal static class ModelCommands
             o.WriteLine($"dry run    encoder: load {t.EncoderLoadMs:F1} ms, first run {t.EncoderFirstRunMs:F2} ms, warm run {t.EncoderRunMs:F2} ms (batch 1)");
             o.WriteLine($"           predictor: load {t.PredictorLoadMs:F1} ms, first run {t.PredictorFirstRunMs:F2} ms, warm run {t.PredictorRunMs:F2} ms (batch 1, T={(spec is null ? 0 : ModelCheck.DryRunWindow(spec.History))})");
         }
+        if (report.SharedContextError is { } sharedError)
+            o.WriteLine($"shared     the shared-context graph computes the predictor on every split of every window: largest difference {sharedError:0.0e+00} of the largest output (at most {OnnxWorldModel.SharedContextTolerance:g1})");
         if (report.References is { } references)
         {
             o.WriteLine($"reference  {references.Count} cases against PyTorch, tolerance {ReferenceCheck.AbsoluteTolerance:g1} + {ReferenceCheck.RelativeTolerance:g1} x max|reference|");
@@ -234,25 +236,43 @@ internal static class ModelCommands
         for (int i = 0; i < pixels.Length; i++) pixels[i] = MathF.Sin(i * 0.0137f);
         var latent = new float[spec.LatentSize];
         var encode = Median(runs, () => model.Encode(pixels, 1, latent));
-        Report(o, "encoder", "batch 1", encode, model.Manifest.Flops?.EncoderPerImage);
 
+        // The ceiling first, with the same session options: every rate below is a share of it.
+        var ceiling = MatMulCeiling.GflopsPerSecond(options);
+        o.WriteLine($"ceiling    ONNX Runtime MatMul 2048 x 2048 x 2048, fp32: {ceiling:F1} GFLOP/s (best of 5)");
+        Report(o, "encoder", "batch 1", encode, model.Manifest.Flops?.EncoderPerImage, ceiling);
+
+        var history = spec.History;
         var predict = PredictorStepMs(model, batch, runs);
-        double? perSample = model.Manifest.Flops?.PredictorPerSample.GetValueOrDefault(spec.History);
-        Report(o, "predictor", $"batch {batch}, T={spec.History}, {options.Precision.ToString().ToLowerInvariant()}", predict, perSample * batch);
+        double? perSample = model.Manifest.Flops?.PredictorPerSample.GetValueOrDefault(history);
+        var precision = options.Precision.ToString().ToLowerInvariant();
+        Report(o, "predictor", $"batch {batch}, T={history}, {precision}", predict, perSample * batch, ceiling);
+        // The shared-context graph computes only the candidates' own positions (products ~ positions; its batch-1
+        // context positions are ~1/batch of the rest and not counted).
+        if (model.HasSharedContext)
+            for (var shared = history - 1; shared >= 1; shared--)
+            {
+                var own = history - shared;
+                var ms = PredictorStepMs(model, batch, runs, own, shared);
+                Report(o, "shared", $"batch {batch}, {shared} shared + {own} own of T={history}, {precision}", ms, perSample * batch * own / history, ceiling);
+            }
         return 0;
     }
 
-    /// <summary>The median predictor step of <paramref name="model"/>: <paramref name="batch"/> samples, the full history window.</summary>
-    internal static double PredictorStepMs(OnnxWorldModel model, int batch, int runs)
+    /// <summary>The median predictor step of <paramref name="model"/>: <paramref name="batch"/> samples, the full history
+    /// window, or <paramref name="shared"/> positions given once and <paramref name="own"/> per sample.</summary>
+    internal static double PredictorStepMs(OnnxWorldModel model, int batch, int runs, int? own = null, int shared = 0)
     {
-        using var buffers = model.CreatePredictorBuffers(batch, model.Spec.History);
+        using var buffers = model.CreatePredictorBuffers(batch, own ?? model.Spec.History, shared);
         for (int i = 0; i < buffers.Latents.Length; i++) buffers.Latents[i] = MathF.Sin(i * 0.0137f + 0.2f);
+        for (int i = 0; i < buffers.ContextLatents.Length; i++) buffers.ContextLatents[i] = MathF.Sin(i * 0.0137f + 0.4f);
         return Median(runs, () => model.Predict(buffers));
     }
 
-    private static void Report(TextWriter o, string graph, string shape, double ms, double? flops)
+    private static void Report(TextWriter o, string graph, string shape, double ms, double? flops, double ceiling)
     {
-        var rate = flops is > 0 ? $", {flops.Value / (ms / 1e3) / 1e9:F1} GFLOP/s" : "";
+        var gflops = flops / (ms / 1e3) / 1e9;
+        var rate = gflops is > 0 ? $", {gflops:F1} GFLOP/s = {100 * gflops / ceiling:F0} % of the ceiling" : "";
         o.WriteLine($"{graph,-10} {shape}: median {ms:F2} ms{rate}");
     }
 

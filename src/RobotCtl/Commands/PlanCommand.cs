@@ -181,8 +181,8 @@ internal static class PlanCommand
         if (plan.Actions.Any(a => !float.IsFinite(a)))
             throw new WorldModelException($"model '{spec.Name}': the plan contains non-finite actions; refusing to print them");
 
-        if (args.Json) WriteJson(stdout, spec, options, plan, encodeMs, runs, cpu);
-        else WriteText(stdout, spec, options, plan, encodeMs, args, runs);
+        if (args.Json) WriteJson(stdout, spec, options, planner.SharesContext, plan, encodeMs, runs, cpu);
+        else WriteText(stdout, spec, options, planner.SharesContext, plan, encodeMs, args, runs);
         return 0;
     }
 
@@ -192,12 +192,12 @@ internal static class PlanCommand
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private static void WriteText(TextWriter o, WorldModelSpec spec, PlannerOptions options, PlanResult plan, double encodeMs, Arguments args, double[] runs)
+    private static void WriteText(TextWriter o, WorldModelSpec spec, PlannerOptions options, bool sharesContext, PlanResult plan, double encodeMs, Arguments args, double[] runs)
     {
         var c = CultureInfo.InvariantCulture;
         var from = args.Context is { Count: > 0 } images ? $"context {string.Join(" ", images)}" : $"observation {args.Observation}";
         o.WriteLine($"model {spec.Name} ({spec.Family}), {from}, goal {args.Goal}");
-        o.WriteLine(string.Create(c, $"{options.Solver.ToString().ToLowerInvariant()} {options.Samples} samples, top {options.TopK}, horizon {options.Horizon} x {spec.ActionBlock} steps, cost shape {options.CostShape}, seed {plan.Seed}"));
+        o.WriteLine(string.Create(c, $"{options.Solver.ToString().ToLowerInvariant()} {options.Samples} samples, top {options.TopK}, horizon {options.Horizon} x {spec.ActionBlock} steps, cost shape {options.CostShape}, seed {plan.Seed}{(sharesContext ? ", shared context once per call" : "")}"));
         var stopped = plan.StoppedByDeadline ? $" (deadline: stopped before iteration {plan.Iterations + 1} of {options.Iterations})" : "";
         o.WriteLine(string.Create(c, $"iterations {plan.Iterations}{stopped}, final cost {(plan.Iterations > 0 ? plan.FinalCost.ToString("G6", c) : "n/a (warm start, nothing scored)")}"));
         var t = plan.Timings;
@@ -208,7 +208,7 @@ internal static class PlanCommand
             o.WriteLine(string.Create(c, $"{s,4}  {(plan.ActionDim == 7 ? plan.Command(s).ToString() : string.Join(" ", plan.Action(s).ToArray()))}"));
     }
 
-    private static void WriteJson(TextWriter o, WorldModelSpec spec, PlannerOptions options, PlanResult plan, double encodeMs, double[] runs, double[] cpu)
+    private static void WriteJson(TextWriter o, WorldModelSpec spec, PlannerOptions options, bool sharesContext, PlanResult plan, double encodeMs, double[] runs, double[] cpu)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
@@ -234,6 +234,7 @@ internal static class PlanCommand
             w.WriteNumber("topk", options.TopK);
             w.WriteNumber("horizon", options.Horizon);
             w.WriteString("cost_shape", options.CostShape.ToString());
+            w.WriteBoolean("shared_context", sharesContext);
             w.WriteNumber("block", spec.ActionBlock);
             w.WriteNumber("seed", plan.Seed);
             w.WriteStartObject("timings_ms");
