@@ -77,6 +77,22 @@ class _Block:
             modulation, norm1, norm2, mlp, attn, qkv, out
 
 
+# Attention over a window of a few frames, written as elementwise products summed over the head dimension rather than
+# MatMul: at 300 candidates x 16 heads a MatMul is 4,800 products of [T, 64] x [64, P] (T, P <= 3), each paying a
+# kernel call for ~400 multiply-adds, which made the attention of the shared graph cost more than the positions it
+# saved; Mul + ReduceSum runs the same arithmetic as a few long vector loops.
+
+def _dots(q: torch.Tensor, k: torch.Tensor, scale: float, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """q [B, h, T, hd], k [1 or B, h, S, hd] -> scaled q.k [B, h, T, S] (+ bias [T, S])."""
+    scores = (q.unsqueeze(3) * k.unsqueeze(2)).sum(dim=-1) * scale
+    return scores if bias is None else scores + bias
+
+
+def _weigh(w: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """w [B, h, T, S], v [1 or B, h, S, hd] -> sum over S of w v: [B, h, T, hd]."""
+    return (w.unsqueeze(-1) * v.unsqueeze(2)).sum(dim=3)
+
+
 def _merge(y: torch.Tensor) -> torch.Tensor:
     """[B, heads, L, head_dim] -> [B, L, heads*head_dim]."""
     return y.transpose(1, 2).reshape(-1, y.shape[2], y.shape[1] * y.shape[3])
@@ -108,12 +124,10 @@ class SharedContextPredictor(nn.Module):
         qc, kc, vc = b.qkv(b.attn, b.norm1(xc) * (1 + sc1c) + sh1c)       # [B, h, T, hd]
         scale = b.attn.scale
         # Context positions see the context only (causal), as in the plain window.
-        wp = (torch.matmul(qp, kp.transpose(-2, -1)) * scale + self.mask[:p, :p]).softmax(dim=-1)
-        yp = torch.matmul(wp, vp)
+        yp = _weigh(_dots(qp, kp, scale, self.mask[:p, :p]).softmax(dim=-1), vp)
         # A candidate position sees every context position and the candidate's own positions up to itself.
-        scores = torch.cat([torch.matmul(qc, kp.transpose(-2, -1)) * scale,
-                            torch.matmul(qc, kc.transpose(-2, -1)) * scale + self.mask[:t, :t]], dim=-1).softmax(dim=-1)
-        yc = torch.matmul(scores[..., :p], vp) + torch.matmul(scores[..., p:], vc)
+        scores = torch.cat([_dots(qc, kp, scale), _dots(qc, kc, scale, self.mask[:t, :t])], dim=-1).softmax(dim=-1)
+        yc = _weigh(scores[..., :p], vp) + _weigh(scores[..., p:], vc)
         xp = xp + g1p * b.out(_merge(yp))
         xc = xc + g1c * b.out(_merge(yc))
         xp = xp + g2p * b.mlp(b.norm2(xp) * (1 + sc2p) + sh2p)

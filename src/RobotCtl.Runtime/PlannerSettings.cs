@@ -141,6 +141,9 @@ public sealed class PlannerSettings
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || root.TryGetProperty("warm_start", out _)) return null;
             settings = root.Deserialize<PlannerSettings>(RecordJson);
+            // Recorded before the shared-context graph existed: every position ran through the plain predictor, and a
+            // replay that is to reproduce the plans bit for bit must too.
+            if (settings is not null && !root.TryGetProperty("SharedContext", out _)) settings.SharedContext = false;
         }
         catch (JsonException e)
         {

@@ -30,6 +30,7 @@ public class RecordedPlannerSettingsTests
         Assert.NotNull(recorded.Execute);
         Assert.NotNull(recorded.CostShape);
         Assert.Contains("\"TopK\":7", json);
+        Assert.True(recorded.SharedContext);
 
         // The recorded configuration now says otherwise (as if appsettings.json had been edited before it was
         // recorded): replay still reproduces every plan, because it plans from the plans' own record.
@@ -54,6 +55,16 @@ public class RecordedPlannerSettingsTests
     {
         const string before = """{"solver":"cem","Samples":48,"TopK":4,"Iterations":3,"Horizon":3,"InitStd":1,"seed":11,"execute_blocks":1,"warm_start":true}""";
         Assert.Null(PlannerSettings.FromRecord(before, "old.sqlite"));
+    }
+
+    [Fact]
+    public void Plans_recorded_before_the_shared_context_replay_through_the_plain_predictor()
+    {
+        // Their plans ran every window position through predictor.onnx: replaying them bit for bit must too.
+        var before = PlannerSettings.FromRecord("""{"Samples":48,"TopK":4,"Iterations":3,"Horizon":3,"ContextFrames":3}""", "old.sqlite")!;
+        Assert.False(before.SharedContext);
+        var after = PlannerSettings.FromRecord("""{"Samples":48,"TopK":4,"SharedContext":true}""", "new.sqlite")!;
+        Assert.True(after.SharedContext);
     }
 
     [Fact]
