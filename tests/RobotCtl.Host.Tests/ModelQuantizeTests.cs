@@ -37,6 +37,11 @@ public sealed class ModelQuantizeTests : IDisposable
         Assert.Contains($"wrote {int8}", stdout);
         // Every product with a constant weight goes through ONNX Runtime's fused int8 kernel.
         Assert.Contains("DynamicQuantizeMatMul", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(int8)));
+        // The shared-context graph gets its int8 copy, timed beside the fp32 one for each split of the window.
+        var sharedInt8 = Path.Combine(_model, "predictor.shared.int8.onnx");
+        Assert.Contains($"wrote {sharedInt8}", stdout);
+        Assert.Contains("DynamicQuantizeMatMul", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(sharedInt8)));
+        Assert.Equal(2, stdout.Split('\n').Count(l => l.StartsWith("shared ", StringComparison.Ordinal)));
         Assert.Equal(4, stdout.Split('\n').Count(l => l.StartsWith("drift ", StringComparison.Ordinal)));
         Assert.Matches(@"fp32 [\d.]+ ms, int8 [\d.]+ ms \([\d.]+x\)", stdout);
 
@@ -60,6 +65,16 @@ public sealed class ModelQuantizeTests : IDisposable
         planner.Plan(new PlanInput(start), result);
         Assert.True(float.IsFinite(result.FinalCost));
         Assert.Equal(0, Allocations.Of(() => planner.Plan(new PlanInput(start), result)));
+
+        // From 3 context frames the int8 plan gives its shared positions to the int8 shared-context graph.
+        Assert.True(int8Model.HasSharedContext);
+        Assert.True(planner.SharesContext);
+        var latents = a[..(3 * spec.LatentSize)];
+        var executed = new float[2 * spec.ActionBlockSize];
+        void PlanFromContext() => planner.Plan(new PlanInput(latents) { PastActions = executed, PastActionsNormalised = true }, result);
+        PlanFromContext();
+        Assert.True(float.IsFinite(result.FinalCost));
+        Assert.Equal(0, Allocations.Of(PlanFromContext));
     }
 
     [Fact]

@@ -95,6 +95,25 @@ internal sealed class DryRun(ModelManifest manifest, List<string> problems)
         return worst;
     }
 
+    /// <summary>The int8 shared-context graph: one run per split of the full window, finite, of the declared shape.</summary>
+    public double? SharedContextRuns(OnnxGraph shared)
+    {
+        var spec = manifest.Spec;
+        var context = manifest.SharedContext!;
+        var dims = spec.LatentShape.Select(d => (long)d).ToArray();
+        int a = spec.ActionBlockSize;
+        for (int p = 1; p < spec.History; p++)
+        {
+            int t = spec.History - p;
+            var (_, _, output) = Run(shared, [
+                (context.ContextLatents, Pattern([1, p, .. dims], 0.2), [1, p, .. dims]), (context.ContextActions, Pattern([1, p, a], 0.3), [1, p, a]),
+                (manifest.LatentsInput, Pattern([2, t, .. dims], 0.25), [2, t, .. dims]), (manifest.ActionsInput, Pattern([2, t, a], 0.35), [2, t, a])],
+                manifest.PredictorOutput, [2, t, .. dims]);
+            if (output is null) return null;
+        }
+        return null;
+    }
+
     private float[]? Output(OnnxGraph session, IReadOnlyList<(string, float[], long[])> inputs)
     {
         try

@@ -48,14 +48,20 @@ internal static class ModelQuantizeCommand
         var input = Path.Combine(dir, manifest.PredictorFile);
         var output = OnnxWorldModel.Int8PredictorPath(dir, manifest);
         OutputPaths.RequireWritableFile("<dir>", output);
+        var sharedOutput = OnnxWorldModel.Int8SharedContextPath(dir, manifest);
+        if (sharedOutput is not null) OutputPaths.RequireWritableFile("<dir>", sharedOutput);
         var tools = ModelTools.Require(python, "quantize", "import onnx, numpy", "Debian's ONNX and NumPy (python3-onnx)", "onnx and numpy");
-        var facts = new StringWriter();
-        if (tools.Run([input, output], facts, stderr) is var code and not 0)
+        // The shared-context graph (LeWM family) gets its int8 copy too, so an int8 plan still takes its shared positions once.
+        foreach (var (from, to) in sharedOutput is null ? [(input, output)] : new[] { (input, output), (Path.Combine(dir, manifest.SharedContext!.File), sharedOutput) })
         {
-            stderr.WriteLine($"robotctl model quantize: the quantiser exited with {code} (see the lines above)");
-            return code == ExitCodes.BadInput ? ExitCodes.BadInput : ExitCodes.Failed;
+            var facts = new StringWriter();
+            if (tools.Run([from, to], facts, stderr) is var code and not 0)
+            {
+                stderr.WriteLine($"robotctl model quantize: the quantiser exited with {code} on {from} (see the lines above)");
+                return code == ExitCodes.BadInput ? ExitCodes.BadInput : ExitCodes.Failed;
+            }
+            stdout.WriteLine($"wrote {to} {facts.ToString().Trim()}");
         }
-        stdout.WriteLine($"wrote {output} {facts.ToString().Trim()}");
 
         // The int8 model is loaded once: its drift on the reference cases, then its step time.
         OnnxWorldModel? int8 = null;
@@ -73,15 +79,25 @@ internal static class ModelQuantizeCommand
         {
             int8?.Dispose();
             File.Delete(output);
+            if (sharedOutput is not null) File.Delete(sharedOutput);
             stderr.WriteLine($"robotctl model quantize: {refused}");
             return ExitCodes.Failed;
         }
-        double int8Ms;
-        using (int8) int8Ms = ModelCommands.PredictorStepMs(int8!, batch, runs);
-        double fp32Ms;
-        using (var fp32 = OnnxWorldModel.Load(dir, options)) fp32Ms = ModelCommands.PredictorStepMs(fp32, batch, runs);
-        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"predictor  batch {batch}, T={manifest.Spec.History}: fp32 {fp32Ms:F2} ms, int8 {int8Ms:F2} ms ({fp32Ms / int8Ms:F2}x); use it with --set Inference:Precision=int8"));
+        var history = manifest.Spec.History;
+        // The full window, then (shared-context models) each split of it into shared and own positions.
+        var shapes = new List<(int Own, int Shared)> { (history, 0) };
+        if (int8!.HasSharedContext) shapes.AddRange(Enumerable.Range(1, history - 1).Select(s => (history - s, s)));
+        var int8Ms = new double[shapes.Count];
+        using (int8)
+            for (var i = 0; i < shapes.Count; i++) int8Ms[i] = ModelCommands.PredictorStepMs(int8, batch, runs, shapes[i].Own, shapes[i].Shared);
+        using var fp32 = OnnxWorldModel.Load(dir, options);
+        for (var i = 0; i < shapes.Count; i++)
+        {
+            var fp32Ms = ModelCommands.PredictorStepMs(fp32, batch, runs, shapes[i].Own, shapes[i].Shared);
+            var what = shapes[i].Shared == 0 ? $"predictor  batch {batch}, T={history}" : $"shared     batch {batch}, {shapes[i].Shared} shared + {shapes[i].Own} own";
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what}: fp32 {fp32Ms:F2} ms, int8 {int8Ms[i]:F2} ms ({fp32Ms / int8Ms[i]:F2}x)"));
+        }
+        stdout.WriteLine("use it with --set Inference:Precision=int8");
         return 0;
     }
 
