@@ -70,6 +70,13 @@ public sealed record PlannerOptions
     /// </summary>
     public bool SharedContext { get; init; } = true;
 
+    /// <summary>
+    /// Threads a rollout step runs its predictor calls on: the candidates split into this many shards, each predicted
+    /// on its own thread (1: one call for all). Pair it with one ONNX Runtime intra-op thread per call
+    /// (Inference:IntraOpThreads=1) so the shards, not the operators, share the cores (docs/PERFORMANCE.md).
+    /// </summary>
+    public int RolloutThreads { get; init; } = 1;
+
     /// <summary>Time budget per plan, from the call; null = run every iteration.</summary>
     public TimeSpan? Deadline { get; init; }
 
@@ -110,12 +117,16 @@ public sealed record PlannerOptions
             throw new ArgumentException($"InitStdPerDim: expected finite values > 0, found [{string.Join(", ", perDim)}]");
         ToSolverSettings().Validate();
         if (Horizon < 1) throw new ArgumentException($"Horizon: expected >= 1, found {Horizon}");
+        if (RolloutThreads is < 1 or > MaxRolloutThreads) throw new ArgumentException($"RolloutThreads: expected 1..{MaxRolloutThreads}, found {RolloutThreads}");
         if (!(GripperDeadband >= 0) || !float.IsFinite(GripperDeadband)) throw new ArgumentException($"GripperDeadband: expected a finite value >= 0, found {GripperDeadband}");
         if (Deadline is { } d && d < TimeSpan.Zero) throw new ArgumentException($"Deadline: expected >= 0, found {d}");
         if (CostShape is null) throw new ArgumentException("CostShape: expected last, sum or weights, found nothing");
         if (CostShape.Weights is { } w && w.Count != Horizon)
             throw new ArgumentException($"CostShape: expected {Horizon} weights (one per horizon step), found {w.Count} ({CostShape})");
     }
+
+    /// <summary>More rollout threads than any workstation has cores is a typo.</summary>
+    public const int MaxRolloutThreads = 256;
 
     /// <summary>The weight of each horizon step under <see cref="CostShape"/> (a new array).</summary>
     public float[] StepWeights() => CostShape.Resolve(Horizon);

@@ -64,6 +64,10 @@ public sealed class PlannerSettings
     /// (default true; false runs every position for every candidate, e.g. to compare).</summary>
     public bool? SharedContext { get; set; }
 
+    /// <summary>Threads a rollout step's predictor calls run on, the candidates split between them (default 1); pair with
+    /// Inference:IntraOpThreads=1.</summary>
+    public int? RolloutThreads { get; set; }
+
     /// <summary>
     /// How each horizon step's distance to the goal counts: "last" (LeWM), "sum", or comma-separated weights, one per
     /// horizon step; null or empty keeps the model's planner.cost_shape.
@@ -122,7 +126,7 @@ public sealed class PlannerSettings
         InitStdPerDim = o.InitStdPerDim, DeadlineMs = o.Deadline?.TotalMilliseconds, MeanMomentum = o.MeanMomentum,
         StdMomentum = o.StdMomentum, MinStd = o.MinStd, MaxStd = o.MaxStd, Temperature = o.Temperature, GripperDeadband = o.GripperDeadband,
         Execute = o.Execute.ToString().ToLowerInvariant(), Elitism = o.Elitism, WarmStart = o.WarmStart, MeanSample = o.MeanSample,
-        SharedContext = o.SharedContext, CostShape = o.CostShape.ToString(), ContextFrames = contextFrames,
+        SharedContext = o.SharedContext, RolloutThreads = o.RolloutThreads, CostShape = o.CostShape.ToString(), ContextFrames = contextFrames,
     };
 
     /// <summary>This record as an episode stores it (the section's key names).</summary>
@@ -161,6 +165,8 @@ public sealed class PlannerSettings
             throw new ConfigurationValueException($"{s}:Samples",
                 $"at most {MaxSamples} ({SamplesMemory(Samples.Value)})", Samples);
         if (Iterations > MaxIterations) throw new ConfigurationValueException($"{s}:Iterations", $"at most {MaxIterations}", Iterations);
+        if (RolloutThreads is < 1 or > Planning.PlannerOptions.MaxRolloutThreads)
+            throw new ConfigurationValueException($"{s}:RolloutThreads", $"1..{Planning.PlannerOptions.MaxRolloutThreads}", RolloutThreads);
         if (Horizon > MaxHorizon) throw new ConfigurationValueException($"{s}:Horizon", $"at most {MaxHorizon} action blocks", Horizon);
         if (TopK is <= 0) throw new ConfigurationValueException($"{s}:TopK", "> 0", TopK);
         if (Samples is not null && TopK is not null && TopK > Samples) throw new ConfigurationValueException($"{s}:TopK", $"<= Samples ({Samples})", TopK);

@@ -55,9 +55,9 @@ public sealed class SharedContextTests
         var options = PlannerOptions.ForModel(spec) with { Samples = samples, TopK = 4, Horizon = 5 };
         var candidates = Normals(samples * options.Horizon * spec.ActionBlockSize, 2);
 
-        (float[] Costs, float[] Finals) Score(bool shared)
+        (float[] Costs, float[] Finals) Score(bool shared, int threads = 1)
         {
-            using var planner = new LatentPlanner(model, options with { SharedContext = shared });
+            using var planner = new LatentPlanner(model, options with { SharedContext = shared, RolloutThreads = threads });
             Assert.Equal(shared, planner.SharesContext);
             planner.SetGoal(goal);
             var costs = new float[samples];
@@ -74,6 +74,10 @@ public sealed class SharedContextTests
         Assert.Equal(Array.IndexOf(plain.Costs, plain.Costs.Min()), Array.IndexOf(once.Costs, once.Costs.Min()));
         // One frame of context shares nothing (its last frame takes the candidate's first block): the two paths are one.
         if (contextFrames == 1) Assert.Equal(plain.Costs, once.Costs);
+        // Candidates split over 3 threads, each shard its own ONNX Runtime call (16 candidates each).
+        var sharded = Score(shared: true, threads: 3);
+        Assert.True(RelativeError(sharded.Costs, once.Costs) <= 1e-6, $"sharded costs differ by {RelativeError(sharded.Costs, once.Costs):G3}");
+        Assert.True(RelativeError(sharded.Finals, once.Finals) <= 1e-6);
     }
 
     [Fact]

@@ -11,7 +11,9 @@ namespace RobotCtl.Planning.Rollout;
 /// de-normalised actions. The cost is the weighted latent distance of each step's prediction to the goal.
 /// When the model has a shared-context predictor, a window's leading positions that every candidate shares (observed
 /// frames with their executed actions) are given to it once instead of once per candidate.
-/// Predictor buffers are created once per window shape and reused; Evaluate allocates nothing.
+/// With more than one rollout thread the candidates are split into that many shards, each predicted on its own thread
+/// with its own buffers (the model must allow concurrent calls with distinct buffers, as the ONNX one does).
+/// Predictor buffers are created once per window shape and shard and reused; Evaluate allocates nothing.
 /// </summary>
 internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
 {
@@ -19,19 +21,21 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
     private readonly ActionCodec _codec;
     private readonly Func<long> _clock;
     private readonly RolloutBatch _population, _single;
+    private readonly ShardWorkers? _workers;
+    private readonly Action<int> _stepShard;   // made once: a step's shards run without a new delegate
+    private RolloutBatch? _stepBatch;
+    private int _stepK;
     private readonly int _samples, _horizon, _latent, _stateDim, _history;
     private readonly bool _shareContext;
     private readonly LatentCost _cost;
     private readonly float[] _weights;
     private readonly float[] _goal, _diff;
     private readonly float[] _contextLatents, _pastActions, _contextStates; // [History, L], [History-1, A], [History, S]
-    private readonly float[] _singleCandidate;                                // [H, A], normalised
-    private readonly float[] _physical;                                       // one block, physical
     private int _contextFrames;
     private bool _hasGoal;
 
     public WorldModelRolloutCost(IWorldModel model, ActionCodec codec, int samples, int horizon, LatentCost cost,
-        float[]? stepWeights, Func<long> clock, bool shareContext = true)
+        float[]? stepWeights, Func<long> clock, bool shareContext = true, int threads = 1)
     {
         _model = model; _codec = codec; _samples = samples; _horizon = horizon; _cost = cost; _clock = clock;
         var spec = model.Spec;
@@ -44,15 +48,17 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
         if (_stateDim > 0 && (spec.StateIntegration != EePoseIntegrator.Name || _stateDim != EePoseIntegrator.Dim || codec.Dim != EePoseIntegrator.Dim))
             throw new ArgumentException($"model '{spec.Name}': state integration \"{spec.StateIntegration}\" with state dim {_stateDim} and action dim {codec.Dim} is not supported; expected \"{EePoseIntegrator.Name}\" with 7 and 7");
         _weights = stepWeights ?? Enumerable.Range(0, horizon).Select(k => k == horizon - 1 ? 1f : 0f).ToArray();
-        _population = new RolloutBatch(samples, horizon, _latent, _stateDim, _history);
-        _single = new RolloutBatch(1, horizon, _latent, _stateDim, _history);
-        _singleCandidate = new float[horizon * codec.BlockSize];
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "rollout threads must be >= 1");
+        var shards = Math.Min(threads, samples);
+        _population = new RolloutBatch(samples, horizon, _latent, _stateDim, _history, codec.BlockSize, shards);
+        _single = new RolloutBatch(1, horizon, _latent, _stateDim, _history, codec.BlockSize, 1);
+        _workers = shards > 1 ? new ShardWorkers(shards, "rollout") : null;
+        _stepShard = shard => StepShard(_stepBatch!, _stepBatch!.Shards[shard], _stepK);
         _goal = new float[_latent];
         _diff = new float[_latent];
         _contextLatents = new float[_history * _latent];
         _pastActions = new float[Math.Max(0, _history - 1) * codec.BlockSize];
         _contextStates = new float[_history * _stateDim];
-        _physical = new float[codec.BlockSize];
     }
 
     public long PredictorTicks { get; private set; }
@@ -98,12 +104,16 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
     /// <summary>Whether rollouts give the shared leading positions of a window once (the model's shared-context graph).</summary>
     public bool SharesContext => _shareContext;
 
+    /// <summary>Threads a rollout step's predictor calls run on (candidates split into as many shards).</summary>
+    public int Threads => _population.Shards.Length;
+
     /// <summary>Creates the predictor buffers for every window shape up front (warm-up).</summary>
     public void CreateAllBuffers()
     {
-        for (var window = 1; window <= _history; window++)
-            for (var shared = 0; shared < (_shareContext ? window : 1); shared++)
-                Buffers(_population, window - shared, shared);
+        foreach (var shard in _population.Shards)
+            for (var window = 1; window <= _history; window++)
+                for (var shared = 0; shared < (_shareContext ? window : 1); shared++)
+                    Buffers(shard, window - shared, shared);
     }
 
     public void Evaluate(ReadOnlySpan<float> candidates, Span<float> costs)
@@ -113,9 +123,10 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
             throw new ArgumentException($"candidates: expected {_samples} x {_horizon * a}, found {candidates.Length} values for {costs.Length} costs");
         if (_contextFrames == 0) throw new InvalidOperationException("no context: SetContext before Evaluate");
         costs.Clear();
+        candidates.CopyTo(_population.Candidates); // an array: the shards' threads read it
         for (var k = 0; k < _horizon; k++)
         {
-            Step(_population, candidates, k);
+            Step(_population, k);
             if (_weights[k] != 0) AddDistances(costs, k, _weights[k]);
         }
         for (var b = 0; b < costs.Length; b++)
@@ -140,8 +151,8 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
         _contextStates.AsSpan((_contextFrames - 1) * _stateDim, _stateDim).CopyTo(_contextStates);
         latent.CopyTo(_contextLatents);
         _contextFrames = 1;
-        _codec.Normalise(physicalChunk, _singleCandidate);
-        for (var k = 0; k < blocks; k++) Step(_single, _singleCandidate, k);
+        _codec.Normalise(physicalChunk, _single.Candidates);
+        for (var k = 0; k < blocks; k++) Step(_single, k);
         var result = _single.Predicted.AsSpan((blocks - 1) * _latent, _latent);
         result.CopyTo(predicted);
         foreach (var v in result)
@@ -149,8 +160,34 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
         return true;
     }
 
-    /// <summary>Rollout step k for every candidate of the batch: one predictor call over the window ending at frame f+k-1.</summary>
-    private void Step(RolloutBatch batch, ReadOnlySpan<float> candidates, int k)
+    /// <summary>Rollout step k for every candidate of the batch: one predictor call per shard over the window ending
+    /// at frame f+k-1, the shards at once on their threads.</summary>
+    private void Step(RolloutBatch batch, int k)
+    {
+        var shards = batch.Shards;
+        if (shards.Length == 1 || _workers is null)
+        {
+            StepShard(batch, shards[0], k);
+            PredictorTicks += shards[0].PredictTicks;
+        }
+        else
+        {
+            // Buffers are made here, on the planning thread, the first time (warm-up makes them all up front).
+            var (_, shared, own) = Window(k);
+            foreach (var shard in shards) Buffers(shard, own, shared);
+            _stepBatch = batch;
+            _stepK = k;
+            _workers.Run(_stepShard);
+            _stepBatch = null;
+            long longest = 0;
+            foreach (var shard in shards) longest = Math.Max(longest, shard.PredictTicks);
+            PredictorTicks += longest;
+        }
+        PredictorCalls++;
+    }
+
+    /// <summary>Step k's window: its first frame, the leading positions every candidate shares, and the candidates' own.</summary>
+    private (int Start, int Shared, int Own) Window(int k)
     {
         var frames = _contextFrames + k; // frames known; this step predicts frame `frames`
         var t = Math.Min(frames, _history);
@@ -158,24 +195,28 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
         // Window positions before the last observed frame hold an observed frame and its executed action: the same
         // for every candidate (the last observed frame already takes the candidate's first block).
         var shared = _shareContext ? Math.Max(0, _contextFrames - 1 - start) : 0;
-        var own = t - shared;
-        var buffers = Buffers(batch, own, shared);
-        FillWindow(batch, buffers, candidates, start, shared, own);
+        return (start, shared, t - shared);
+    }
+
+    private void StepShard(RolloutBatch batch, Shard shard, int k)
+    {
+        var (start, shared, own) = Window(k);
+        var buffers = Buffers(shard, own, shared);
+        FillWindow(batch, shard, buffers, start, shared, own);
 
         var t0 = _clock();
         _model.Predict(buffers);
-        PredictorTicks += _clock() - t0;
-        PredictorCalls++;
+        shard.PredictTicks = _clock() - t0;
 
         var next = buffers.NextLatents;
-        for (var b = 0; b < batch.Size; b++)
-            next.Slice(((b * own) + own - 1) * _latent, _latent).CopyTo(batch.Predicted.AsSpan((b * _horizon + k) * _latent, _latent));
-        if (_stateDim > 0) IntegrateStates(batch, candidates, k);
+        for (var b = 0; b < shard.Size; b++)
+            next.Slice(((b * own) + own - 1) * _latent, _latent).CopyTo(batch.Predicted.AsSpan(((shard.Offset + b) * _horizon + k) * _latent, _latent));
+        if (_stateDim > 0) IntegrateStates(batch, shard, k);
     }
 
     /// <summary>The window from frame <paramref name="start"/>: its first <paramref name="shared"/> positions once (observed
     /// frames and executed actions), then <paramref name="own"/> positions per candidate.</summary>
-    private void FillWindow(RolloutBatch batch, PredictorBuffers buffers, ReadOnlySpan<float> candidates, int start, int shared, int own)
+    private void FillWindow(RolloutBatch batch, Shard shard, PredictorBuffers buffers, int start, int shared, int own)
     {
         var a = _codec.BlockSize;
         var f = _contextFrames;
@@ -187,13 +228,14 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
         var latents = buffers.Latents;
         var actions = buffers.Actions;
         var states = buffers.States;
-        for (var b = 0; b < batch.Size; b++)
+        for (var i = 0; i < shard.Size; i++)
         {
-            var candidate = candidates.Slice(b * _horizon * a, _horizon * a);
+            var b = shard.Offset + i; // the candidate's index in the batch
+            var candidate = batch.Candidates.AsSpan(b * _horizon * a, _horizon * a);
             for (var p = 0; p < own; p++)
             {
                 var j = start + shared + p; // frame index: 0..f-1 observed, f.. predicted
-                var row = b * own + p;
+                var row = i * own + p;
                 var latent = j < f ? _contextLatents.AsSpan(j * _latent, _latent) : batch.Predicted.AsSpan((b * _horizon + j - f) * _latent, _latent);
                 latent.CopyTo(latents.Slice(row * _latent, _latent));
                 // The action taken at frame j: executed for j < f-1, the candidate's block j-(f-1) after.
@@ -215,19 +257,20 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
     /// `model score` is given are not clipped, so their held or out-of-bounds values must move the state as they move
     /// the predictor.
     /// </summary>
-    private void IntegrateStates(RolloutBatch batch, ReadOnlySpan<float> candidates, int k)
+    private void IntegrateStates(RolloutBatch batch, Shard shard, int k)
     {
         var a = _codec.BlockSize;
         var s = _stateDim;
-        for (var b = 0; b < batch.Size; b++)
+        var physical = shard.Physical;
+        for (var b = shard.Offset; b < shard.Offset + shard.Size; b++)
         {
             var previous = k == 0
                 ? _contextStates.AsSpan((_contextFrames - 1) * s, s)
                 : batch.PredictedStates.AsSpan((b * _horizon + k - 1) * s, s);
             var state = batch.PredictedStates.AsSpan((b * _horizon + k) * s, s);
             previous.CopyTo(state);
-            _codec.ToPhysical(candidates.Slice((b * _horizon + k) * a, a), _physical);
-            for (var i = 0; i < _codec.Block; i++) EePoseIntegrator.Step(state, _physical.AsSpan(i * _codec.Dim, _codec.Dim));
+            _codec.ToPhysical(batch.Candidates.AsSpan((b * _horizon + k) * a, a), physical);
+            for (var i = 0; i < _codec.Block; i++) EePoseIntegrator.Step(state, physical.AsSpan(i * _codec.Dim, _codec.Dim));
         }
     }
 
@@ -243,16 +286,16 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
         }
     }
 
-    private PredictorBuffers Buffers(RolloutBatch batch, int own, int shared)
+    private PredictorBuffers Buffers(Shard shard, int own, int shared)
     {
-        ref var slot = ref batch.Buffers[(own + shared - 1) * _history + shared];
+        ref var slot = ref shard.Buffers[(own + shared - 1) * _history + shared];
         if (slot is not null) return slot;
-        var buffers = _model.CreatePredictorBuffers(batch.Size, own, shared);
-        if (buffers.Batch != batch.Size || buffers.Time != own || buffers.SharedPositions != shared || buffers.LatentSize != _latent
+        var buffers = _model.CreatePredictorBuffers(shard.Size, own, shared);
+        if (buffers.Batch != shard.Size || buffers.Time != own || buffers.SharedPositions != shared || buffers.LatentSize != _latent
             || buffers.ActionBlockSize != _codec.BlockSize || buffers.StateDim != _stateDim)
         {
             buffers.Dispose();
-            throw new WorldModelException($"model '{_model.Spec.Name}': predictor buffers for batch {batch.Size}, T {own}, {shared} shared came back shaped batch {buffers.Batch}, T {buffers.Time}, {buffers.SharedPositions} shared, latent {buffers.LatentSize}, action {buffers.ActionBlockSize}, state {buffers.StateDim}");
+            throw new WorldModelException($"model '{_model.Spec.Name}': predictor buffers for batch {shard.Size}, T {own}, {shared} shared came back shaped batch {buffers.Batch}, T {buffers.Time}, {buffers.SharedPositions} shared, latent {buffers.LatentSize}, action {buffers.ActionBlockSize}, state {buffers.StateDim}");
         }
         return slot = buffers;
     }
@@ -265,17 +308,49 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
 
     public void Dispose()
     {
+        _workers?.Dispose();
         _population.Dispose();
         _single.Dispose();
     }
 
-    /// <summary>Predictions, states and predictor buffers (one per window length and shared count) for a batch of rollouts.</summary>
-    private sealed class RolloutBatch(int size, int horizon, int latent, int stateDim, int history) : IDisposable
+    /// <summary>A batch of rollouts: its candidates, predictions and states, and its shards.</summary>
+    private sealed class RolloutBatch : IDisposable
     {
+        public RolloutBatch(int size, int horizon, int latent, int stateDim, int history, int blockSize, int shards)
+        {
+            Size = size;
+            Candidates = new float[size * horizon * blockSize];
+            Predicted = new float[size * horizon * latent];
+            PredictedStates = new float[size * horizon * stateDim];
+            Shards = new Shard[shards];
+            for (var i = 0; i < shards; i++)
+            {
+                int from = i * size / shards, to = (i + 1) * size / shards;
+                Shards[i] = new Shard(from, to - from, history, blockSize);
+            }
+        }
+
+        public int Size { get; }
+        public float[] Candidates { get; }      // [size, H, block*dim], normalised
+        public float[] Predicted { get; }       // [size, H, L]
+        public float[] PredictedStates { get; } // [size, H, S]
+        public Shard[] Shards { get; }
+
+        public void Dispose()
+        {
+            foreach (var shard in Shards) shard.Dispose();
+        }
+    }
+
+    /// <summary>Candidates [Offset, Offset + Size) of a batch: their predictor buffers (one per window length and shared
+    /// count), scratch, and the time its last predictor call took.</summary>
+    private sealed class Shard(int offset, int size, int history, int blockSize) : IDisposable
+    {
+        public int Offset { get; } = offset;
         public int Size { get; } = size;
-        public float[] Predicted { get; } = new float[size * horizon * latent];        // [size, H, L]
-        public float[] PredictedStates { get; } = new float[size * horizon * stateDim]; // [size, H, S]
         public PredictorBuffers?[] Buffers { get; } = new PredictorBuffers?[history * history]; // [window - 1, shared]
+        public float[] Physical { get; } = new float[blockSize];                                  // one block, physical
+        public long PredictTicks { get; set; }
 
         public void Dispose()
         {

@@ -185,6 +185,7 @@ internal static class RuntimeBuilder
             Execute = s.Execute is { } execute ? PlannerOptions.ParseExecute(execute, $"{PlannerSettings.SectionName}:Execute") : options.Execute,
             Elitism = s.Elitism ?? options.Elitism,
             SharedContext = s.SharedContext ?? options.SharedContext,
+            RolloutThreads = s.RolloutThreads ?? options.RolloutThreads,
             Seed = unchecked((ulong)seed),
             Deadline = s.DeadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
         };

@@ -1,0 +1,91 @@
+using System.Runtime.ExceptionServices;
+
+namespace RobotCtl.Planning.Rollout;
+
+/// <summary>
+/// Runs one piece of work per shard at once: shard 0 on the calling thread, each other shard on a thread of its own,
+/// started once and parked between runs. <see cref="Run"/> allocates nothing when given a delegate made once. Why:
+/// ONNX Runtime's own intra-op threads split each operator, and the predictor's many small operators (norms,
+/// elementwise conditioning, attention over a few frames) keep the second core idle much of the time; candidates
+/// split into shards, each predicted on one thread, keep every core in the matrix products.
+/// </summary>
+internal sealed class ShardWorkers : IDisposable
+{
+    private readonly Thread[] _threads;
+    private readonly SemaphoreSlim[] _go;
+    private readonly CountdownEvent _done;
+    private Action<int>? _work;
+    private Exception? _failure;
+    private volatile bool _stopping;
+
+    public ShardWorkers(int shards, string name)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(shards, 2);
+        Shards = shards;
+        _done = new CountdownEvent(shards - 1);
+        _go = new SemaphoreSlim[shards - 1];
+        _threads = new Thread[shards - 1];
+        for (var i = 0; i < _threads.Length; i++)
+        {
+            _go[i] = new SemaphoreSlim(0);
+            var shard = i + 1;
+            _threads[i] = new Thread(() => Loop(shard)) { IsBackground = true, Name = $"{name} shard {shard}" };
+            _threads[i].Start();
+        }
+    }
+
+    public int Shards { get; }
+
+    /// <summary>Runs <paramref name="work"/>(shard) for every shard and returns when all have; the first exception
+    /// thrown by any shard is rethrown here.</summary>
+    public void Run(Action<int> work)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        _work = work;
+        _failure = null;
+        _done.Reset(Shards - 1);
+        foreach (var go in _go) go.Release();
+        try
+        {
+            work(0);
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _failure, e, null);
+        }
+        _done.Wait();
+        if (_failure is { } failure) ExceptionDispatchInfo.Capture(failure).Throw();
+    }
+
+    private void Loop(int shard)
+    {
+        var go = _go[shard - 1];
+        while (true)
+        {
+            go.Wait();
+            if (_stopping) return;
+            try
+            {
+                _work!(shard);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _failure, e, null);
+            }
+            finally
+            {
+                _done.Signal();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        foreach (var go in _go) go.Release();
+        foreach (var thread in _threads) thread.Join();
+        foreach (var go in _go) go.Dispose();
+        _done.Dispose();
+    }
+}
