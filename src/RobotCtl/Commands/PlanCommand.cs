@@ -25,7 +25,7 @@ internal static class PlanCommand
     internal sealed record Arguments(
         string Model, string? Observation, string Goal, int? Samples, int? TopK, int? Iterations, int? Horizon,
         ulong? Seed, double? DeadlineMs, string? Solver, float[]? State, bool Json, int Repeats = 1, string? CostShape = null,
-        IReadOnlyList<string>? Context = null, string? ContextActions = null, string? ContextStates = null);
+        IReadOnlyList<string>? Context = null, string? ContextActions = null, string? ContextStates = null, bool Unbounded = false);
 
     public static Command Create()
     {
@@ -55,6 +55,11 @@ internal static class PlanCommand
         var state = new Option<string?>("--state") { Description = "Current end-effector state for state models: x,y,z,roll,pitch,yaw,gripper (default: zeros)" };
         var costShape = new Option<string?>("--cost-shape") { Description = "How each horizon step's distance to the goal counts: last (LeWM), sum, or w1,w2,... one per horizon step (default: planner.cost_shape)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var unbounded = new Option<bool>("--unbounded")
+        {
+            Description = "Search the normalised action space without the rig's per-step limits, as stable-worldmodel's CEM does " +
+                          "(for comparing with a reference planner; a plan here drives no arm, and run/eval always plan within the limits)",
+        };
         var repeats = new Option<int>("--repeats")
         {
             Description = "Benchmarking: warm up, then plan this many times from a cold warm start with the same seed; timings are the median",
@@ -87,7 +92,7 @@ internal static class PlanCommand
             else if (c.GetResult(contextStates) is not null && c.GetResult(state) is not null)
                 c.AddError("--state and --context-states: give one (--context-states' last row is the current state)");
         });
-        foreach (var o in new Option[] { model, observation, context, contextActions, contextStates, goal, samples, topk, iterations, horizon, seed, deadline, solver, state, costShape, json, repeats })
+        foreach (var o in new Option[] { model, observation, context, contextActions, contextStates, goal, samples, topk, iterations, horizon, seed, deadline, solver, state, costShape, json, unbounded, repeats })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -104,7 +109,7 @@ internal static class PlanCommand
             return Run(new Arguments(r.GetValue(model)!, r.GetValue(observation), r.GetValue(goal)!, r.GetValue(samples),
                 r.GetValue(topk), r.GetValue(iterations), r.GetValue(horizon), r.GetValue(seed), r.GetValue(deadline),
                 r.GetValue(solver), stateValues, r.GetValue(json), r.GetValue(repeats), r.GetValue(costShape),
-                r.GetValue(context), r.GetValue(contextActions), r.GetValue(contextStates)), Console.Out, Console.Error);
+                r.GetValue(context), r.GetValue(contextActions), r.GetValue(contextStates), r.GetValue(unbounded)), Console.Out, Console.Error);
         });
         return command;
     }
@@ -160,7 +165,7 @@ internal static class PlanCommand
 
         if (args.Repeats < 1) throw new ArgumentException($"--repeats: expected >= 1, found {args.Repeats}");
 
-        using var planner = factory.CreatePlanner(model, options);
+        using var planner = args.Unbounded ? new LatentPlanner(model, options) : factory.CreatePlanner(model, options);
         planner.SetGoal(goal);
         var input = context.Input(options.Seed);
         if (args.Repeats > 1) planner.WarmUp(input);
@@ -235,6 +240,7 @@ internal static class PlanCommand
             w.WriteNumber("horizon", options.Horizon);
             w.WriteString("cost_shape", options.CostShape.ToString());
             w.WriteBoolean("shared_context", sharesContext);
+            w.WriteNumber("rollout_threads", options.RolloutThreads);
             w.WriteNumber("block", spec.ActionBlock);
             w.WriteNumber("seed", plan.Seed);
             w.WriteStartObject("timings_ms");
