@@ -41,6 +41,27 @@ public sealed class PlanCommandTests : IDisposable
     }
 
     [Fact]
+    public void UnboundedPlansSearchBeyondTheRigsStepLimitsAndBoundedOnesStayWithin()
+    {
+        var observation = Path.Combine(_temp, "observation.png");
+        var goal = Path.Combine(_temp, "goal.png");
+        ImageIo.SavePng(observation, TestScenes.BlockScene(30, 40));
+        ImageIo.SavePng(goal, TestScenes.BlockScene(60, 30));
+        double LargestDx(bool unbounded)
+        {
+            var (code, stdout, stderr) = RunPlan(new PlanCommand.Arguments(Example("lewm-small"), observation, goal,
+                Samples: 32, TopK: 4, Iterations: 2, Horizon: 2, Seed: 9, DeadlineMs: null, Solver: null, State: null, Json: true, Unbounded: unbounded));
+            Assert.True(code == 0, stderr);
+            using var json = JsonDocument.Parse(stdout);
+            return json.RootElement.GetProperty("actions").EnumerateArray().Max(a => Math.Abs(a[0].GetDouble()));
+        }
+        // lewm-small's dx std is 0.02 m, the default rig's step limit 0.02 m: a bounded sample stays within one std,
+        // an unbounded one (N(0, 1) in normalised units, as stable-worldmodel's CEM) goes well past it.
+        Assert.InRange(LargestDx(unbounded: false), 0, 0.02 + 1e-6);
+        Assert.True(LargestDx(unbounded: true) > 0.03);
+    }
+
+    [Fact]
     public void PlanCommandWithZeroDeadlineReturnsTheWarmStartAndNoCost()
     {
         var image = Path.Combine(_temp, "scene.png");
