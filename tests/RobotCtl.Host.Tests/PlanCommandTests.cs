@@ -13,13 +13,20 @@ public sealed class PlanCommandTests : IDisposable
 
     private static string Example(string name) => Path.Combine(TestHome.Root, "models", "examples", name);
 
-    [Fact]
-    public void PlanCommandPrintsOneJsonObjectWithTheChunk()
+    /// <summary>An observation with the block at (30, 40) and a goal with it at (60, 30), as PNG files.</summary>
+    private (string Observation, string Goal) BlockScenes()
     {
         var observation = Path.Combine(_temp, "observation.png");
         var goal = Path.Combine(_temp, "goal.png");
         ImageIo.SavePng(observation, TestScenes.BlockScene(30, 40));
         ImageIo.SavePng(goal, TestScenes.BlockScene(60, 30));
+        return (observation, goal);
+    }
+
+    [Fact]
+    public void PlanCommandPrintsOneJsonObjectWithTheChunk()
+    {
+        var (observation, goal) = BlockScenes();
         var (code, stdout, stderr) = RunPlan(new PlanCommand.Arguments(Example("lewm-small"), observation, goal,
             Samples: 32, TopK: 4, Iterations: 3, Horizon: 2, Seed: 9, DeadlineMs: null, Solver: null, State: null, Json: true));
         Assert.True(code == 0, stderr);
@@ -43,10 +50,7 @@ public sealed class PlanCommandTests : IDisposable
     [Fact]
     public void UnboundedPlansSearchBeyondTheRigsStepLimitsAndBoundedOnesStayWithin()
     {
-        var observation = Path.Combine(_temp, "observation.png");
-        var goal = Path.Combine(_temp, "goal.png");
-        ImageIo.SavePng(observation, TestScenes.BlockScene(30, 40));
-        ImageIo.SavePng(goal, TestScenes.BlockScene(60, 30));
+        var (observation, goal) = BlockScenes();
         double LargestDx(bool unbounded)
         {
             var (code, stdout, stderr) = RunPlan(new PlanCommand.Arguments(Example("lewm-small"), observation, goal,
