@@ -48,6 +48,9 @@ public class SimArmEmbeddedBrokerTests
             // SIGINT as Ctrl-C would: the arm server and then the broker stop, exit 0.
             Process.Start("kill", $"-INT {process.Id}").WaitForExit();
             if (!process.WaitForExit(30_000)) process.Kill(entireProcessTree: true);
+            // The timed overload returns before the last redirected lines are read (and a killed process may not have
+            // exited yet); this one waits for both.
+            process.WaitForExit();
         }
         Assert.Equal(0, process.ExitCode);
         Assert.Contains(log, l => l.Contains("stopping:"));
