@@ -101,10 +101,14 @@ class Attention(nn.Module):
         self.out = nn.Linear(inner, width)
         self.scale = 1.0 / math.sqrt(head_dim)
 
+    def project(self, x: torch.Tensor):
+        """x [B, L, width] -> q, k, v [B, heads, L, head_dim] (one Linear, heads interleaved as (3, heads, head_dim))."""
+        qkv = self.qkv(x).reshape(-1, x.shape[1], 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        return qkv[0], qkv[1], qkv[2]
+
     def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
         length = x.shape[1]
-        qkv = self.qkv(x).reshape(-1, length, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv[0], qkv[1], qkv[2]                       # [B, h, L, hd]
+        q, k, v = self.project(x)                              # [B, h, L, hd]
         scores = torch.matmul(q, k.transpose(-2, -1)) * self.scale
         if bias is not None:
             scores = scores + bias

@@ -526,11 +526,15 @@ class Attention(nn.Module):
         project_out = not (heads == 1 and dim_head == dim)
         self.to_out = nn.Sequential(nn.Linear(inner, dim), nn.Dropout(0.0)) if project_out else nn.Identity()
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    def project(self, x: torch.Tensor):
+        """x [B, L, dim] -> q, k, v [B, heads, L, dim_head] (its LayerNorm, then to_qkv chunked)."""
         length = x.shape[1]
-        q, k, v = (_split_heads(t, length, self.heads, self.dim_head) for t in self.to_qkv(self.norm(x)).chunk(3, dim=-1))
+        return tuple(_split_heads(t, length, self.heads, self.dim_head) for t in self.to_qkv(self.norm(x)).chunk(3, dim=-1))
+
+    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        q, k, v = self.project(x)
         y = _attend(q, k, v, self.scale, bias)
-        return self.to_out(_merge_heads(y, length, self.heads * self.dim_head))
+        return self.to_out(_merge_heads(y, x.shape[1], self.heads * self.dim_head))
 
 
 class FeedForward(nn.Module):

@@ -7,8 +7,8 @@ candidates. This graph takes them once, at batch 1, and the candidates' own posi
   context_latents [1, P, L], context_actions [1, P, A], latents [B, T, L], actions [B, T, A]  ->  next_latents [B, T, L]
 
 equal to the plain predictor on the window cat(context, candidate) (P + T <= history) at its last T positions. The
-candidates' queries attend to the context keys by a broadcast product ([B, h, T, hd] x [1, h, hd, P]), so nothing is
-repeated B times. Positions keep their place in the window: the context takes position embeddings 0..P-1, the
+candidates' queries meet the context keys and values by broadcast elementwise products ([B, h, T, 1, hd] x
+[1, h, 1, P, hd], summed over hd), so nothing is repeated B times. Positions keep their place in the window: the context takes position embeddings 0..P-1, the
 candidates P..P+T-1.
 
 One forward for the three LeWM-family predictors robotctl makes or imports; `_Family` says where each keeps its parts:
@@ -32,14 +32,13 @@ class _Family:
     Told apart by their parts, not their classes: lewm_import runs as __main__, where PredictorGraph is another class."""
 
     def __init__(self, predictor: nn.Module):
-        self.predictor = predictor
         if hasattr(predictor, "gather_actions"):                           # lewm_import.PredictorGraph
             lewm = predictor.model
             inner = lewm.predictor
             self.positions = lambda: inner.pos_embedding[0]                 # [F, D]
             self.condition = lambda a: inner.transformer.cond_proj(lewm.action_encoder(predictor.gather_actions(a)))
             self.tokens = lambda x, pos: inner.transformer.input_proj(x + pos)
-            self.blocks = [_Block(b.adaLN_modulation, b.norm1, b.norm2, b.mlp, b.attn, _authors_qkv, b.attn.to_out)
+            self.blocks = [_Block(b.adaLN_modulation, b.norm1, b.norm2, b.mlp, b.attn, b.attn.to_out)
                            for b in inner.transformer.layers]
             self.head = lambda x: lewm.pred_proj(inner.transformer.output_proj(inner.transformer.norm(x)))
             self.history = inner.num_frames
@@ -48,7 +47,7 @@ class _Family:
             self.positions = lambda: predictor.pos
             self.condition = predictor.action_encoder
             self.tokens = (lambda x, pos: predictor.inp(x) + pos) if workcell else (lambda x, pos: x + pos)
-            self.blocks = [_Block(b.modulation, b.norm1, b.norm2, b.mlp, b.attn, _fused_qkv, b.attn.out)
+            self.blocks = [_Block(b.modulation, b.norm1, b.norm2, b.mlp, b.attn, b.attn.out)
                            for b in predictor.blocks]
             head = predictor.head if workcell else predictor.projector
             self.head = lambda x: head(predictor.norm(x))
@@ -57,24 +56,11 @@ class _Family:
             raise TypeError(f"{type(predictor).__name__} is not a LeWM-family predictor this graph knows")
 
 
-def _fused_qkv(attn: nn.Module, x: torch.Tensor):
-    """arch.Attention: one biased Linear to [q | k | v], heads interleaved as (3, heads, head_dim)."""
-    length = x.shape[1]
-    qkv = attn.qkv(x).reshape(-1, length, 3, attn.heads, attn.head_dim).permute(2, 0, 3, 1, 4)
-    return qkv[0], qkv[1], qkv[2]
-
-
-def _authors_qkv(attn: nn.Module, x: torch.Tensor):
-    """lewm_modules.Attention: its own LayerNorm, then to_qkv (no bias) chunked into q, k, v."""
-    length = x.shape[1]
-    return tuple(t.reshape(-1, length, attn.heads, attn.dim_head).transpose(1, 2)
-                 for t in attn.to_qkv(attn.norm(x)).chunk(3, dim=-1))
-
-
 class _Block:
-    def __init__(self, modulation, norm1, norm2, mlp, attn, qkv, out):
-        self.modulation, self.norm1, self.norm2, self.mlp, self.attn, self.qkv, self.out = \
-            modulation, norm1, norm2, mlp, attn, qkv, out
+    """An AdaLN-zero block's parts; attn.project(x) gives its q, k, v per head (arch.Attention, lewm_modules.Attention)."""
+
+    def __init__(self, modulation, norm1, norm2, mlp, attn, out):
+        self.modulation, self.norm1, self.norm2, self.mlp, self.attn, self.out = modulation, norm1, norm2, mlp, attn, out
 
 
 # Attention over a window of a few frames, written as elementwise products summed over the head dimension rather than
@@ -120,8 +106,8 @@ class SharedContextPredictor(nn.Module):
     def _block(self, b: _Block, xp, cp, xc, cc, p, t):
         sh1p, sc1p, g1p, sh2p, sc2p, g2p = b.modulation(cp).chunk(6, dim=-1)
         sh1c, sc1c, g1c, sh2c, sc2c, g2c = b.modulation(cc).chunk(6, dim=-1)
-        qp, kp, vp = b.qkv(b.attn, b.norm1(xp) * (1 + sc1p) + sh1p)       # [1, h, P, hd]
-        qc, kc, vc = b.qkv(b.attn, b.norm1(xc) * (1 + sc1c) + sh1c)       # [B, h, T, hd]
+        qp, kp, vp = b.attn.project(b.norm1(xp) * (1 + sc1p) + sh1p)       # [1, h, P, hd]
+        qc, kc, vc = b.attn.project(b.norm1(xc) * (1 + sc1c) + sh1c)       # [B, h, T, hd]
         scale = b.attn.scale
         # Context positions see the context only (causal), as in the plain window.
         yp = _weigh(_dots(qp, kp, scale, self.mask[:p, :p]).softmax(dim=-1), vp)

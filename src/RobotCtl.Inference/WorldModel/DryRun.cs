@@ -95,8 +95,9 @@ internal sealed class DryRun(ModelManifest manifest, List<string> problems)
         return worst;
     }
 
-    /// <summary>The int8 shared-context graph: one run per split of the full window, finite, of the declared shape.</summary>
-    public double? SharedContextRuns(OnnxGraph shared)
+    /// <summary>The int8 shared-context graph: one run per split of the full window, finite, of the declared shape
+    /// (a failure is added to the problems).</summary>
+    public void SharedContextRuns(OnnxGraph shared)
     {
         var spec = manifest.Spec;
         var context = manifest.SharedContext!;
@@ -109,9 +110,8 @@ internal sealed class DryRun(ModelManifest manifest, List<string> problems)
                 (context.ContextLatents, Pattern([1, p, .. dims], 0.2), [1, p, .. dims]), (context.ContextActions, Pattern([1, p, a], 0.3), [1, p, a]),
                 (manifest.LatentsInput, Pattern([2, t, .. dims], 0.25), [2, t, .. dims]), (manifest.ActionsInput, Pattern([2, t, a], 0.35), [2, t, a])],
                 manifest.PredictorOutput, [2, t, .. dims]);
-            if (output is null) return null;
+            if (output is null) return;
         }
-        return null;
     }
 
     private float[]? Output(OnnxGraph session, IReadOnlyList<(string, float[], long[])> inputs)

@@ -112,7 +112,7 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
         // runs through the int8 predictor.
         string? sharedPath = manifest.SharedContext is not { } sc ? null
             : options.Precision == PredictorPrecision.Fp32 ? Path.Combine(directory, sc.File)
-            : File.Exists(Int8SharedContextPath(directory, manifest)) ? Int8SharedContextPath(directory, manifest) : null;
+            : Int8SharedContextPath(directory, manifest) is var int8Shared && File.Exists(int8Shared) ? int8Shared : null;
         if (sharedPath is not null) CheckReadable(sharedPath, "predictor.shared_context.file", problems);
         if (problems.Count > 0) return null;
 
@@ -142,9 +142,9 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
             // Int8 graphs quantise each call's activations over the whole tensor: the shared graph's context rows get
             // their own scale, so it agrees with the int8 predictor only to quantisation noise; its drift from fp32 is
             // what `model quantize` reports, and success is measured by eval.
-            double? sharedError = shared is null ? null
-                : options.Precision == PredictorPrecision.Fp32 ? dry.SharedContext(shared, predictor)
-                : dry.SharedContextRuns(shared);
+            double? sharedError = null;
+            if (shared is not null && options.Precision == PredictorPrecision.Fp32) sharedError = dry.SharedContext(shared, predictor);
+            else if (shared is not null) dry.SharedContextRuns(shared);
             if (problems.Count > 0) return null;
 
             var model = new OnnxWorldModel(manifest, encoder, predictor, shared,

@@ -104,9 +104,6 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
     /// <summary>Whether rollouts give the shared leading positions of a window once (the model's shared-context graph).</summary>
     public bool SharesContext => _shareContext;
 
-    /// <summary>Threads a rollout step's predictor calls run on (candidates split into as many shards).</summary>
-    public int Threads => _population.Shards.Length;
-
     /// <summary>Creates the predictor buffers for every window shape up front (warm-up).</summary>
     public void CreateAllBuffers()
     {

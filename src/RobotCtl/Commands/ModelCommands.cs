@@ -243,20 +243,28 @@ internal static class ModelCommands
         Report(o, "encoder", "batch 1", encode, model.Manifest.Flops?.EncoderPerImage, ceiling);
 
         var history = spec.History;
-        var predict = PredictorStepMs(model, batch, runs);
         double? perSample = model.Manifest.Flops?.PredictorPerSample.GetValueOrDefault(history);
         var precision = options.Precision.ToString().ToLowerInvariant();
-        Report(o, "predictor", $"batch {batch}, T={history}, {precision}", predict, perSample * batch, ceiling);
-        // The shared-context graph computes only the candidates' own positions (products ~ positions; its batch-1
-        // context positions are ~1/batch of the rest and not counted).
-        if (model.HasSharedContext)
-            for (var shared = history - 1; shared >= 1; shared--)
-            {
-                var own = history - shared;
-                var ms = PredictorStepMs(model, batch, runs, own, shared);
-                Report(o, "shared", $"batch {batch}, {shared} shared + {own} own of T={history}, {precision}", ms, perSample * batch * own / history, ceiling);
-            }
+        foreach (var (own, shared) in PredictorShapes(model))
+        {
+            var ms = PredictorStepMs(model, batch, runs, own, shared);
+            // The shared-context graph computes only the candidates' own positions (products ~ positions; its batch-1
+            // context positions are ~1/batch of the rest and not counted).
+            if (shared == 0) Report(o, "predictor", $"batch {batch}, T={history}, {precision}", ms, perSample * batch, ceiling);
+            else Report(o, "shared", $"batch {batch}, {shared} shared + {own} own of T={history}, {precision}", ms, perSample * batch * own / history, ceiling);
+        }
         return 0;
+    }
+
+    /// <summary>The predictor calls a plan makes on the full window: every position per sample, then (shared-context
+    /// models) each split into positions given once and positions per sample, the most shared first.</summary>
+    internal static IReadOnlyList<(int Own, int Shared)> PredictorShapes(OnnxWorldModel model)
+    {
+        var history = model.Spec.History;
+        var shapes = new List<(int Own, int Shared)> { (history, 0) };
+        if (model.HasSharedContext)
+            for (var shared = history - 1; shared >= 1; shared--) shapes.Add((history - shared, shared));
+        return shapes;
     }
 
     /// <summary>The median predictor step of <paramref name="model"/>: <paramref name="batch"/> samples, the full history

@@ -84,12 +84,11 @@ internal static class ModelQuantizeCommand
             return ExitCodes.Failed;
         }
         var history = manifest.Spec.History;
-        // The full window, then (shared-context models) each split of it into shared and own positions.
-        var shapes = new List<(int Own, int Shared)> { (history, 0) };
-        if (int8!.HasSharedContext) shapes.AddRange(Enumerable.Range(1, history - 1).Select(s => (history - s, s)));
+        var quantised = int8!;
+        var shapes = ModelCommands.PredictorShapes(quantised);
         var int8Ms = new double[shapes.Count];
-        using (int8)
-            for (var i = 0; i < shapes.Count; i++) int8Ms[i] = ModelCommands.PredictorStepMs(int8, batch, runs, shapes[i].Own, shapes[i].Shared);
+        using (quantised)
+            for (var i = 0; i < shapes.Count; i++) int8Ms[i] = ModelCommands.PredictorStepMs(quantised, batch, runs, shapes[i].Own, shapes[i].Shared);
         using var fp32 = OnnxWorldModel.Load(dir, options);
         for (var i = 0; i < shapes.Count; i++)
         {
