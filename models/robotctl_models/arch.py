@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
+import torch.nn.functional as F
 
 # Large negative bias instead of -inf: exp() underflows to exactly 0 in float32 either way, and no runtime
 # kernel can turn (-inf) - (-inf) into NaN.
@@ -101,10 +102,25 @@ class Attention(nn.Module):
         self.out = nn.Linear(inner, width)
         self.scale = 1.0 / math.sqrt(head_dim)
 
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """What q, k and v are projected from (this attention has no norm of its own)."""
+        return x
+
+    def project_part(self, x: torch.Tensor, part: int) -> torch.Tensor:
+        """prepare(x) [B, L, width] -> q (part 0), k (1) or v (2) [B, L, heads, head_dim]: that part's rows of qkv
+        (features laid out (3, heads, head_dim)), so each is its own product and no split copies it."""
+        inner = self.heads * self.head_dim
+        y = F.linear(x, self.qkv.weight[part * inner:(part + 1) * inner], self.qkv.bias[part * inner:(part + 1) * inner])
+        return y.reshape(x.shape[0], x.shape[1], self.heads, self.head_dim)   # no -1: L may be 0
+
+    def project_tokens(self, x: torch.Tensor):
+        """x [B, L, width] -> q, k, v [B, L, heads, head_dim]."""
+        x = self.prepare(x)
+        return tuple(self.project_part(x, part) for part in range(3))
+
     def project(self, x: torch.Tensor):
-        """x [B, L, width] -> q, k, v [B, heads, L, head_dim] (one Linear, heads interleaved as (3, heads, head_dim))."""
-        qkv = self.qkv(x).reshape(-1, x.shape[1], 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        return qkv[0], qkv[1], qkv[2]
+        """x [B, L, width] -> q, k, v [B, heads, L, head_dim]."""
+        return tuple(t.transpose(1, 2) for t in self.project_tokens(x))
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
         length = x.shape[1]
@@ -245,7 +261,9 @@ class ActionEncoder(nn.Module):
         self.fc2 = nn.Linear(hidden, width)
 
     def forward(self, actions: torch.Tensor) -> torch.Tensor:          # [B, T, in_dim]
-        x = self.smooth(actions.transpose(1, 2)).transpose(1, 2)       # [B, T, smooth]
+        # The k=1 Conv1d is a per-position linear; written as one it also takes an empty window (the shared-context
+        # graph's context at P = 0), which Conv1d refuses.
+        x = F.linear(actions, self.smooth.weight[:, :, 0], self.smooth.bias)   # [B, T, smooth]
         return self.fc2(self.act(self.fc1(x)))
 
 

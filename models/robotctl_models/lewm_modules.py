@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+import torch.nn.functional as F
 
 from .arch import PlainLayerNorm
 
@@ -526,10 +527,25 @@ class Attention(nn.Module):
         project_out = not (heads == 1 and dim_head == dim)
         self.to_out = nn.Sequential(nn.Linear(inner, dim), nn.Dropout(0.0)) if project_out else nn.Identity()
 
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """What q, k and v are projected from: x through this attention's own LayerNorm."""
+        return self.norm(x)
+
+    def project_part(self, x: torch.Tensor, part: int) -> torch.Tensor:
+        """prepare(x) [B, L, dim] -> q (part 0), k (1) or v (2) [B, L, heads, dim_head]: that part's rows of to_qkv
+        (einops 'b t (h d)' of each third), so each is its own product and no split copies it."""
+        inner = self.heads * self.dim_head
+        y = F.linear(x, self.to_qkv.weight[part * inner:(part + 1) * inner])
+        return y.reshape(x.shape[0], x.shape[1], self.heads, self.dim_head)   # no -1: L may be 0
+
+    def project_tokens(self, x: torch.Tensor):
+        """x [B, L, dim] -> q, k, v [B, L, heads, dim_head]."""
+        x = self.prepare(x)
+        return tuple(self.project_part(x, part) for part in range(3))
+
     def project(self, x: torch.Tensor):
-        """x [B, L, dim] -> q, k, v [B, heads, L, dim_head] (its LayerNorm, then to_qkv chunked)."""
-        length = x.shape[1]
-        return tuple(_split_heads(t, length, self.heads, self.dim_head) for t in self.to_qkv(self.norm(x)).chunk(3, dim=-1))
+        """x [B, L, dim] -> q, k, v [B, heads, L, dim_head] (einops 'b t (h d) -> b h t d' of each third of to_qkv)."""
+        return tuple(t.transpose(1, 2) for t in self.project_tokens(x))
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         q, k, v = self.project(x)
@@ -621,7 +637,9 @@ class Embedder(nn.Module):
                                    nn.Linear(e.mlp_scale * e.emb_dim, e.emb_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.patch_embed(x.transpose(1, 2)).transpose(1, 2)
+        # The k=1 Conv1d as the per-position linear it is: the same numbers, and it also takes an empty window (the
+        # shared-context graph's context at P = 0), which Conv1d refuses.
+        x = F.linear(x, self.patch_embed.weight[:, :, 0], self.patch_embed.bias)
         return self.embed(x)
 
 

@@ -40,8 +40,13 @@ public sealed class ModelQuantizeTests : IDisposable
         // The shared-context graph gets its int8 copy, timed beside the fp32 one for each split of the window.
         var sharedInt8 = Path.Combine(_model, "predictor.shared.int8.onnx");
         Assert.Contains($"wrote {sharedInt8}", stdout);
-        Assert.Contains("DynamicQuantizeMatMul", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(sharedInt8)));
-        Assert.Equal(2, stdout.Split('\n').Count(l => l.StartsWith("shared ", StringComparison.Ordinal)));
+        var sharedBytes = System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(sharedInt8));
+        Assert.Contains("DynamicQuantizeMatMul", sharedBytes);
+        // q, k and v (and the AdaLN modulation's chunks) read one activation: quantised once, each product from it.
+        Assert.Contains("MatMulIntegerToFloat", sharedBytes);
+        Assert.Matches(@"""shared_activations"": [1-9]", stdout);
+        // Splits of the 3-frame window: 0, 1 and 2 positions given once.
+        Assert.Equal(3, stdout.Split('\n').Count(l => l.StartsWith("shared ", StringComparison.Ordinal)));
         Assert.Equal(4, stdout.Split('\n').Count(l => l.StartsWith("drift ", StringComparison.Ordinal)));
         Assert.Matches(@"fp32 [\d.]+ ms, int8 [\d.]+ ms \([\d.]+x\)", stdout);
 

@@ -72,8 +72,8 @@ public sealed class SharedContextTests
         Assert.True(RelativeError(once.Costs, plain.Costs) <= 1e-5, $"costs differ by {RelativeError(once.Costs, plain.Costs):G3} of the largest");
         Assert.True(RelativeError(once.Finals, plain.Finals) <= 1e-5, $"final latents differ by {RelativeError(once.Finals, plain.Finals):G3} of the largest");
         Assert.Equal(Array.IndexOf(plain.Costs, plain.Costs.Min()), Array.IndexOf(once.Costs, once.Costs.Min()));
-        // One frame of context shares nothing (its last frame takes the candidate's first block): the two paths are one.
-        if (contextFrames == 1) Assert.Equal(plain.Costs, once.Costs);
+        // One frame of context shares nothing (its last frame takes the candidate's first block): every step runs the
+        // shared graph with an empty context, for the window's last position only, and still costs the same.
         // Candidates split over 3 threads, each shard its own ONNX Runtime call (16 candidates each).
         var sharded = Score(shared: true, threads: 3);
         Assert.True(RelativeError(sharded.Costs, once.Costs) <= 1e-6, $"sharded costs differ by {RelativeError(sharded.Costs, once.Costs):G3}");
@@ -110,9 +110,18 @@ public sealed class SharedContextTests
         var refused = Assert.Throws<ArgumentOutOfRangeException>(() => model.CreatePredictorBuffers(4, 2, 2));
         Assert.Contains("history (3)", refused.Message);
         using var buffers = model.CreatePredictorBuffers(4, 1, 2);
-        Assert.Equal((4, 1, 2), (buffers.Batch, buffers.Time, buffers.SharedPositions));
+        Assert.Equal((4, 1, 2, 1), (buffers.Batch, buffers.Time, buffers.SharedPositions, buffers.OutputPositions));
         Assert.Equal(2 * model.Spec.LatentSize, buffers.ContextLatents.Length);
         Assert.Equal(2 * model.Spec.ActionBlockSize, buffers.ContextActions.Length);
+        // No shared positions: an empty context, and still only the window's last position out.
+        using var none = model.CreatePredictorBuffers(4, 3, 0);
+        Assert.Equal((3, 0, 1), (none.Time, none.SharedPositions, none.OutputPositions));
+        Assert.Equal(0, none.ContextLatents.Length);
+        Assert.Equal(4 * model.Spec.LatentSize, none.NextLatents.Length);
+        // The plain predictor's buffers give every position.
+        using var plain = model.CreatePredictorBuffers(4, 3);
+        Assert.Equal(3, plain.OutputPositions);
+        Assert.Equal(4 * 3 * model.Spec.LatentSize, plain.NextLatents.Length);
     }
 
     private static double RelativeError(float[] actual, float[] expected)

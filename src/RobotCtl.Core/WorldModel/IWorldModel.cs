@@ -32,12 +32,12 @@ public interface IWorldModel : IDisposable
     bool HasSharedContext => false;
 
     /// <summary>
-    /// Buffers for windows of <paramref name="shared"/> + <paramref name="time"/> positions whose first
-    /// <paramref name="shared"/> are given once (<see cref="PredictorBuffers.ContextLatents"/>,
-    /// <see cref="PredictorBuffers.ContextActions"/>) and whose last <paramref name="time"/> are per sample;
-    /// NextLatents holds the predictions at those <paramref name="time"/> positions. 0 shared is the plain window.
+    /// Buffers for the shared-context predictor (requires <see cref="HasSharedContext"/>): windows of
+    /// <paramref name="shared"/> + <paramref name="time"/> positions whose first <paramref name="shared"/> (0 or more)
+    /// are given once (<see cref="PredictorBuffers.ContextLatents"/>, <see cref="PredictorBuffers.ContextActions"/>) and
+    /// whose last <paramref name="time"/> are per sample; NextLatents holds the prediction at the window's last
+    /// position only (<see cref="PredictorBuffers.OutputPositions"/> = 1), the one a rollout reads.
     /// </summary>
-    PredictorBuffers CreatePredictorBuffers(int batch, int time, int shared) => shared == 0
-        ? CreatePredictorBuffers(batch, time)
-        : throw new NotSupportedException($"model '{Spec.Name}' has no shared-context predictor");
+    PredictorBuffers CreatePredictorBuffers(int batch, int time, int shared) =>
+        throw new NotSupportedException($"model '{Spec.Name}' has no shared-context predictor");
 }

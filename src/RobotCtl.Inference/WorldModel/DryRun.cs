@@ -41,43 +41,33 @@ internal sealed class DryRun(ModelManifest manifest, List<string> problems)
     }
 
     /// <summary>
-    /// The shared-context graph against the predictor on every split of every window (P shared positions, P + T up to
-    /// the history, batch 2 whose windows share their first P positions): the predictor's last T outputs and the
-    /// shared graph's must agree within <see cref="OnnxWorldModel.SharedContextTolerance"/>, relative to the largest output.
+    /// The shared-context graph against the predictor on every split of every window (P >= 0 shared positions, T >= 1
+    /// own, P + T up to the history, batch 2 whose windows share their first P positions): the predictor's output at
+    /// the window's last position and the shared graph's (its only one) must agree within
+    /// <see cref="OnnxWorldModel.SharedContextTolerance"/>, relative to the largest output.
     /// </summary>
     public double? SharedContext(OnnxGraph shared, OnnxGraph predictor)
     {
         var spec = manifest.Spec;
-        var context = manifest.SharedContext!;
         var dims = spec.LatentShape.Select(d => (long)d).ToArray();
         int l = spec.LatentSize, a = spec.ActionBlockSize;
         double worst = 0;
-        for (int window = 2; window <= spec.History; window++)
+        for (int window = 1; window <= spec.History; window++)
         {
-            for (int p = 1; p < window; p++)
+            for (int p = 0; p < window; p++)
             {
-                int t = window - p;
                 var latents = Pattern([2, window, .. dims], 0.2);
                 var actions = Pattern([2, window, a], 0.3);
                 Array.Copy(latents, 0, latents, window * l, p * l);   // the second window starts as the first
                 Array.Copy(actions, 0, actions, window * a, p * a);
                 var plain = Output(predictor, [(manifest.LatentsInput, latents, [2, window, .. dims]), (manifest.ActionsInput, actions, [2, window, a])]);
-                var tailLatents = new float[2 * t * l];
-                var tailActions = new float[2 * t * a];
-                for (int b = 0; b < 2; b++)
-                {
-                    Array.Copy(latents, (b * window + p) * l, tailLatents, b * t * l, t * l);
-                    Array.Copy(actions, (b * window + p) * a, tailActions, b * t * a, t * a);
-                }
-                var mine = Output(shared, [
-                    (context.ContextLatents, latents[..(p * l)], [1, p, .. dims]), (context.ContextActions, actions[..(p * a)], [1, p, a]),
-                    (manifest.LatentsInput, tailLatents, [2, t, .. dims]), (manifest.ActionsInput, tailActions, [2, t, a])]);
+                var mine = SharedOutput(shared, latents, actions, window, p);
                 if (plain is null || mine is null) return null;
                 double scale = 0, diff = 0;
                 for (int b = 0; b < 2; b++)
-                    for (int i = 0; i < t * l; i++)
+                    for (int i = 0; i < l; i++)
                     {
-                        float x = plain[(b * window + p) * l + i], y = mine[b * t * l + i];
+                        float x = plain[(b * window + window - 1) * l + i], y = mine[b * l + i];
                         scale = Math.Max(scale, Math.Abs(x));
                         diff = Math.Max(diff, Math.Abs(x - y));
                     }
@@ -85,7 +75,7 @@ internal sealed class DryRun(ModelManifest manifest, List<string> problems)
                 if (!(error <= OnnxWorldModel.SharedContextTolerance))
                 {
                     problems.Add($"{shared.ModelPath}: the shared-context graph does not compute the predictor: with {p} of {window} " +
-                        $"positions shared its outputs differ by {error:G3} of the largest (at most {OnnxWorldModel.SharedContextTolerance:G} expected); " +
+                        $"positions shared its last position differs by {error:G3} of the largest (at most {OnnxWorldModel.SharedContextTolerance:G} expected); " +
                         "export it from the same weights (models/README.md, \"Shared context\") or remove predictor.shared_context from model.json");
                     return null;
                 }
@@ -100,17 +90,56 @@ internal sealed class DryRun(ModelManifest manifest, List<string> problems)
     public void SharedContextRuns(OnnxGraph shared)
     {
         var spec = manifest.Spec;
+        var dims = spec.LatentShape.Select(d => (long)d).ToArray();
+        int h = spec.History, a = spec.ActionBlockSize;
+        for (int p = 0; p < h; p++)
+            if (SharedOutput(shared, Pattern([2, h, .. dims], 0.25), Pattern([2, h, a], 0.35), h, p) is null) return;
+    }
+
+    /// <summary>
+    /// The shared graph on windows [2, <paramref name="window"/>] split after <paramref name="p"/> positions (the first
+    /// sample's leading positions as the context): its output, finite and of shape [2, 1, latent], or null with the
+    /// problem added. A graph that gives every position (exported before it gave only the last) is named as such.
+    /// </summary>
+    private float[]? SharedOutput(OnnxGraph shared, float[] latents, float[] actions, int window, int p)
+    {
+        var spec = manifest.Spec;
         var context = manifest.SharedContext!;
         var dims = spec.LatentShape.Select(d => (long)d).ToArray();
-        int a = spec.ActionBlockSize;
-        for (int p = 1; p < spec.History; p++)
+        int l = spec.LatentSize, a = spec.ActionBlockSize, t = window - p;
+        var tailLatents = new float[2 * t * l];
+        var tailActions = new float[2 * t * a];
+        for (int b = 0; b < 2; b++)
         {
-            int t = spec.History - p;
-            var (_, _, output) = Run(shared, [
-                (context.ContextLatents, Pattern([1, p, .. dims], 0.2), [1, p, .. dims]), (context.ContextActions, Pattern([1, p, a], 0.3), [1, p, a]),
-                (manifest.LatentsInput, Pattern([2, t, .. dims], 0.25), [2, t, .. dims]), (manifest.ActionsInput, Pattern([2, t, a], 0.35), [2, t, a])],
-                manifest.PredictorOutput, [2, t, .. dims]);
-            if (output is null) return;
+            Array.Copy(latents, (b * window + p) * l, tailLatents, b * t * l, t * l);
+            Array.Copy(actions, (b * window + p) * a, tailActions, b * t * a, t * a);
+        }
+        try
+        {
+            var (shape, data) = shared.RunOnce([
+                (context.ContextLatents, latents[..(p * l)], [1, p, .. dims]), (context.ContextActions, actions[..(p * a)], [1, p, a]),
+                (manifest.LatentsInput, tailLatents, [2, t, .. dims]), (manifest.ActionsInput, tailActions, [2, t, a])], manifest.PredictorOutput);
+            long[] expected = [2, 1, .. dims];
+            if (!shape.SequenceEqual(expected))
+            {
+                problems.Add($"{shared.ModelPath}: with {p} shared and {t} own positions output '{manifest.PredictorOutput}' has shape " +
+                    $"[{string.Join(", ", shape)}], expected [{string.Join(", ", expected)}] (the window's last position only)" +
+                    (t > 1 && shape.Length > 1 && shape[1] == t ? "; this graph gives every position, as shared-context graphs exported before " +
+                        "2026-12-07 did: export it again (models/README.md, \"Shared context\") or remove predictor.shared_context from model.json" : ""));
+                return null;
+            }
+            int bad = data.Count(v => !float.IsFinite(v));
+            if (bad > 0)
+            {
+                problems.Add($"{shared.ModelPath}: dry run output '{manifest.PredictorOutput}' with {p} shared positions is not finite: {bad} of {data.Length} values are NaN or infinite");
+                return null;
+            }
+            return data;
+        }
+        catch (OrtException e)
+        {
+            problems.Add($"{shared.ModelPath}: dry run with {p} shared and {t} own positions failed ({e.Code}): {OnnxGraph.Brief(e.NativeMessage)}");
+            return null;
         }
     }
 

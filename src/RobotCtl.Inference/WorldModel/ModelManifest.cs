@@ -481,7 +481,11 @@ public sealed record ModelManifest
                 foreach (var p in steps.EnumerateObject())
                     if (int.TryParse(p.Name, CultureInfo.InvariantCulture, out var t) && p.Value.ValueKind == JsonValueKind.Number)
                         perSample[t] = p.Value.GetDouble();
-            return new ModelFlops(encoder.GetDouble(), perSample);
+            var shared = new Dictionary<string, double>();
+            if (Get(flops, "shared_context_per_sample") is { ValueKind: JsonValueKind.Object } splits)
+                foreach (var p in splits.EnumerateObject())
+                    if (p.Value.ValueKind == JsonValueKind.Number) shared[p.Name] = p.Value.GetDouble();
+            return new ModelFlops(encoder.GetDouble(), perSample, shared);
         }
     }
 }

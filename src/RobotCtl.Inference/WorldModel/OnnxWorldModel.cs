@@ -270,10 +270,9 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
     }
 
     /// <summary>Native buffers bound to the shared-context graph for windows of <paramref name="shared"/> positions
-    /// given once and <paramref name="time"/> per sample (0 shared: the plain predictor's buffers).</summary>
+    /// given once (0 or more) and <paramref name="time"/> per sample; NextLatents is the window's last position.</summary>
     public PredictorBuffers CreatePredictorBuffers(int batch, int time, int shared)
     {
-        if (shared == 0) return CreatePredictorBuffers(batch, time);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         if (_shared is null)
             throw new NotSupportedException($"model '{Spec.Name}' has no shared-context predictor (model.json predictor.shared_context" +
@@ -298,8 +297,8 @@ public sealed unsafe class OnnxWorldModel : IWorldModel
             own.Graph.Run(own.Binding);
             return;
         }
-        if (buffers.SharedPositions > 0)
-            throw new ArgumentException("buffers with shared positions must come from this model's CreatePredictorBuffers", nameof(buffers));
+        if (buffers.SharedPositions > 0 || buffers.OutputPositions != buffers.Time)
+            throw new ArgumentException("buffers for the shared-context graph must come from this model's CreatePredictorBuffers", nameof(buffers));
         PredictOver(buffers);
     }
 

@@ -4,23 +4,25 @@ namespace RobotCtl.Inference.WorldModel;
 
 /// <summary>
 /// Predictor tensors in native memory, bound once to a predictor session through an IoBinding: a Predict call is one
-/// RunWithBinding that reads these inputs and writes NextLatents in place, with no managed allocation. With shared
-/// positions the buffers are bound to the shared-context graph, which also takes the context tensors ([1, P, ...]).
+/// RunWithBinding that reads these inputs and writes NextLatents in place, with no managed allocation. Buffers for the
+/// shared-context graph (a shared count given, 0 or more) also bind its context tensors ([1, P, ...], P may be 0) and
+/// get the window's last position only.
 /// </summary>
 internal sealed class OrtPredictorBuffers : PredictorBuffers
 {
     private readonly OrtTensor _latents, _actions, _next;
     private readonly OrtTensor? _states, _contextLatents, _contextActions;
 
-    public OrtPredictorBuffers(OnnxWorldModel owner, OnnxGraph graph, ModelManifest manifest, int batch, int time, int shared = 0)
-        : base(batch, time, manifest.Spec.LatentSize, manifest.Spec.ActionBlockSize, manifest.Spec.StateDim, shared)
+    public OrtPredictorBuffers(OnnxWorldModel owner, OnnxGraph graph, ModelManifest manifest, int batch, int time, int? shared = null)
+        : base(batch, time, manifest.Spec.LatentSize, manifest.Spec.ActionBlockSize, manifest.Spec.StateDim, shared ?? 0,
+            shared is null ? time : 1)
     {
         Owner = owner;
         Graph = graph;
         var latentDims = manifest.Spec.LatentShape.Select(d => (long)d).ToArray();
         _latents = OrtTensor.Create([batch, time, .. latentDims]);
         _actions = OrtTensor.Create(batch, time, ActionBlockSize);
-        _next = OrtTensor.Create([batch, time, .. latentDims]);
+        _next = OrtTensor.Create([batch, OutputPositions, .. latentDims]);
         Binding = graph.CreateBinding();
         Binding.BindInput(manifest.LatentsInput, _latents);
         Binding.BindInput(manifest.ActionsInput, _actions);
@@ -29,11 +31,11 @@ internal sealed class OrtPredictorBuffers : PredictorBuffers
             _states = OrtTensor.Create(batch, time, StateDim);
             Binding.BindInput(states, _states);
         }
-        if (shared > 0)
+        if (shared is { } p)
         {
             var context = manifest.SharedContext ?? throw new InvalidOperationException($"model '{manifest.Spec.Name}' has no shared-context graph");
-            _contextLatents = OrtTensor.Create([1, shared, .. latentDims]);
-            _contextActions = OrtTensor.Create(1, shared, ActionBlockSize);
+            _contextLatents = OrtTensor.Create([1, p, .. latentDims]);
+            _contextActions = OrtTensor.Create(1, p, ActionBlockSize);
             Binding.BindInput(context.ContextLatents, _contextLatents);
             Binding.BindInput(context.ContextActions, _contextActions);
         }

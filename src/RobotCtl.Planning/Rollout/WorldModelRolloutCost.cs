@@ -9,8 +9,9 @@ namespace RobotCtl.Planning.Rollout;
 /// per horizon step for all candidates at once, predictions fed back, the window growing to History frames and
 /// then sliding (observed context frames first). States, when the model takes them, are integrated from the
 /// de-normalised actions. The cost is the weighted latent distance of each step's prediction to the goal.
-/// When the model has a shared-context predictor, a window's leading positions that every candidate shares (observed
-/// frames with their executed actions) are given to it once instead of once per candidate.
+/// When the model has a shared-context predictor, every step runs it: a window's leading positions that every candidate
+/// shares (observed frames with their executed actions) are given once instead of once per candidate, and only the
+/// window's last position, the one the rollout reads, is predicted.
 /// With more than one rollout thread the candidates are split into that many shards, each predicted on its own thread
 /// with its own buffers (the model must allow concurrent calls with distinct buffers, as the ONNX one does).
 /// Predictor buffers are created once per window shape and shard and reused; Evaluate allocates nothing.
@@ -206,8 +207,9 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
         shard.PredictTicks = _clock() - t0;
 
         var next = buffers.NextLatents;
+        var outputs = buffers.OutputPositions;
         for (var b = 0; b < shard.Size; b++)
-            next.Slice(((b * own) + own - 1) * _latent, _latent).CopyTo(batch.Predicted.AsSpan(((shard.Offset + b) * _horizon + k) * _latent, _latent));
+            next.Slice(((b * outputs) + outputs - 1) * _latent, _latent).CopyTo(batch.Predicted.AsSpan(((shard.Offset + b) * _horizon + k) * _latent, _latent));
         if (_stateDim > 0) IntegrateStates(batch, shard, k);
     }
 
@@ -287,12 +289,13 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
     {
         ref var slot = ref shard.Buffers[(own + shared - 1) * _history + shared];
         if (slot is not null) return slot;
-        var buffers = _model.CreatePredictorBuffers(shard.Size, own, shared);
-        if (buffers.Batch != shard.Size || buffers.Time != own || buffers.SharedPositions != shared || buffers.LatentSize != _latent
-            || buffers.ActionBlockSize != _codec.BlockSize || buffers.StateDim != _stateDim)
+        var buffers = _shareContext ? _model.CreatePredictorBuffers(shard.Size, own, shared) : _model.CreatePredictorBuffers(shard.Size, own);
+        var outputs = _shareContext ? 1 : own;
+        if (buffers.Batch != shard.Size || buffers.Time != own || buffers.SharedPositions != shared || buffers.OutputPositions != outputs
+            || buffers.LatentSize != _latent || buffers.ActionBlockSize != _codec.BlockSize || buffers.StateDim != _stateDim)
         {
             buffers.Dispose();
-            throw new WorldModelException($"model '{_model.Spec.Name}': predictor buffers for batch {shard.Size}, T {own}, {shared} shared came back shaped batch {buffers.Batch}, T {buffers.Time}, {buffers.SharedPositions} shared, latent {buffers.LatentSize}, action {buffers.ActionBlockSize}, state {buffers.StateDim}");
+            throw new WorldModelException($"model '{_model.Spec.Name}': predictor buffers for batch {shard.Size}, T {own}, {shared} shared, {outputs} out came back shaped batch {buffers.Batch}, T {buffers.Time}, {buffers.SharedPositions} shared, {buffers.OutputPositions} out, latent {buffers.LatentSize}, action {buffers.ActionBlockSize}, state {buffers.StateDim}");
         }
         return slot = buffers;
     }

@@ -248,30 +248,36 @@ internal static class ModelCommands
         foreach (var (own, shared) in PredictorShapes(model))
         {
             var ms = PredictorStepMs(model, batch, runs, own, shared);
-            // The shared-context graph computes only the candidates' own positions (products ~ positions; its batch-1
-            // context positions are ~1/batch of the rest and not counted).
-            if (shared == 0) Report(o, "predictor", $"batch {batch}, T={history}, {precision}", ms, perSample * batch, ceiling);
-            else Report(o, "shared", $"batch {batch}, {shared} shared + {own} own of T={history}, {precision}", ms, perSample * batch * own / history, ceiling);
+            if (shared is not { } given) Report(o, "predictor", $"batch {batch}, T={history}, {precision}", ms, perSample * batch, ceiling);
+            else
+            {
+                // Per candidate, as the exporter counted it (the batch-1 context positions, paid once per call, are not counted).
+                Report(o, "shared", $"batch {batch}, {given} shared + {own} own of T={history}, last position, {precision}", ms,
+                    model.Manifest.Flops?.SharedContext(given, own) * batch, ceiling);
+            }
         }
         return 0;
     }
 
-    /// <summary>The predictor calls a plan makes on the full window: every position per sample, then (shared-context
-    /// models) each split into positions given once and positions per sample, the most shared first.</summary>
-    internal static IReadOnlyList<(int Own, int Shared)> PredictorShapes(OnnxWorldModel model)
+    /// <summary>The predictor calls a plan makes on the full window: the plain predictor (every position per sample,
+    /// Shared null), then (shared-context models) the shared-context graph on each split into positions given once and
+    /// positions per sample, none shared first (a window of predicted frames) to the most.</summary>
+    internal static IReadOnlyList<(int Own, int? Shared)> PredictorShapes(OnnxWorldModel model)
     {
         var history = model.Spec.History;
-        var shapes = new List<(int Own, int Shared)> { (history, 0) };
+        var shapes = new List<(int Own, int? Shared)> { (history, null) };
         if (model.HasSharedContext)
-            for (var shared = history - 1; shared >= 1; shared--) shapes.Add((history - shared, shared));
+            for (var shared = 0; shared < history; shared++) shapes.Add((history - shared, shared));
         return shapes;
     }
 
-    /// <summary>The median predictor step of <paramref name="model"/>: <paramref name="batch"/> samples, the full history
-    /// window, or <paramref name="shared"/> positions given once and <paramref name="own"/> per sample.</summary>
-    internal static double PredictorStepMs(OnnxWorldModel model, int batch, int runs, int? own = null, int shared = 0)
+    /// <summary>The median predictor step of <paramref name="model"/>: <paramref name="batch"/> samples of <paramref name="own"/>
+    /// positions (default the full history), through the plain predictor, or through the shared-context graph with
+    /// <paramref name="shared"/> positions given once.</summary>
+    internal static double PredictorStepMs(OnnxWorldModel model, int batch, int runs, int? own = null, int? shared = null)
     {
-        using var buffers = model.CreatePredictorBuffers(batch, own ?? model.Spec.History, shared);
+        var time = own ?? model.Spec.History;
+        using var buffers = shared is { } p ? model.CreatePredictorBuffers(batch, time, p) : model.CreatePredictorBuffers(batch, time);
         for (int i = 0; i < buffers.Latents.Length; i++) buffers.Latents[i] = MathF.Sin(i * 0.0137f + 0.2f);
         for (int i = 0; i < buffers.ContextLatents.Length; i++) buffers.ContextLatents[i] = MathF.Sin(i * 0.0137f + 0.4f);
         return Median(runs, () => model.Predict(buffers));

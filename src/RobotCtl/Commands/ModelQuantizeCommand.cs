@@ -93,7 +93,7 @@ internal static class ModelQuantizeCommand
         for (var i = 0; i < shapes.Count; i++)
         {
             var fp32Ms = ModelCommands.PredictorStepMs(fp32, batch, runs, shapes[i].Own, shapes[i].Shared);
-            var what = shapes[i].Shared == 0 ? $"predictor  batch {batch}, T={history}" : $"shared     batch {batch}, {shapes[i].Shared} shared + {shapes[i].Own} own";
+            var what = shapes[i].Shared is not { } given ? $"predictor  batch {batch}, T={history}" : $"shared     batch {batch}, {given} shared + {shapes[i].Own} own";
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what}: fp32 {fp32Ms:F2} ms, int8 {int8Ms[i]:F2} ms ({fp32Ms / int8Ms[i]:F2}x)"));
         }
         stdout.WriteLine("use it with --set Inference:Precision=int8");
