@@ -324,6 +324,7 @@ BROKEN_CASES = {
     "nan-predictor": "a valid predictor graph whose output is multiplied by NaN (dry run not finite)",
     "not-json": "model.json is not JSON",
     "shared-context-differs": "predictor.shared.onnx was exported from another tiny model's weights (it does not compute this predictor)",
+    "shared-context-every-position": "predictor.shared.onnx gives every candidate position, as shared-context graphs exported before 2026-12-07 did, not the last one",
 }
 
 
@@ -362,11 +363,38 @@ def make_broken(root: Path) -> None:
     (case("not-json") / "model.json").write_text("this is not json {\"format\": 1,\n")
     _, other = arch.build(LEWM_TINY, SEEDS["good-tiny"] + 1)
     export_shared_context(other.eval(), LEWM_TINY, case("shared-context-differs"))
+    _, same = arch.build(LEWM_TINY, SEEDS["good-tiny"])
+    args, axes = _every_position_args(LEWM_TINY)
+    _export(_EveryPosition(same.eval()).eval(), args, case("shared-context-every-position") / shared_context.FILE,
+            shared_context.INPUTS, [shared_context.OUTPUT], axes)
     rows = "\n".join(f"| `{name}` | {text} |" for name, text in BROKEN_CASES.items())
     (root / "README.md").write_text(BROKEN_README.format(rows=rows))
     total = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
     log(f"[broken-models] {len(BROKEN_CASES)} cases in {root.relative_to(REPO)}: {total / 1e6:.2f} MB, "
         f"{time.time() - start:.1f} s")
+
+
+class _EveryPosition(torch.nn.Module):
+    """The shared-context graph's inputs, the predictor on cat(context, candidate) at every candidate position: the
+    contract before the graph gave the last position only."""
+
+    def __init__(self, predictor):
+        super().__init__()
+        self.predictor = predictor
+
+    def forward(self, context_latents, context_actions, latents, actions):
+        batch, p = latents.shape[0], context_latents.shape[1]
+        window = torch.cat([context_latents.expand(batch, -1, -1), latents], dim=1)
+        acts = torch.cat([context_actions.expand(batch, -1, -1), actions], dim=1)
+        return self.predictor(window, acts)[:, p:]
+
+
+def _every_position_args(cfg):
+    args = (torch.zeros(1, 1, *cfg.latent_shape), torch.zeros(1, 1, cfg.action_block * cfg.action_dim),
+            torch.zeros(3, 2, *cfg.latent_shape), torch.zeros(3, 2, cfg.action_block * cfg.action_dim))
+    axes = {"context_latents": {1: "context"}, "context_actions": {1: "context"}, "latents": {0: "batch", 1: "time"},
+            "actions": {0: "batch", 1: "time"}, "next_latents": {0: "batch", 1: "time"}}
+    return args, axes
 
 
 def _nan_output(model: onnx.ModelProto) -> onnx.ModelProto:

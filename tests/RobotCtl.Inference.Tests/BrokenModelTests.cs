@@ -18,6 +18,7 @@ public class BrokenModelTests
     [InlineData("nan-predictor", "predictor.onnx", "not finite")]
     [InlineData("not-json", "model.json", "not valid JSON at line 1")]
     [InlineData("shared-context-differs", "predictor.shared.onnx", "the shared-context graph does not compute the predictor")]
+    [InlineData("shared-context-every-position", "predictor.shared.onnx", "this graph gives every position, as shared-context graphs exported before 2026-12-07 did: export it again")]
     public void Broken_models_are_refused_naming_the_file_and_the_problem(string name, string file, string problem)
     {
         var directory = TestData.Broken(name);

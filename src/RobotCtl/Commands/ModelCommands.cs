@@ -205,7 +205,7 @@ internal static class ModelCommands
             o.WriteLine($"           predictor: load {t.PredictorLoadMs:F1} ms, first run {t.PredictorFirstRunMs:F2} ms, warm run {t.PredictorRunMs:F2} ms (batch 1, T={(spec is null ? 0 : ModelCheck.DryRunWindow(spec.History))})");
         }
         if (report.SharedContextError is { } sharedError)
-            o.WriteLine($"shared     the shared-context graph computes the predictor on every split of every window: largest difference {sharedError:0.0e+00} of the largest output (at most {OnnxWorldModel.SharedContextTolerance:g1})");
+            o.WriteLine($"shared     the shared-context graph computes the predictor's last position on every split of every window: largest difference {sharedError:0.0e+00} of the largest output (at most {OnnxWorldModel.SharedContextTolerance:g1})");
         if (report.References is { } references)
         {
             o.WriteLine($"reference  {references.Count} cases against PyTorch, tolerance {ReferenceCheck.AbsoluteTolerance:g1} + {ReferenceCheck.RelativeTolerance:g1} x max|reference|");
