@@ -45,6 +45,9 @@ public sealed class ModelQuantizeTests : IDisposable
         // q, k and v (and the AdaLN modulation's chunks) read one activation: quantised once, each product from it.
         Assert.Contains("MatMulIntegerToFloat", sharedBytes);
         Assert.Matches(@"""shared_activations"": [1-9]", stdout);
+        // One int8 copy of each weight, and no fp32 weight left behind: under half the fp32 graph's bytes.
+        Assert.True(new FileInfo(sharedInt8).Length < new FileInfo(Path.Combine(_model, "predictor.shared.onnx")).Length / 2,
+            $"{sharedInt8}: {new FileInfo(sharedInt8).Length} bytes");
         // Splits of the 3-frame window: 0, 1 and 2 positions given once.
         Assert.Equal(3, stdout.Split('\n').Count(l => l.StartsWith("shared ", StringComparison.Ordinal)));
         Assert.Equal(4, stdout.Split('\n').Count(l => l.StartsWith("drift ", StringComparison.Ordinal)));
