@@ -91,7 +91,35 @@ class VjepaConfig:
 
 # ----------------------------------------------------------------------------------------------- building blocks
 
-class Attention(nn.Module):
+def pointwise(conv: nn.Conv1d, x: torch.Tensor) -> torch.Tensor:
+    """A kernel-1 Conv1d over the feature axis of x [B, T, in] as the per-position linear it is: the same numbers, and
+    it also takes an empty window (the shared-context graph's context at P = 0), which Conv1d refuses."""
+    return F.linear(x, conv.weight[:, :, 0], conv.bias)
+
+
+class HeadProjection:
+    """q, k and v per head from one Linear whose output features are laid out (3, heads, head_size), for an attention
+    module giving `qkv_linear`, `heads`, `head_size` and `prepare(x)` (what q, k and v are projected from)."""
+
+    def project_part(self, x: torch.Tensor, part: int) -> torch.Tensor:
+        """prepare(x) [B, L, width] -> q (part 0), k (1) or v (2) [B, L, heads, head_size]: that part's rows of the
+        Linear, so each is its own product and no split copies it."""
+        linear, inner = self.qkv_linear, self.heads * self.head_size
+        rows = slice(part * inner, (part + 1) * inner)
+        y = F.linear(x, linear.weight[rows], None if linear.bias is None else linear.bias[rows])
+        return y.reshape(x.shape[0], x.shape[1], self.heads, self.head_size)   # no -1: L may be 0
+
+    def project_tokens(self, x: torch.Tensor):
+        """x [B, L, width] -> q, k, v [B, L, heads, head_size]."""
+        x = self.prepare(x)
+        return tuple(self.project_part(x, part) for part in range(3))
+
+    def project(self, x: torch.Tensor):
+        """x [B, L, width] -> q, k, v [B, heads, L, head_size] (einops 'b t (h d) -> b h t d' of each third)."""
+        return tuple(t.transpose(1, 2) for t in self.project_tokens(x))
+
+
+class Attention(HeadProjection, nn.Module):
     """Multi-head self-attention with an optional additive bias [L, L]; inner dim = heads * head_dim."""
 
     def __init__(self, width: int, heads: int, head_dim: int):
@@ -102,25 +130,17 @@ class Attention(nn.Module):
         self.out = nn.Linear(inner, width)
         self.scale = 1.0 / math.sqrt(head_dim)
 
+    @property
+    def qkv_linear(self) -> nn.Linear:
+        return self.qkv
+
+    @property
+    def head_size(self) -> int:
+        return self.head_dim
+
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         """What q, k and v are projected from (this attention has no norm of its own)."""
         return x
-
-    def project_part(self, x: torch.Tensor, part: int) -> torch.Tensor:
-        """prepare(x) [B, L, width] -> q (part 0), k (1) or v (2) [B, L, heads, head_dim]: that part's rows of qkv
-        (features laid out (3, heads, head_dim)), so each is its own product and no split copies it."""
-        inner = self.heads * self.head_dim
-        y = F.linear(x, self.qkv.weight[part * inner:(part + 1) * inner], self.qkv.bias[part * inner:(part + 1) * inner])
-        return y.reshape(x.shape[0], x.shape[1], self.heads, self.head_dim)   # no -1: L may be 0
-
-    def project_tokens(self, x: torch.Tensor):
-        """x [B, L, width] -> q, k, v [B, L, heads, head_dim]."""
-        x = self.prepare(x)
-        return tuple(self.project_part(x, part) for part in range(3))
-
-    def project(self, x: torch.Tensor):
-        """x [B, L, width] -> q, k, v [B, heads, L, head_dim]."""
-        return tuple(t.transpose(1, 2) for t in self.project_tokens(x))
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
         length = x.shape[1]
@@ -261,9 +281,7 @@ class ActionEncoder(nn.Module):
         self.fc2 = nn.Linear(hidden, width)
 
     def forward(self, actions: torch.Tensor) -> torch.Tensor:          # [B, T, in_dim]
-        # The k=1 Conv1d is a per-position linear; written as one it also takes an empty window (the shared-context
-        # graph's context at P = 0), which Conv1d refuses.
-        x = F.linear(actions, self.smooth.weight[:, :, 0], self.smooth.bias)   # [B, T, smooth]
+        x = pointwise(self.smooth, actions)                             # [B, T, smooth]
         return self.fc2(self.act(self.fc1(x)))
 
 

@@ -37,9 +37,8 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-import torch.nn.functional as F
 
-from .arch import PlainLayerNorm
+from .arch import HeadProjection, PlainLayerNorm, pointwise
 
 LEWM_TARGET = "stable_worldmodel.wm.lewm.LeWM"
 VIT_TARGETS = ("stable_pretraining.backbone.utils.vit_hf", "stable_pretraining.backbone.vit_hf")
@@ -513,7 +512,7 @@ class ViT(nn.Module):
 
 # ----------------------------------------------------------------------------------------------- Predictor
 
-class Attention(nn.Module):
+class Attention(HeadProjection, nn.Module):
     """LeWM's Attention: LayerNorm, to_qkv (no bias), causal attention, to_out (Linear, or Identity when
     heads == 1 and dim_head == dim)."""
 
@@ -527,25 +526,17 @@ class Attention(nn.Module):
         project_out = not (heads == 1 and dim_head == dim)
         self.to_out = nn.Sequential(nn.Linear(inner, dim), nn.Dropout(0.0)) if project_out else nn.Identity()
 
+    @property
+    def qkv_linear(self) -> nn.Linear:
+        return self.to_qkv
+
+    @property
+    def head_size(self) -> int:
+        return self.dim_head
+
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         """What q, k and v are projected from: x through this attention's own LayerNorm."""
         return self.norm(x)
-
-    def project_part(self, x: torch.Tensor, part: int) -> torch.Tensor:
-        """prepare(x) [B, L, dim] -> q (part 0), k (1) or v (2) [B, L, heads, dim_head]: that part's rows of to_qkv
-        (einops 'b t (h d)' of each third), so each is its own product and no split copies it."""
-        inner = self.heads * self.dim_head
-        y = F.linear(x, self.to_qkv.weight[part * inner:(part + 1) * inner])
-        return y.reshape(x.shape[0], x.shape[1], self.heads, self.dim_head)   # no -1: L may be 0
-
-    def project_tokens(self, x: torch.Tensor):
-        """x [B, L, dim] -> q, k, v [B, L, heads, dim_head]."""
-        x = self.prepare(x)
-        return tuple(self.project_part(x, part) for part in range(3))
-
-    def project(self, x: torch.Tensor):
-        """x [B, L, dim] -> q, k, v [B, heads, L, dim_head] (einops 'b t (h d) -> b h t d' of each third of to_qkv)."""
-        return tuple(t.transpose(1, 2) for t in self.project_tokens(x))
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         q, k, v = self.project(x)
@@ -637,9 +628,7 @@ class Embedder(nn.Module):
                                    nn.Linear(e.mlp_scale * e.emb_dim, e.emb_dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # The k=1 Conv1d as the per-position linear it is: the same numbers, and it also takes an empty window (the
-        # shared-context graph's context at P = 0), which Conv1d refuses.
-        x = F.linear(x, self.patch_embed.weight[:, :, 0], self.patch_embed.bias)
+        x = pointwise(self.patch_embed, x)
         return self.embed(x)
 
 

@@ -64,12 +64,12 @@ class _Family:
 
 
 class _Block:
-    """An AdaLN-zero block's parts; attn.prepare and attn.project_part give its q, k, v per head (arch.Attention,
-    lewm_modules.Attention)."""
+    """An AdaLN-zero block's parts; attn (an arch.HeadProjection: arch.Attention, lewm_modules.Attention) gives its
+    q, k, v per head."""
 
     def __init__(self, modulation, norm1, norm2, mlp, attn, out):
         self.modulation, self.norm1, self.norm2, self.mlp, self.attn, self.out = modulation, norm1, norm2, mlp, attn, out
-        self.inner = attn.heads * getattr(attn, "head_dim", getattr(attn, "dim_head", 0))   # arch / lewm_modules
+        self.inner = attn.heads * attn.head_size
 
 
 # Attention over a window of a few frames, written as elementwise products summed over the head dimension rather than
