@@ -76,6 +76,7 @@ public sealed class EvalReport
             w.WriteNumber("iterations", s.Iterations);
             w.WriteNumber("horizon", s.Horizon);
             w.WriteString("cost_shape", s.CostShape);
+            if (s.LatentWeights is { } lw) w.WriteString("latent_weights", lw); else w.WriteNull("latent_weights");
             w.WriteBoolean("subgoals", s.SubGoals);
             w.WriteNumber("context_frames", s.ContextFrames);
             w.WriteNumber("seed", s.Seed);
@@ -115,7 +116,7 @@ public sealed class EvalReport
         var s = Setup;
         var o = new StringBuilder();
         o.AppendLine(c, $"robotctl eval: task {s.Task}, {Episodes.Count} episode(s), seed {s.Seed}; planner {s.Planner} ({s.Solver}, {s.Samples} samples, " +
-            $"top {s.TopK}, {s.Iterations} iterations, horizon {s.Horizon}, cost shape {s.CostShape}, {s.ContextFrames} context frame(s){(s.SubGoals ? ", sub-goals" : "")}); model {s.Model}");
+            $"top {s.TopK}, {s.Iterations} iterations, horizon {s.Horizon}, cost shape {s.CostShape}{(s.LatentWeights is { } lw ? $", latent weights {lw}" : "")}, {s.ContextFrames} context frame(s){(s.SubGoals ? ", sub-goals" : "")}); model {s.Model}");
         o.AppendLine(c, $"  commands at {s.RateHz:0.##} Hz, {s.CommandsPerCycle} per cycle, budget {s.StepBudget} commands ({s.MaxCycles} cycles); success within {s.SuccessRadiusMetres * 100:0.##} cm");
         o.AppendLine(c, $"  success        {Successes}/{Episodes.Count} = {SuccessRate * 100:F1} %  (Wilson 95 % interval {Ci95.Low * 100:F1} - {Ci95.High * 100:F1} %)");
         o.AppendLine(c, $"  steps to goal  {(MeanStepsToSuccess is { } m ? $"mean {m:F1} commands (successful episodes)" : "n/a (no success)")}");

@@ -34,7 +34,8 @@ public sealed class LatentPlanner : IPlanner
         var nonFinite = new WorldModelException($"model '{spec.Name}': every rollout gave a non-finite cost (NaN or infinite latents); refusing to plan");
         _core = new SamplingCore(spec, options, bounds, _clock, () => nonFinite);
         _cost = new WorldModelRolloutCost(model, _core.Codec, options.Samples, options.Horizon, options.Cost ?? spec.Cost,
-            options.StepWeights(), _clock, options.SharedContext, options.RolloutThreads);
+            options.StepWeights(), _clock, options.SharedContext, options.RolloutThreads,
+            options.LatentWeights is { } w ? LatentWeights.Resolve(w, spec.LatentSize, $"model '{spec.Name}': planner latent weights") : null);
     }
 
     public WorldModelSpec Spec => _core.Spec;

@@ -60,6 +60,13 @@ public sealed record PlannerOptions
     /// </summary>
     public CostShape CostShape { get; init; } = CostShape.Last;
 
+    /// <summary>
+    /// Weights of the latent's first dimensions in the distance to the goal, the rest weighing 1
+    /// (<see cref="Core.WorldModel.LatentWeights"/>); null weighs every dimension 1. <see cref="ForModel"/> takes the
+    /// manifest's planner.latent_weights.
+    /// </summary>
+    public float[]? LatentWeights { get; init; }
+
     /// <summary>Base seed; plan n uses a seed derived from it and n unless the input names one.</summary>
     public ulong Seed { get; init; }
 
@@ -99,7 +106,7 @@ public sealed record PlannerOptions
             Elitism = p.Elitism,
             Execute = ParseExecute(p.Execute, "planner.execute"),
             MeanMomentum = p.MeanMomentum, StdMomentum = p.StdMomentum, GripperDeadband = p.GripperDeadband,
-            InitStdPerDim = p.InitStdPerDim, WarmStart = p.WarmStart, MeanSample = p.MeanSample,
+            InitStdPerDim = p.InitStdPerDim, WarmStart = p.WarmStart, MeanSample = p.MeanSample, LatentWeights = p.LatentWeights,
         };
     }
 

@@ -74,6 +74,10 @@ public sealed class PlannerSettings
     /// </summary>
     public string? CostShape { get; set; }
 
+    /// <summary>Weights of the latent's first dimensions in the distance to the goal, comma-separated ("1,1,4,4"; the rest
+    /// weigh 1); null keeps the model's planner.latent_weights.</summary>
+    public string? LatentWeights { get; set; }
+
     /// <summary>
     /// Observed frames the world-model planner gets as context (the current one and those one action block before it,
     /// with the blocks executed between them), 1..the model's predictor.history; null: the model's predictor.history.
@@ -127,6 +131,7 @@ public sealed class PlannerSettings
         StdMomentum = o.StdMomentum, MinStd = o.MinStd, MaxStd = o.MaxStd, Temperature = o.Temperature, GripperDeadband = o.GripperDeadband,
         Execute = o.Execute.ToString().ToLowerInvariant(), Elitism = o.Elitism, WarmStart = o.WarmStart, MeanSample = o.MeanSample,
         SharedContext = o.SharedContext, RolloutThreads = o.RolloutThreads, CostShape = o.CostShape.ToString(), ContextFrames = contextFrames,
+        LatentWeights = o.LatentWeights is { } w ? Core.WorldModel.LatentWeights.Format(w) : null,
     };
 
     /// <summary>This record as an episode stores it (the section's key names).</summary>
@@ -185,6 +190,17 @@ public sealed class PlannerSettings
         if (GripperDeadband is not null && !(GripperDeadband >= 0)) throw new ConfigurationValueException($"{s}:GripperDeadband", ">= 0", GripperDeadband);
         if (Execute is not null && Execute is not ("best" or "mean")) throw new ConfigurationValueException($"{s}:Execute", "best or mean", Execute);
         if (ContextFrames is < 1) throw new ConfigurationValueException($"{s}:ContextFrames", ">= 1 (and at most the model's predictor.history)", ContextFrames);
+        if (!string.IsNullOrWhiteSpace(LatentWeights))
+        {
+            try
+            {
+                Core.WorldModel.LatentWeights.Parse(LatentWeights);
+            }
+            catch (FormatException)
+            {
+                throw new ConfigurationValueException($"{s}:LatentWeights", "comma-separated weights >= 0 for the latent's first dimensions", LatentWeights);
+            }
+        }
         if (!string.IsNullOrWhiteSpace(CostShape))
         {
             try

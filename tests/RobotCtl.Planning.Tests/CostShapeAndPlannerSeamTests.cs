@@ -15,10 +15,13 @@ public class CostShapeAndPlannerSeamTests
     /// The planner's cost of the all-zero normalised chunk (std 0: every sample is the mean). Physically that is the
     /// dataset mean (dx 0.002, dy -0.001 per step), so the object moves by (1, -0.5) px per block from (8, 10).
     /// </summary>
-    private static float CostOfMean(CostShape shape)
+    private static float CostOfMean(CostShape shape, float[]? latentWeights = null, LatentCost? cost = null)
     {
         var model = new ObjectPushModel(Spec);
-        using var planner = new LatentPlanner(model, new PlannerOptions { Samples = 2, TopK = 1, Iterations = 1, InitStd = 0, CostShape = shape }, Limits);
+        using var planner = new LatentPlanner(model, new PlannerOptions
+        {
+            Samples = 2, TopK = 1, Iterations = 1, InitStd = 0, CostShape = shape, LatentWeights = latentWeights, Cost = cost,
+        }, Limits);
         planner.SetGoal([20f, 16f]);
         return planner.Plan(new PlanInput([8f, 10f])).FinalCost;
     }
@@ -34,6 +37,46 @@ public class CostShapeAndPlannerSeamTests
         Assert.Equal(Step(0) + 3 * Step(4), CostOfMean(CostShape.FromWeights([1, 0, 0, 0, 3])), 1e-3);
         Assert.NotEqual(CostOfMean(CostShape.Last), CostOfMean(CostShape.Sum));
     }
+
+    [Fact]
+    public void Latent_weights_weight_each_dimension_of_the_distance()
+    {
+        // After the last block the object is at (13, 7.5): 7 px short of the goal in x, 8.5 in y.
+        Assert.Equal(4 * 7.0 * 7 + 0.25 * 8.5 * 8.5, CostOfMean(CostShape.Last, [4f, 0.25f]), 1e-3);
+        // A shorter list weighs the first dimensions only; the rest weigh 1.
+        Assert.Equal(0 * 7.0 * 7 + 8.5 * 8.5, CostOfMean(CostShape.Last, [0f]), 1e-3);
+        // l1 is the mean of the weighted magnitudes.
+        Assert.Equal((4 * 7.0 + 0.25 * 8.5) / 2, CostOfMean(CostShape.Last, [4f, 0.25f], LatentCost.L1), 1e-3);
+        Assert.Equal((7.0 + 8.5) / 2, CostOfMean(CostShape.Last, cost: LatentCost.L1), 1e-3);
+    }
+
+    [Theory]
+    [InlineData(new float[] { 1, 1, 1 }, "expected at most 2 weights (the latent's size), found 3")]
+    [InlineData(new float[] { 0, 0 }, "at least one weight > 0")]
+    [InlineData(new float[] { 1, float.NaN }, "[1]: expected a finite weight >= 0, found NaN")]
+    public void Latent_weights_that_do_not_fit_the_model_are_refused_before_planning(float[] weights, string message)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new LatentPlanner(new ObjectPushModel(Spec), new PlannerOptions { LatentWeights = weights }, Limits));
+        Assert.Contains("model 'object-push': planner latent weights", e.Message);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Theory]
+    [InlineData("1, 1,4,4", new float[] { 1, 1, 4, 4 })]
+    [InlineData("0.5", new float[] { 0.5f })]
+    public void Latent_weights_parse_and_print_back(string text, float[] weights)
+    {
+        Assert.Equal(weights, LatentWeights.Parse(text));
+        Assert.Equal(weights, LatentWeights.Parse(LatentWeights.Format(LatentWeights.Parse(text))));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("1,x")]
+    [InlineData("1,-2")]
+    [InlineData("Infinity")]
+    public void Bad_latent_weights_are_refused_saying_what_was_found(string text) =>
+        Assert.Contains($"found '{text}'", Assert.Throws<FormatException>(() => LatentWeights.Parse(text)).Message);
 
     [Fact]
     public void The_manifest_cost_shape_is_the_default_and_the_options_can_override_it()

@@ -13,7 +13,7 @@ public class RecordedPlannerSettingsTests
         using var dir = new TempDir();
         var goal = TestScenes.GoalImage(dir.Path, "seed=7,ee=0.1:0.08:0.03");
         var request = RuntimeTestHome.SmallRun(dir.File("episodes"), steps: 3);
-        await using (var run = await SessionRun.OpenAsync([goal], request with { Sets = [.. request.Sets, "Planner:TopK=7"] }))
+        await using (var run = await SessionRun.OpenAsync([goal], request with { Sets = [.. request.Sets, "Planner:TopK=7", "Planner:LatentWeights=2,0.5"] }))
         {
             var outcome = await run.RunToEndAsync();
             Assert.Equal(RunOutcome.StepBudgetExhausted, outcome);
@@ -30,6 +30,7 @@ public class RecordedPlannerSettingsTests
         Assert.NotNull(recorded.Execute);
         Assert.NotNull(recorded.CostShape);
         Assert.Contains("\"TopK\":7", json);
+        Assert.Equal("2,0.5", recorded.LatentWeights);
         Assert.True(recorded.SharedContext);
 
         // The recorded configuration now says otherwise (as if appsettings.json had been edited before it was

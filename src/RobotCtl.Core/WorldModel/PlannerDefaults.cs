@@ -12,11 +12,13 @@ namespace RobotCtl.Core.WorldModel;
 /// <paramref name="WarmStart"/>: start each plan from the previous plan's mean (false: from zero, as V-JEPA 2-AC's MPC);
 /// <paramref name="MeanSample"/>: sample 0 of every iteration is the current mean (LeWM's CEM; V-JEPA 2-AC's draws all).
 /// <paramref name="ContextFrames"/>: the observed frames the loop gives a plan by default (null: the predictor's history;
-/// V-JEPA 2-AC's MPC plans from the current frame alone).
+/// V-JEPA 2-AC's MPC plans from the current frame alone). <paramref name="LatentWeights"/>: weights of the latent's first
+/// dimensions in the distance to the goal (<see cref="WorldModel.LatentWeights"/>; null: every dimension 1).
 /// </summary>
 public sealed record PlannerDefaults(
     string Solver = "cem", string Cost = "mse", int Samples = 300, int TopK = 30, int Iterations = 30,
     int Horizon = 5, int Receding = 5, float InitStd = 1.0f, CostShape? CostShape = null,
     string Execute = "best", bool Elitism = true,
     float MeanMomentum = 0f, float StdMomentum = 0f, float GripperDeadband = 0f,
-    float[]? InitStdPerDim = null, bool WarmStart = true, bool MeanSample = true, int? ContextFrames = null);
+    float[]? InitStdPerDim = null, bool WarmStart = true, bool MeanSample = true, int? ContextFrames = null,
+    float[]? LatentWeights = null);

@@ -284,6 +284,7 @@ public sealed record ModelManifest
                 ContextFrames = Get(planner, "context_frames") is { ValueKind: not JsonValueKind.Null }
                     ? Int(planner, "planner.context_frames", "context_frames", 1)
                     : null,
+                LatentWeights = LatentWeightsField(planner, latentShape),
             };
             if (defaults.ContextFrames > history && history > 0)
                 problems.Add($"{file}: planner.context_frames must be <= predictor.history ({history}), found {defaults.ContextFrames}");
@@ -409,6 +410,40 @@ public sealed record ModelManifest
                 i++;
             }
             return shape;
+        }
+
+        /// <summary>
+        /// planner.latent_weights (optional): 1..latent-size weights >= 0 for the latent's first dimensions (the rest
+        /// weigh 1), at least one > 0.
+        /// </summary>
+        private float[]? LatentWeightsField(JsonElement? planner, int[] latentShape)
+        {
+            const string field = "planner.latent_weights";
+            var v = Get(planner, "latent_weights");
+            if (v is null || v.Value.ValueKind == JsonValueKind.Null) return null;
+            var size = latentShape.Aggregate(1, (a, d) => a * d);
+            if (v.Value.ValueKind != JsonValueKind.Array || v.Value.GetArrayLength() == 0 || (latentShape.Length > 0 && v.Value.GetArrayLength() > size))
+            {
+                Problem(field, $"must be an array of 1..{(latentShape.Length > 0 ? size : "latent-size")} weights >= 0 (the latent's first dimensions)", v);
+                return null;
+            }
+            var weights = new float[v.Value.GetArrayLength()];
+            var i = 0;
+            foreach (var item in v.Value.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out var d) || !double.IsFinite(d) || d < 0 || !float.IsFinite((float)d))
+                {
+                    Problem($"{field}[{i}]", "must be a finite number >= 0", item);
+                    return null;
+                }
+                weights[i++] = (float)d;
+            }
+            if (weights.All(w => w == 0) && (latentShape.Length == 0 || weights.Length == size))
+            {
+                Problem(field, "must have at least one weight > 0", v);
+                return null;
+            }
+            return weights;
         }
 
         /// <summary>

@@ -31,12 +31,13 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
     private readonly LatentCost _cost;
     private readonly float[] _weights;
     private readonly float[] _goal, _diff;
+    private readonly float[]? _dimScale; // per latent dimension: sqrt(weight) for mse, weight for l1; null = all 1
     private readonly float[] _contextLatents, _pastActions, _contextStates; // [History, L], [History-1, A], [History, S]
     private int _contextFrames;
     private bool _hasGoal;
 
     public WorldModelRolloutCost(IWorldModel model, ActionCodec codec, int samples, int horizon, LatentCost cost,
-        float[]? stepWeights, Func<long> clock, bool shareContext = true, int threads = 1)
+        float[]? stepWeights, Func<long> clock, bool shareContext = true, int threads = 1, float[]? latentWeights = null)
     {
         _model = model; _codec = codec; _samples = samples; _horizon = horizon; _cost = cost; _clock = clock;
         var spec = model.Spec;
@@ -57,6 +58,12 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
         _stepShard = shard => StepShard(_stepBatch!, _stepBatch!.Shards[shard], _stepK);
         _goal = new float[_latent];
         _diff = new float[_latent];
+        if (latentWeights is not null)
+        {
+            if (latentWeights.Length != _latent) throw new ArgumentException($"latent weights: expected {_latent} values, found {latentWeights.Length}");
+            // Scaling the difference before the sum keeps one SIMD pass: sum (sqrt(w) d)^2 = sum w d^2.
+            _dimScale = cost == LatentCost.Mse ? latentWeights.Select(MathF.Sqrt).ToArray() : (float[])latentWeights.Clone();
+        }
         _contextLatents = new float[_history * _latent];
         _pastActions = new float[Math.Max(0, _history - 1) * codec.BlockSize];
         _contextStates = new float[_history * _stateDim];
@@ -278,6 +285,7 @@ internal sealed class WorldModelRolloutCost : ITrajectoryCost, IDisposable
         for (var b = 0; b < _samples; b++)
         {
             TensorPrimitives.Subtract(_population.Predicted.AsSpan((b * _horizon + k) * _latent, _latent), _goal, _diff);
+            if (_dimScale is not null) TensorPrimitives.Multiply(_diff, _dimScale, _diff);
             var d = _cost == LatentCost.Mse
                 ? TensorPrimitives.SumOfSquares(_diff)
                 : TensorPrimitives.SumOfMagnitudes(_diff) / _latent;

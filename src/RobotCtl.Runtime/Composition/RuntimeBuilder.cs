@@ -186,6 +186,7 @@ internal static class RuntimeBuilder
             Elitism = s.Elitism ?? options.Elitism,
             SharedContext = s.SharedContext ?? options.SharedContext,
             RolloutThreads = s.RolloutThreads ?? options.RolloutThreads,
+            LatentWeights = string.IsNullOrWhiteSpace(s.LatentWeights) ? options.LatentWeights : Core.WorldModel.LatentWeights.Parse(s.LatentWeights),
             Seed = unchecked((ulong)seed),
             Deadline = s.DeadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
         };

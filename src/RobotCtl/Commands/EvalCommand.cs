@@ -300,7 +300,8 @@ internal static class EvalCommand
         var o = components.Planner.Options;
         var setup = new EvalSetup(task.Name, a.Seed, a.Planner, o.Solver.ToString().ToLowerInvariant(), components.Model.Spec.Name, plan.ModelDirectory,
             o.Samples, o.TopK, o.Iterations, o.Horizon, o.CostShape.ToString(), plan.RateHz, plan.CommandsPerCycle, task.StepBudget,
-            plan.MaxCycles, task.SuccessRadius, a.SubGoals, components.ContextFrames);
+            plan.MaxCycles, task.SuccessRadius, a.SubGoals, components.ContextFrames,
+            o.LatentWeights is { } lw ? LatentWeights.Format(lw) : null);
         var planMs = new List<double>(plan.MaxCycles);
         loop.CycleCompleted += r => planMs.Add(r.PlanMs);
 

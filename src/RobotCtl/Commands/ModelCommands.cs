@@ -192,6 +192,7 @@ internal static class ModelCommands
             var p = spec.Planner;
             o.WriteLine($"planner    {p.Solver}, samples {p.Samples}, topk {p.TopK}, iterations {p.Iterations}, horizon {p.Horizon}, receding {p.Receding}, init_std {F(p.InitStd)}, cost shape {p.CostShape ?? CostShape.Last}, executes the {p.Execute}{(p.Elitism ? ", elitism" : "")}" +
                         (p.InitStdPerDim is { } perDim ? $", init std per dim [{Join(perDim)}]" : "") +
+                        (p.LatentWeights is { } lw ? $", latent weights [{Join(lw)}] (the rest 1)" : "") +
                         (p.WarmStart ? "" : ", no warm start") + (p.MeanSample ? "" : ", every sample drawn") +
                         (p.MeanMomentum > 0 || p.StdMomentum > 0 ? $", momentum mean {F(p.MeanMomentum)} std {F(p.StdMomentum)}" : "") +
                         (p.GripperDeadband > 0 ? $", gripper dead-band {F(p.GripperDeadband)}" : ""));
