@@ -63,8 +63,9 @@ internal static class RuntimeBuilder
             // Context frames: refused beyond the model's history even for a planner that ignores them (a setting means one thing).
             var contextFrames = factory.ContextFrames(model.Spec);
             if (planner is { UsesContext: false }) contextFrames = 1;
-            log.LogInformation("planner {Name}: {Samples} samples, top {TopK}, {Iterations} iterations, horizon {Horizon}, cost shape {CostShape}, {ContextFrames} context frame(s){Deadline}",
+            log.LogInformation("planner {Name}: {Samples} samples, top {TopK}, {Iterations} iterations, horizon {Horizon}, cost shape {CostShape}{LatentWeights}, {ContextFrames} context frame(s){Deadline}",
                 plannerName, plannerOptions.Samples, plannerOptions.TopK, plannerOptions.Iterations, plannerOptions.Horizon, plannerOptions.CostShape,
+                plannerOptions.LatentWeights is { } lw ? $", latent weights {Core.WorldModel.LatentWeights.Format(lw)}" : "",
                 contextFrames, plannerOptions.Deadline is { } dl ? $", deadline {dl.TotalMilliseconds:F0} ms" : "");
             plannerInstance.SetGoal(goals.Latent(0));
             plannerInstance.WarmUp(new PlanInput(goals.Latent(0)) { States = model.Spec.StateDim > 0 ? new float[model.Spec.StateDim] : default });
