@@ -138,7 +138,9 @@ internal sealed class DryRun(ModelManifest manifest, List<string> problems)
         }
         catch (OrtException e)
         {
-            problems.Add($"{shared.ModelPath}: dry run with {p} shared and {t} own positions failed ({e.Code}): {OnnxGraph.Brief(e.NativeMessage)}");
+            problems.Add($"{shared.ModelPath}: dry run with {p} shared and {t} own positions failed ({e.Code}): {OnnxGraph.Brief(e.NativeMessage)}" +
+                (p == 0 ? "; the graph does not take an empty context, as shared-context graphs exported before 2026-12-07 did not: export it " +
+                    "again (models/README.md, \"Shared context\") or remove predictor.shared_context from model.json" : ""));
             return null;
         }
     }
