@@ -350,11 +350,13 @@ public class PlannerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => planner.TryPredictLatent(start, plan, 6, predicted));
     }
 
-    [Fact]
-    public void AfterWarmUpAPlanAllocatesNothing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AfterWarmUpAPlanAllocatesNothing(bool latentWeights)
     {
         var model = Model();
-        using var planner = new LatentPlanner(model, new PlannerOptions { Iterations = 5 }, Limits);
+        using var planner = new LatentPlanner(model, new PlannerOptions { Iterations = 5, LatentWeights = latentWeights ? [2f, 0.5f] : null }, Limits);
         var start = Encode(model, 8, 10);
         planner.SetGoal(Encode(model, 20, 16));
         var input = new PlanInput(start);
