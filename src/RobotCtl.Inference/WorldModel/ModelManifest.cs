@@ -427,9 +427,21 @@ public sealed record ModelManifest
                 Problem(field, $"must be an array of 1..{(latentShape.Length > 0 ? size : "latent-size")} weights >= 0 (the latent's first dimensions)", v);
                 return null;
             }
-            var weights = new float[v.Value.GetArrayLength()];
+            if (NonNegativeWeights(v.Value, field) is not { } weights) return null;
+            if (weights.All(w => w == 0) && (latentShape.Length == 0 || weights.Length == size))
+            {
+                Problem(field, "must have at least one weight > 0", v);
+                return null;
+            }
+            return weights;
+        }
+
+        /// <summary>The numbers of a JSON array, each finite and >= 0; null with the first bad one named.</summary>
+        private float[]? NonNegativeWeights(JsonElement array, string field)
+        {
+            var weights = new float[array.GetArrayLength()];
             var i = 0;
-            foreach (var item in v.Value.EnumerateArray())
+            foreach (var item in array.EnumerateArray())
             {
                 if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out var d) || !double.IsFinite(d) || d < 0 || !float.IsFinite((float)d))
                 {
@@ -437,11 +449,6 @@ public sealed record ModelManifest
                     return null;
                 }
                 weights[i++] = (float)d;
-            }
-            if (weights.All(w => w == 0) && (latentShape.Length == 0 || weights.Length == size))
-            {
-                Problem(field, "must have at least one weight > 0", v);
-                return null;
             }
             return weights;
         }
@@ -468,17 +475,7 @@ public sealed record ModelManifest
                     : "must be \"last\", \"sum\" or an array of one weight >= 0 per horizon step", v);
                 return null;
             }
-            var weights = new float[v.Value.GetArrayLength()];
-            var i = 0;
-            foreach (var item in v.Value.EnumerateArray())
-            {
-                if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out var d) || !double.IsFinite(d) || d < 0 || !float.IsFinite((float)d))
-                {
-                    Problem($"{field}[{i}]", "must be a finite number >= 0", item);
-                    return null;
-                }
-                weights[i++] = (float)d;
-            }
+            if (NonNegativeWeights(v.Value, field) is not { } weights) return null;
             if (weights.All(w => w == 0))
             {
                 Problem(field, "must have at least one weight > 0", v);
