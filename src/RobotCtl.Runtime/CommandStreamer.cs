@@ -165,7 +165,7 @@ public sealed class CommandStreamer : IDisposable
             _chunks.Complete(position.Serial, _executed, MonotonicClock.Now);
         }
         if (taken && position.Index == 0 && position.SourceTicks != 0)
-            _frameToCommandMs[Interlocked.Increment(ref _latencies) % _frameToCommandMs.Length] = MonotonicClock.TicksToMs(MonotonicClock.Now - position.SourceTicks);
+            _frameToCommandMs[(Interlocked.Increment(ref _latencies) - 1) % _frameToCommandMs.Length] = MonotonicClock.TicksToMs(MonotonicClock.Now - position.SourceTicks);
         var n = Interlocked.Increment(ref tick);
         _observer?.Invoke(new StreamedCommand(n, now, position.PlanId, taken ? position.Index : -1, requested, governed, delivered));
     }

@@ -122,6 +122,33 @@ public class ContextHistoryTests
         Assert.Equal(back.ToArray(), executed[7..]);  // exactly the command sent, mapped back
     }
 
+    [Fact]
+    public async Task Frame_to_command_latency_counts_every_plan_from_the_first()
+    {
+        // Two plans, their frames captured 100 and 200 ms before: both latencies are counted (the ring once started one
+        // slot late, so with few plans an unwritten 0 ms took the first one's place).
+        var limits = RigCalibration.Load(Path.Combine(RuntimeTestHome.Root, "calibration", "default")).Limits;
+        var governor = new SafetyGovernor(limits, new SafetyGovernorOptions { StateLatency = TimeSpan.Zero });
+        var chunks = new ActionChunkStream(1, 7);
+        using var streamer = new CommandStreamer(chunks, governor, new Link(), new ActionMapping(), 20, NullLogger.Instance);
+        Assert.True(double.IsNaN(streamer.FrameToCommandPercentile(50)));
+        streamer.Start();
+        var validUntil = MonotonicClock.Now + MonotonicClock.FromTimeSpan(TimeSpan.FromSeconds(60));
+        for (var plan = 1; plan <= 2; plan++)
+        {
+            chunks.Publish(new float[7], 1, validUntil, plan, MonotonicClock.Now - MonotonicClock.FromTimeSpan(TimeSpan.FromMilliseconds(100 * plan)));
+            var giveUp = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (chunks.Completed < plan)
+            {
+                if (DateTime.UtcNow > giveUp) throw new TimeoutException($"the streamer did not take plan {plan}");
+                await Task.Delay(5);
+            }
+        }
+        streamer.Stop();
+        Assert.InRange(streamer.FrameToCommandPercentile(0), 100, 10_000);
+        Assert.True(streamer.FrameToCommandPercentile(100) >= 200);
+    }
+
     // ---- the loop, end to end ----
 
     /// <summary>The real planner, keeping a copy of every input it is given.</summary>
