@@ -364,9 +364,9 @@ def make_broken(root: Path) -> None:
     _, other = arch.build(LEWM_TINY, SEEDS["good-tiny"] + 1)
     export_shared_context(other.eval(), LEWM_TINY, case("shared-context-differs"))
     _, same = arch.build(LEWM_TINY, SEEDS["good-tiny"])
-    args, axes = _every_position_args(LEWM_TINY)
-    _export(_EveryPosition(same.eval()).eval(), args, case("shared-context-every-position") / shared_context.FILE,
-            shared_context.INPUTS, [shared_context.OUTPUT], axes)
+    _export(_EveryPosition(same.eval()).eval(), shared_context.trace_args(LEWM_TINY.latent_shape, LEWM_TINY.action_block * LEWM_TINY.action_dim),
+            case("shared-context-every-position") / shared_context.FILE, shared_context.INPUTS, [shared_context.OUTPUT],
+            shared_context.dynamic_axes(output_time=True))
     rows = "\n".join(f"| `{name}` | {text} |" for name, text in BROKEN_CASES.items())
     (root / "README.md").write_text(BROKEN_README.format(rows=rows))
     total = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
@@ -387,14 +387,6 @@ class _EveryPosition(torch.nn.Module):
         window = torch.cat([context_latents.expand(batch, -1, -1), latents], dim=1)
         acts = torch.cat([context_actions.expand(batch, -1, -1), actions], dim=1)
         return self.predictor(window, acts)[:, p:]
-
-
-def _every_position_args(cfg):
-    args = (torch.zeros(1, 1, *cfg.latent_shape), torch.zeros(1, 1, cfg.action_block * cfg.action_dim),
-            torch.zeros(3, 2, *cfg.latent_shape), torch.zeros(3, 2, cfg.action_block * cfg.action_dim))
-    axes = {"context_latents": {1: "context"}, "context_actions": {1: "context"}, "latents": {0: "batch", 1: "time"},
-            "actions": {0: "batch", 1: "time"}, "next_latents": {0: "batch", 1: "time"}}
-    return args, axes
 
 
 def _nan_output(model: onnx.ModelProto) -> onnx.ModelProto:

@@ -227,6 +227,21 @@ def flops_per_sample(shared: SharedContextPredictor, latent_shape, action_size: 
     return result
 
 
+def trace_args(latent_shape, action_size: int) -> tuple:
+    """The inputs the graph is traced with, P=1, T=2, B=3: every axis a different size, so none is frozen into the
+    graph by a coincidence."""
+    return (torch.zeros(1, 1, *latent_shape), torch.zeros(1, 1, action_size),
+            torch.zeros(3, 2, *latent_shape), torch.zeros(3, 2, action_size))
+
+
+def dynamic_axes(output_time: bool = False) -> dict:
+    """The graph's dynamic axes; `output_time` for a graph that gives every candidate position (the contract before
+    2026-12-07, kept as a broken fixture)."""
+    return {"context_latents": {1: "context"}, "context_actions": {1: "context"},
+            "latents": {0: "batch", 1: "time"}, "actions": {0: "batch", 1: "time"},
+            OUTPUT: {0: "batch", 1: "time"} if output_time else {0: "batch"}}
+
+
 def export(predictor: nn.Module, latent_shape, action_size: int, path, export_fn) -> float:
     """Checks the shared graph against the predictor in PyTorch, then exports it with `export_fn(module, args, path,
     inputs, outputs, axes)` (the caller's exporter: make_models or lewm_import), and records its FLOPs per candidate
@@ -234,12 +249,7 @@ def export(predictor: nn.Module, latent_shape, action_size: int, path, export_fn
     Returns the PyTorch check's error."""
     shared = SharedContextPredictor(predictor).eval()
     error = check_equal(predictor, shared, latent_shape, action_size)
-    # Traced at P=1, T=2, B=3: every axis a different size, so none is frozen into the graph by a coincidence.
-    args = (torch.zeros(1, 1, *latent_shape), torch.zeros(1, 1, action_size),
-            torch.zeros(3, 2, *latent_shape), torch.zeros(3, 2, action_size))
-    axes = {"context_latents": {1: "context"}, "context_actions": {1: "context"},
-            "latents": {0: "batch", 1: "time"}, "actions": {0: "batch", 1: "time"}, OUTPUT: {0: "batch"}}
-    export_fn(shared, args, path, INPUTS, [OUTPUT], axes)
+    export_fn(shared, trace_args(latent_shape, action_size), path, INPUTS, [OUTPUT], dynamic_axes())
     manifest = Path(path).parent / "model.json"
     if manifest.exists():
         data = json.loads(manifest.read_text())

@@ -54,11 +54,8 @@ public sealed class CostShape
         var t = text.Trim();
         if (t.Equals("last", StringComparison.OrdinalIgnoreCase)) return Last;
         if (t.Equals("sum", StringComparison.OrdinalIgnoreCase)) return Sum;
-        var parts = t.Split(',', StringSplitOptions.TrimEntries);
-        var weights = new float[parts.Length];
-        for (var i = 0; i < parts.Length; i++)
-            if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out weights[i]))
-                throw new FormatException($"expected last, sum or comma-separated weights >= 0 (one per horizon step), found '{text}'");
+        if (!LatentWeights.TryParseList(t, out var weights))
+            throw new FormatException($"expected last, sum or comma-separated weights >= 0 (one per horizon step), found '{text}'");
         try
         {
             return FromWeights(weights);

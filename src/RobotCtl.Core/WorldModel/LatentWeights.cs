@@ -37,12 +37,19 @@ public static class LatentWeights
     public static float[] Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (TryParseList(text, out var weights) && Array.TrueForAll(weights, w => w >= 0 && float.IsFinite(w))) return weights;
+        throw new FormatException($"expected comma-separated weights >= 0 (the first latent dimensions'), found '{text}'");
+    }
+
+    /// <summary>Comma-separated numbers (invariant culture, spaces around each ignored), unchecked beyond parsing: the
+    /// reader of both these weights and <see cref="CostShape"/>'s.</summary>
+    internal static bool TryParseList(string text, out float[] values)
+    {
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
-        var weights = new float[parts.Length];
+        values = new float[parts.Length];
         for (var i = 0; i < parts.Length; i++)
-            if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out weights[i]) || !(weights[i] >= 0) || !float.IsFinite(weights[i]))
-                throw new FormatException($"expected comma-separated weights >= 0 (the first latent dimensions'), found '{text}'");
-        return weights;
+            if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i])) return false;
+        return true;
     }
 
     /// <summary>The weights comma-separated, what <see cref="Parse"/> reads back.</summary>
