@@ -39,6 +39,7 @@ class _Family:
     Told apart by their parts, not their classes: lewm_import runs as __main__, where PredictorGraph is another class."""
 
     def __init__(self, predictor: nn.Module):
+        self.residual = bool(getattr(predictor, "residual", False))       # next = last latent + head (workcell option)
         if hasattr(predictor, "gather_actions"):                           # lewm_import.PredictorGraph
             lewm = predictor.model
             inner = lewm.predictor
@@ -126,7 +127,9 @@ class SharedContextPredictor(nn.Module):
         hp, hc = (f.blocks[0].modulation[0](f.condition(a)) for a in (context_actions, actions))
         for block in f.blocks[:-1]:
             xp, xc = self._block(block, xp, hp, xc, hc, p, t)
-        return f.head(self._last_block(f.blocks[-1], xp, hp, xc, hc))
+        out = f.head(self._last_block(f.blocks[-1], xp, hp, xc, hc))
+        # A residual predictor (WorkcellPredictor with residual) adds the window's last latent, the candidate's own.
+        return latents[:, -1:] + out if f.residual else out
 
     def _block(self, b: _Block, xp, hp, xc, hc, p, t):
         sh1p, sc1p, g1p, sh2p, sc2p, g2p = _modulation(b.modulation, hp, range(6))

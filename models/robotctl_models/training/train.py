@@ -161,7 +161,9 @@ def rollout(predictor, z0: torch.Tensor, actions: torch.Tensor, history: int) ->
     return torch.stack(context[1:], dim=1)
 
 
-def losses(encoder, predictor, pixels, actions, cfg, sig_dirs, generator):
+def losses(encoder, predictor, pixels, actions, cfg, sig_dirs, generator, sigreg_from: int = 0):
+    """sigreg_from: the first latent dimension SIGReg sees (the state term's dims, pinned to metres at their own
+    scale, are left out when they are not meant to be N(0, 1))."""
     b, f = pixels.shape[:2]
     z = encoder(pixels.flatten(0, 1)).view(b, f, -1)                  # [B, F, D]
     h = cfg.history
@@ -173,19 +175,21 @@ def losses(encoder, predictor, pixels, actions, cfg, sig_dirs, generator):
     teacher = torch.stack(tf_terms).mean()
     roll = rollout(predictor, z[:, 0], actions, h)
     open_loop = F.mse_loss(roll, z[:, 1:])
-    reg = sigreg(z.flatten(0, 1), sig_dirs, generator)
+    reg = sigreg(z.flatten(0, 1)[:, sigreg_from:], sig_dirs, generator)
     return teacher, open_loop, reg, z
 
 
 # ------------------------------------------------------------------------------------------------------- diagnostics
 
 @torch.no_grad()
-def diagnostics(encoder, predictor, data: Episodes, held: np.ndarray, cfg, seed: int) -> dict:
-    """Held-out open-loop error per rollout step, linear probes of true positions, latent vs true distance."""
+def diagnostics(encoder, predictor, data: Episodes, held: np.ndarray, cfg, seed: int,
+                scales: np.ndarray | None = None) -> dict:
+    """Held-out open-loop error per rollout step, linear probes of true positions, latent vs true distance, and
+    (scales: the state term's metres per unit) the state dims read directly, encoded and predicted, in cm."""
     encoder.eval(); predictor.eval()
     rng = np.random.default_rng(seed + 1)
     rows = held[rng.choice(len(held), size=min(512, len(held)), replace=False), 1]
-    errors, latents = [], []
+    errors, latents, state_enc, state_pred = [], [], [], []
     for chunk in np.array_split(rows, max(1, len(rows) // 128)):
         pixels, actions = data.batch(chunk)
         b, f = pixels.shape[:2]
@@ -193,11 +197,15 @@ def diagnostics(encoder, predictor, data: Episodes, held: np.ndarray, cfg, seed:
         roll = rollout(predictor, z[:, 0], actions, cfg.history)
         errors.append(((roll - z[:, 1:]) ** 2).mean(dim=(0, 2)).numpy())
         latents.append(z.flatten(0, 1))
+        state_enc.append(z[:, 1:, :len(STATE_COLUMNS)].numpy())
+        state_pred.append(roll[..., :len(STATE_COLUMNS)].numpy())
     report = {"heldout_open_loop_mse": [float(x) for x in np.mean(errors, axis=0)],
               "latent_mean_variance": torch.cat(latents).var(dim=0).mean().item()}
     if data.sim_state is None or not np.isfinite(data.sim_state).all():
         report["probe"] = "no sim_state in the data"
         return report
+    if scales is not None:
+        report["state_dims_cm"] = state_dims_errors(data, rows, np.concatenate(state_enc), np.concatenate(state_pred), scales)
     # Frames of held-out episodes (every 5th), encoded once.
     held_eps = sorted(set(int(e) for e in held[:, 0]))
     frame_rows = np.concatenate([np.arange(data.ep_offset[e], data.ep_offset[e] + data.ep_len[e], 5) for e in held_eps])
@@ -235,6 +243,28 @@ def diagnostics(encoder, predictor, data: Episodes, held: np.ndarray, cfg, seed:
     return report
 
 
+def state_dims_errors(data: Episodes, rows: np.ndarray, encoded: np.ndarray, predicted: np.ndarray,
+                      scales: np.ndarray) -> dict:
+    """How far the state dims, read as metres, are from the truth: encoded from each frame, and predicted 1..S blocks
+    ahead from the first frame alone (mean distance in cm, per rollout step), for sequences whose block stayed put
+    (< 0.5 cm) and those where it was pushed (> 1 cm). The planner can place the block no closer than these."""
+    frame_rows = rows[:, None] + data.frameskip * np.arange(data.frames)[None, :]
+    truth = data.sim_state[frame_rows][..., STATE_COLUMNS]                      # [N, F, 4] metres
+    enc, pred = encoded * scales, predicted * scales
+    moved = np.linalg.norm(truth[:, -1, 2:4] - truth[:, 0, 2:4], axis=1)
+    out = {}
+    for name, m in (("block_still", moved < 0.005), ("block_pushed", moved > 0.01)):
+        if m.sum() < 5:
+            continue
+        err = lambda x, dims: np.linalg.norm(x[m][..., dims] - truth[m, 1:][..., dims], axis=-1).mean(0) * 100
+        out[name] = {"sequences": int(m.sum()),
+                     "block_encoded": round(float(err(enc, slice(2, 4)).mean()), 3),
+                     "block_predicted": [round(float(x), 3) for x in err(pred, slice(2, 4))],
+                     "effector_encoded": round(float(err(enc, slice(0, 2)).mean()), 3),
+                     "effector_predicted": [round(float(x), 3) for x in err(pred, slice(0, 2))]}
+    return out
+
+
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
     ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
     return float(np.corrcoef(ra, rb)[0, 1])
@@ -246,7 +276,8 @@ def state_term(args) -> dict | None:
     """What the latent's first dimensions were trained to equal (model.json's generator records it)."""
     if args.state_loss <= 0:
         return None
-    return {"weight": args.state_loss, "dims": STATE_NAMES, "scale_m": state_scales(args).tolist()}
+    return {"weight": args.state_loss, "dims": STATE_NAMES, "scale_m": state_scales(args).tolist(),
+            "sigreg_on_state_dims": args.sigreg_dims == "all"}
 
 
 def state_scales(args) -> np.ndarray:
@@ -268,7 +299,11 @@ def main() -> int:
                     help="weight of the state term: latent dims 0..3 = true effector and block x, y (default 0: off; needs sim_state)")
     ap.add_argument("--state-block-scale", type=float, default=STATE_SCALE,
                     help=f"metres per latent unit of the block's dims in the state term (default {STATE_SCALE}, the effector's)")
+    ap.add_argument("--sigreg-dims", choices=["all", "free"], default="all",
+                    help="latent dims SIGReg regularises: all, or free = those the state term does not pin (default all)")
     ap.add_argument("--latent", type=int, default=wm.WorkcellConfig.latent)
+    ap.add_argument("--residual", action="store_true",
+                    help="the predictor gives each latent's change (next = latent + head), not the next latent itself")
     ap.add_argument("--holdout", type=float, default=0.05, help="fraction of episodes held out for diagnostics")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
@@ -286,7 +321,8 @@ def main() -> int:
         data = Episodes(args.data, args.frameskip, args.rollout + 1)
     except DataError as e:
         log(f"train: {e}"); return 2
-    cfg = wm.WorkcellConfig(image_size=data.image_size, latent=args.latent, action_block=args.frameskip)
+    cfg = wm.WorkcellConfig(image_size=data.image_size, latent=args.latent, action_block=args.frameskip,
+                            residual=args.residual)
     if args.state_loss > 0:
         if data.sim_state is None or not np.isfinite(data.sim_state).all():
             log(f"train: --state-loss {args.state_loss} needs a finite sim_state in {args.data} (export collect's episodes)"); return 2
@@ -301,7 +337,9 @@ def main() -> int:
         encoder, predictor = wm.build(cfg, 0)
         encoder.load_state_dict(ckpt["encoder"]); predictor.load_state_dict(ckpt["predictor"])
         args.out.mkdir(parents=True, exist_ok=True)
-        result = diagnostics(encoder, predictor, data, held_rows, cfg, ckpt["seed"])
+        term = ckpt.get("state_term")
+        result = diagnostics(encoder, predictor, data, held_rows, cfg, ckpt["seed"],
+                             np.array(term["scale_m"], np.float32) if term else None)
         (args.out / "diagnostics.json").write_text(json.dumps(result, indent=2) + "\n")
         log(json.dumps(result, indent=2))
         return 0
@@ -317,6 +355,7 @@ def main() -> int:
     rng = np.random.default_rng(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
     scales = state_scales(args)
+    sigreg_from = len(STATE_COLUMNS) if args.sigreg_dims == "free" and args.state_loss > 0 else 0
     args.out.mkdir(parents=True, exist_ok=True)
     loss_log = open(args.out / "loss.jsonl", "w")
     start = time.time()
@@ -325,7 +364,8 @@ def main() -> int:
     for step in range(1, args.steps + 1):
         rows = train_rows[rng.integers(0, len(train_rows), args.batch)][:, 1]
         pixels, actions = data.batch(rows)
-        teacher, open_loop, reg, z = losses(encoder, predictor, pixels, actions, cfg, args.sigreg_directions, gen)
+        teacher, open_loop, reg, z = losses(encoder, predictor, pixels, actions, cfg, args.sigreg_directions, gen,
+                                            sigreg_from)
         state = F.mse_loss(z[..., :len(STATE_COLUMNS)], data.states(rows, scales)) if args.state_loss > 0 else torch.zeros(())
         loss = teacher + open_loop + args.sigreg * reg + args.state_loss * state
         if not torch.isfinite(loss):
@@ -358,12 +398,15 @@ def main() -> int:
               "config": cfg.as_dict(), "threads": args.threads, "state_term": state_term(args),
               "final_running_loss": {"loss": running[0], "teacher_mse": running[1], "rollout_mse": running[2],
                                      "sigreg": running[3], "state_mse": running[4]}}
-    report.update(diagnostics(encoder, predictor, data, held_rows, cfg, args.seed))
+    report.update(diagnostics(encoder, predictor, data, held_rows, cfg, args.seed, scales if args.state_loss > 0 else None))
     (args.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     log(f"[train] done in {train_s / 60:.1f} min; weights {args.out / 'weights.pt'}; report {args.out / 'report.json'}")
     log(f"[train] held-out open-loop MSE per step: {', '.join(f'{x:.4f}' for x in report['heldout_open_loop_mse'])}")
     if isinstance(report.get("linear_probe"), dict):
         log(f"[train] linear probe RMSE: " + ", ".join(f"{k} {v:.2f}" for k, v in report["linear_probe"].items()))
+    for name, e in report.get("state_dims_cm", {}).items():
+        log(f"[train] state dims, {name} ({e['sequences']} sequences): block encoded {e['block_encoded']:.2f} cm, "
+            f"predicted {', '.join(f'{x:.2f}' for x in e['block_predicted'])} cm after 1..{len(e['block_predicted'])} blocks")
     return 0
 
 

@@ -37,6 +37,9 @@ class WorkcellConfig:
     action_block: int = 5
     action_smooth: int = 32
     action_hidden: int = 64
+    # Predict the change of each latent rather than the latent itself (next = latent + head(...)): what does not move
+    # (a block nobody touches) is carried over exactly instead of re-predicted. False for models trained before it.
+    residual: bool = False
 
     # The attributes models/robotctl_models/make_models.py's reference writer reads.
     @property
@@ -117,6 +120,7 @@ class WorkcellPredictor(nn.Module):
                                     for _ in range(cfg.pred_depth))
         self.norm = nn.LayerNorm(cfg.width, eps=1e-6)
         self.head = Projector(cfg.width, cfg.pred_head_hidden, cfg.latent)
+        self.residual = cfg.residual
 
     def forward(self, latents: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         steps = latents.shape[1]
@@ -125,7 +129,8 @@ class WorkcellPredictor(nn.Module):
         bias = self.mask[:steps, :steps]
         for block in self.blocks:
             x = block(x, cond, bias)
-        return self.head(self.norm(x))
+        out = self.head(self.norm(x))
+        return latents + out if self.residual else out
 
 
 def build(cfg: WorkcellConfig, seed: int) -> tuple[WorkcellEncoder, WorkcellPredictor]:
