@@ -21,7 +21,10 @@ public sealed class TrainingPipelineTests
     {
         using var dir = new TempDir();
         var model = dir.File("toy-model");
-        var (code, _, err) = Run("bash", [Path.Combine(TestHome.Root, "scripts", "train-workcell"), "--toy", "--out", model, "--work", dir.File("work")],
+        var (code, _, err) = Run("bash", [Path.Combine(TestHome.Root, "scripts", "train-workcell"), "--toy", "--out", model, "--work", dir.File("work"),
+            // The two measured options (docs/EVALUATION.md), so their export runs too: model check compares the
+            // residual predictor's shared-context graph with its plain graph on every split.
+            "--sigreg-dims", "free", "--residual"],
             new Dictionary<string, string> { ["ROBOTCTL_BIN"] = $"dotnet {Cli}", ["ROBOTCTL_SKIP_SETUP"] = "1" });
         Assert.True(code == 0, $"train-workcell --toy exited {code}:\n{err}");
         foreach (var f in new[] { "model.json", "encoder.onnx", "predictor.onnx", "training/loss.jsonl", "training/report.json", "training/training.log" })
@@ -41,6 +44,9 @@ public sealed class TrainingPipelineTests
         var stateTerm = manifest.GetProperty("generator").GetProperty("state_term");
         Assert.Equal(["effector_x", "effector_y", "block_x", "block_y"], stateTerm.GetProperty("dims").EnumerateArray().Select(d => d.GetString()));
         Assert.Equal([0.15, 0.15, 0.03, 0.03], stateTerm.GetProperty("scale_m").EnumerateArray().Select(d => Math.Round(d.GetDouble(), 6)));
+        Assert.False(stateTerm.GetProperty("sigreg_on_state_dims").GetBoolean());
+        Assert.True(manifest.GetProperty("generator").GetProperty("arch").GetProperty("residual").GetBoolean());
+        Assert.Contains("SIGReg on free dims, --residual", err);
 
         var (evalCode, json, evalErr) = Run("dotnet", [Cli, "eval", "--task", "reach", "--episodes", "2", "--model", model, "--json",
             "--samples", "16", "--iterations", "2"]);
