@@ -247,7 +247,8 @@ def state_dims_errors(data: Episodes, rows: np.ndarray, encoded: np.ndarray, pre
                       scales: np.ndarray) -> dict:
     """How far the state dims, read as metres, are from the truth: encoded from each frame, and predicted 1..S blocks
     ahead from the first frame alone (mean distance in cm, per rollout step), for sequences whose block stayed put
-    (< 0.5 cm) and those where it was pushed (> 1 cm). The planner can place the block no closer than these."""
+    (< 0.5 cm) and those where it was pushed (> 1 cm). Held-out data only: docs/EVALUATION.md found models that do
+    better here plan worse, so read these beside the loop's own surprise."""
     frame_rows = rows[:, None] + data.frameskip * np.arange(data.frames)[None, :]
     truth = data.sim_state[frame_rows][..., STATE_COLUMNS]                      # [N, F, 4] metres
     enc, pred = encoded * scales, predicted * scales
