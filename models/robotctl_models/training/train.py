@@ -249,8 +249,7 @@ def state_dims_errors(data: Episodes, rows: np.ndarray, encoded: np.ndarray, pre
     ahead from the first frame alone (mean distance in cm, per rollout step), for sequences whose block stayed put
     (< 0.5 cm) and those where it was pushed (> 1 cm). Held-out data only: docs/EVALUATION.md found models that do
     better here plan worse, so read these beside the loop's own surprise."""
-    frame_rows = rows[:, None] + data.frameskip * np.arange(data.frames)[None, :]
-    truth = data.sim_state[frame_rows][..., STATE_COLUMNS]                      # [N, F, 4] metres
+    truth = data.states(rows, np.ones(len(STATE_COLUMNS), np.float32)).numpy()  # [N, F, 4] metres
     enc, pred = encoded * scales, predicted * scales
     moved = np.linalg.norm(truth[:, -1, 2:4] - truth[:, 0, 2:4], axis=1)
     out = {}
