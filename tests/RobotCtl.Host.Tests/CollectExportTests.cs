@@ -184,7 +184,7 @@ public class CollectExportTests
                  {
                      (["--episodes", "0", "--steps", "5", "--policy", "push"], "--episodes: expected an integer >= 1, found 0"),
                      (["--episodes", "2", "--steps", "0", "--policy", "push"], "--steps: expected an integer >= 1, found 0"),
-                     (["--episodes", "2", "--steps", "5", "--policy", "spiral"], "--policy: unknown policy 'spiral' (known: random-walk, push, mixed)"),
+                     (["--episodes", "2", "--steps", "5", "--policy", "spiral"], "--policy: unknown policy 'spiral' (known: random-walk, push, mixed, planner)"),
                  })
         {
             var (code, _, stderr) = Cli(["collect", .. args, "--out", dir.File("bad")]);
@@ -200,5 +200,68 @@ public class CollectExportTests
         var (c3, _, e3) = Cli("collect", "--episodes", "3", "--steps", "12", "--policy", "mixed", "--out", dir.File("one"), "--seed", "3");
         Assert.Equal(2, c3);
         Assert.Contains("already exists", e3);
+    }
+
+    [Fact]
+    public void Planner_policy_drives_toward_the_task_goal_and_is_deterministic_across_workers()
+    {
+        // The shipped model's own CEM (300 x 10, horizon 5) from reach scenes: 4 plans per episode, one per block.
+        using var dir = new TempDir();
+        string[] Planned(string name, string workers, string noise)
+        {
+            var (code, stdout, stderr) = Cli("collect", "--sim", "--episodes", "2", "--steps", "20", "--policy", "planner", "--task-scenes", "reach",
+                "--seed", "7", "--noise", noise, "--workers", workers, "--out", dir.File(name));
+            Assert.True(code == 0, $"collect exited {code}: {stderr}");
+            Assert.Contains("planner policy, workcell: cem 300 x 10 x horizon 5, 3 context frame(s)", stderr);
+            Assert.Contains("2 episodes x 20 steps (42 frames of 224x224), policy planner, reach scenes", stdout);
+            return Directory.GetFiles(dir.File(name), "*.sqlite").Order(StringComparer.Ordinal).ToArray();
+        }
+        var one = Planned("one", "1", "0");
+        var two = Planned("two", "2", "0");
+        var task = RobotCtl.Sim.Tasks.SimTask.Get("reach");
+        var gained = 0.0;
+        for (var i = 0; i < one.Length; i++)
+        {
+            using var a = EpisodeReader.Open(one[i]);
+            using var b = EpisodeReader.Open(two[i]);
+            Assert.Equal(a.Commands().Select(r => r.Sent), b.Commands().Select(r => r.Sent));
+            Assert.Equal(a.SimStates().Select(r => r.State), b.SimStates().Select(r => r.State));
+            Assert.Single(a.GoalImages());
+            foreach (var c in a.Commands().Select(r => r.Sent))
+            {
+                Assert.True(Math.Abs(c.Dx) <= 0.02f && Math.Abs(c.Dy) <= 0.02f, $"command {c} beyond MaxStep");
+                Assert.Equal((0f, 0f, 0f, 0f, 0f), (c.Dz, c.DRoll, c.DPitch, c.DYaw, c.Gripper));
+            }
+            var episode = task.Sample(7, i);
+            double Distance(SimStateSample s) => Math.Sqrt(Math.Pow(s.EeX - episode.TargetX, 2) + Math.Pow(s.EeY - episode.TargetY, 2));
+            var states = a.SimStates().Select(r => r.State).ToArray();
+            gained += Distance(states[0]) - Distance(states[^1]);
+        }
+        // 20 commands of at most 2 cm: a planner that reads the goal image closes most of that on each episode.
+        Assert.True(gained / one.Length > 0.10, $"the planner closed {gained / one.Length * 100:F1} cm toward the goal on average (expected > 10 cm)");
+
+        // Noise changes the commands (the same plans' seeds, offsets per block) and is recorded in the configuration.
+        var noisy = Planned("noisy", "2", "0.5");
+        using (var quiet = EpisodeReader.Open(one[0]))
+        using (var loud = EpisodeReader.Open(noisy[0]))
+        {
+            Assert.NotEqual(quiet.Commands().Select(r => r.Sent), loud.Commands().Select(r => r.Sent));
+            Assert.Contains("\"Noise\":0.5", loud.Info.ConfigurationJson);
+        }
+
+        foreach (var (args, message) in new (string[], string)[]
+                 {
+                     (["--policy", "planner", "--task-scenes", "none"], "--task-scenes none: the planner policy needs a task's goal (reach or push)"),
+                     (["--policy", "push", "--model", "models/workcell"], "--model: only the planner policy uses a model (--policy push)"),
+                     (["--policy", "planner", "--noise", "-1"], "--noise: expected 0..5 (x MaxStep), found -1"),
+                 })
+        {
+            var (code, _, stderr) = Cli(["collect", "--episodes", "1", "--steps", "5", .. args, "--out", dir.File("bad")]);
+            Assert.Equal(2, code);
+            Assert.Equal($"robotctl collect: {message}", stderr.Trim());
+        }
+        var (missing, _, missingErr) = Cli("collect", "--episodes", "1", "--steps", "5", "--policy", "planner", "--model", dir.File("no-model"), "--out", dir.File("bad2"));
+        Assert.Equal(2, missing);
+        Assert.Contains("no-model", missingErr);
     }
 }

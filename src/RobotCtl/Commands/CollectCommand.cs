@@ -3,6 +3,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using RobotCtl.Core.Timing;
+using RobotCtl.Core.WorldModel;
+using RobotCtl.Host.Composition;
+using RobotCtl.Inference;
 using RobotCtl.Core.Vision;
 using RobotCtl.Episodes;
 using RobotCtl.Runtime.Composition;
@@ -23,17 +26,23 @@ internal static class CollectCommand
 {
     internal static readonly string[] SceneChoices = ["reach", "push", "none"];
 
+    /// <summary>The goal-directed policy: the world model's planner (<see cref="PlannerCollectPolicy"/>).</summary>
+    internal const string PlannerPolicy = "planner";
+
+    internal static IEnumerable<string> PolicyNames => ExplorationPolicy.Names.Append(PlannerPolicy);
+
     private const ulong PolicySeedTag = 0xC011_EC70_0000_0001UL;
     private const ulong SceneSeedTag = 0xC011_EC70_0000_0002UL;
 
-    internal sealed record Arguments(int Episodes, int Steps, string Policy, string Out, int Seed = 0, string TaskScenes = "reach", int Workers = 2);
+    internal sealed record Arguments(int Episodes, int Steps, string Policy, string Out, int Seed = 0, string TaskScenes = "reach", int Workers = 2,
+        string? Model = null, double Noise = 0.3);
 
     public static Command Create()
     {
         var sim = new Option<bool>("--sim") { Description = "Collect on the simulated workcell (the only source collect supports; accepted for symmetry with `run`)" };
         var episodes = new Option<int>("--episodes") { Description = "Number of episodes", Required = true };
         var steps = new Option<int>("--steps") { Description = "Commands per episode (each episode has steps + 1 frames)", Required = true };
-        var policy = new Option<string>("--policy") { Description = $"Exploration policy: {string.Join(", ", ExplorationPolicy.Names)}", Required = true };
+        var policy = new Option<string>("--policy") { Description = $"Exploration policy: {string.Join(", ", PolicyNames)}", Required = true };
         var output = new Option<string>("--out") { Description = "Directory for the episode files (created; one <prefix>-eNNNNNN.sqlite per episode)", Required = true };
         var seed = new Option<int>("--seed") { Description = "Seed of the start scenes and the policy's noise (default 0)", DefaultValueFactory = _ => 0 };
         var scenes = new Option<string>("--task-scenes")
@@ -46,6 +55,12 @@ internal static class CollectCommand
             Description = "Episodes recorded at once (each has a stepping thread and a writer task)",
             DefaultValueFactory = _ => Math.Clamp(Environment.ProcessorCount, 2, 8),
         };
+        var model = new Option<string?>("--model") { Description = "planner policy: the model directory whose planner drives [Runtime:Model]" };
+        var noise = new Option<double>("--noise")
+        {
+            Description = "planner policy: std of the exploration offset added to each planned block's dx, dy, as a fraction of MaxStep (2 cm) (default 0.3)",
+            DefaultValueFactory = _ => 0.3,
+        };
         var command = new Command("collect",
             "Record exploration episodes on the simulated workcell for world-model training. Per episode: a start scene drawn " +
             "from the seed (block pose and effector start; --task-scenes), then --steps steps of: render the frame (Sim:Width x " +
@@ -53,13 +68,15 @@ internal static class CollectCommand
             "policy's command (dx, dy only) to the workcell, record the command; one more frame and state after the last " +
             "command. random-walk: a velocity random walk with momentum that bounces off the walls; push: drives behind the " +
             "block and pushes it through its centre for 5..20 steps, again and again; mixed: switches between the two every " +
-            "20..50 steps (40 % random-walk, 60 % push). Deterministic for a seed; the recorder is throttled so that no frame " +
+            "20..50 steps (40 % random-walk, 60 % push). planner: the model's own planner (the settings `run` uses, Planner " +
+            "section and --model) drives toward the task episode's goal image from the last frames, replanning every block, with " +
+            "a Gaussian offset per block (--noise): on-policy data near contact and goals. Deterministic for a seed; the recorder is throttled so that no frame " +
             "is dropped. Export for training with `robotctl episodes export <dir> --format hdf5 --out data.h5 --size 64x64`.")
         {
-            sim, episodes, steps, policy, output, seed, scenes, workers,
+            sim, episodes, steps, policy, output, seed, scenes, workers, model, noise,
         };
         command.SetAction((r, ct) => RunAsync(new Arguments(r.GetValue(episodes), r.GetValue(steps), r.GetValue(policy)!, r.GetValue(output)!,
-            r.GetValue(seed), r.GetValue(scenes)!, r.GetValue(workers)), Console.Out, Console.Error, ct));
+            r.GetValue(seed), r.GetValue(scenes)!, r.GetValue(workers), r.GetValue(model), r.GetValue(noise)), Console.Out, Console.Error, ct));
         return command;
     }
 
@@ -67,24 +84,63 @@ internal static class CollectCommand
     {
         string outDir;
         SimOptions simOptions;
+        var planners = new List<PlannerCollectPolicy>();
         try
         {
             // Episode files are numbered with six digits; an episode is one recording, not a day's stream; a worker is a thread.
             foreach (var (name, value, max, why) in new[] { ("--episodes", a.Episodes, 999_999, "episode files are numbered -e000000..-e999999"),
                          ("--steps", a.Steps, 1_000_000, "split longer collections into more episodes"), ("--workers", a.Workers, 64, "each has a stepping thread and a writer") })
                 if (CliErrors.OutOfRange(name, value, 1, max, _ => why) is { } error) throw new ArgumentException(error);
-            if (!ExplorationPolicy.Names.Contains(a.Policy)) throw new ArgumentException($"--policy: unknown policy '{a.Policy}' (known: {string.Join(", ", ExplorationPolicy.Names)})");
+            if (!PolicyNames.Contains(a.Policy)) throw new ArgumentException($"--policy: unknown policy '{a.Policy}' (known: {string.Join(", ", PolicyNames)})");
             if (!SceneChoices.Contains(a.TaskScenes)) throw new ArgumentException($"--task-scenes: expected one of {string.Join(", ", SceneChoices)}, found '{a.TaskScenes}'");
+            var planning = a.Policy == PlannerPolicy;
+            if (!planning && a.Model is not null) throw new ArgumentException($"--model: only the planner policy uses a model (--policy {a.Policy})");
+            if (planning && a.TaskScenes == "none") throw new ArgumentException("--task-scenes none: the planner policy needs a task's goal (reach or push)");
+            if (!(a.Noise >= 0 && a.Noise <= 5)) throw new ArgumentException($"--noise: expected 0..5 (x MaxStep), found {a.Noise.ToString(CultureInfo.InvariantCulture)}");
             simOptions = AppConfiguration.Bind<SimOptions>(AppConfiguration.Build(), SimOptions.SectionName);
             simOptions.Validate();
+            if (planning) CreatePlanners(a, planners, stderr); // a model that does not load leaves no output behind
             outDir = PrepareOutput(a);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException
+                                      or WorldModelException or InferenceSetupException or ConfigurationValueException or FormatException)
         {
+            foreach (var p in planners) p.Dispose();
             stderr.WriteLine($"robotctl collect: {e.Message.ReplaceLineEndings(" ")}");
             return CliErrors.BadInput;
         }
+        try
+        {
+            return await CollectAsync(a, outDir, simOptions, planners, stdout, stderr, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var p in planners) p.Dispose();
+        }
+    }
 
+    /// <summary>One planner per worker, each with its own ONNX Runtime session; the cores are shared between them.</summary>
+    private static void CreatePlanners(Arguments a, List<PlannerCollectPolicy> planners, TextWriter stderr)
+    {
+        var workers = Math.Min(a.Workers, a.Episodes);
+        var threads = Math.Max(1, Environment.ProcessorCount / workers).ToString(CultureInfo.InvariantCulture);
+        var services = HostServices.Create(AppConfiguration.Build(new SettingsOverrides
+        {
+            Model = a.Model is null ? null : Path.GetFullPath(RobotCtlHome.Resolve(a.Model)),
+            NoDeadline = true,
+            Sets = [$"Inference:IntraOpThreads={threads}"],
+        }));
+        using (services)
+        {
+            var factory = services.Factory();
+            for (var w = 0; w < workers; w++) planners.Add(new PlannerCollectPolicy(factory, a.Noise));
+        }
+        stderr.WriteLine($"robotctl collect: planner policy, {planners[0].Describe()}; {workers} worker(s) x {threads} ONNX Runtime thread(s)");
+    }
+
+    private static async Task<int> CollectAsync(Arguments a, string outDir, SimOptions simOptions, List<PlannerCollectPolicy> planners,
+        TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
         var render = new SimRenderOptions { Width = simOptions.Width, Height = simOptions.Height };
         var progress = new Progress(a.Episodes, a.Steps + 1, stderr);
         var clock = Stopwatch.StartNew();
@@ -96,6 +152,7 @@ internal static class CollectCommand
         var tasks = new Task[workerCount];
         for (var w = 0; w < workerCount; w++)
         {
+            var planner = planners.Count > 0 ? planners[w] : null;
             tasks[w] = Task.Factory.StartNew(async () =>
             {
                 var renderer = new SimRenderer(render);
@@ -105,12 +162,12 @@ internal static class CollectCommand
                 {
                     try
                     {
-                        var lost = await RecordEpisodeAsync(a, outDir, index, renderer, frame, progress, cancel.Token).ConfigureAwait(false);
+                        var lost = await RecordEpisodeAsync(a, outDir, index, renderer, frame, planner, progress, cancel.Token).ConfigureAwait(false);
                         Interlocked.Add(ref dropped, lost);
                         progress.EpisodeDone();
                     }
                     catch (Exception e) when (e is EpisodeRecordingException or IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException
-                                                  or ArgumentException or InvalidOperationException)
+                                                  or ArgumentException or InvalidOperationException or WorldModelException or OrtException)
                     {
                         lock (failures) failures.Add($"episode {index}: {e.Message.ReplaceLineEndings(" ")}");
                         await cancel.CancelAsync().ConfigureAwait(false);
@@ -181,11 +238,21 @@ internal static class CollectCommand
     }
 
     private static async Task<long> RecordEpisodeAsync(Arguments a, string outDir, int index, SimRenderer renderer, Frame frame,
-        Progress progress, CancellationToken ct)
+        PlannerCollectPolicy? planner, Progress progress, CancellationToken ct)
     {
         var scene = StartScene(a, index);
         var cell = new SimWorkcell(scene);
-        var policy = ExplorationPolicy.Create(a.Policy, SeedMix.Of(PolicySeedTag, a.Seed, index), scene);
+        var policySeed = SeedMix.Of(PolicySeedTag, a.Seed, index);
+        var policy = planner is null ? ExplorationPolicy.Create(a.Policy, policySeed, scene) : null;
+        Frame? goalFrame = null;
+        if (planner is not null)
+        {
+            // The task episode's goal, through the same renderer and view as the frames (eval renders its goals so).
+            var episode = SimTask.Get(a.TaskScenes).Sample(a.Seed, index);
+            goalFrame = new Frame(frame.Width, frame.Height);
+            renderer.Render(episode.Scene, episode.Goal, goalFrame);
+            planner.BeginEpisode(goalFrame, policySeed);
+        }
         var options = new EpisodeRecorderOptions();
         var recorder = EpisodeRecorder.Create(outDir, new EpisodeMetadata
         {
@@ -194,6 +261,7 @@ internal static class CollectCommand
             ConfigurationJson = Configuration(a, index, scene, renderer.Options),
         }, new VisionFrameEncoder("png", 90), options, EpisodeId(a, index));
         recorder.Reserve(frame.Width, frame.Height, []);
+        if (goalFrame is not null) recorder.RecordGoalImage(0, 0, goalFrame);
         var completed = false;
         try
         {
@@ -220,7 +288,7 @@ internal static class CollectCommand
                 recorder.RecordFrame(step, frame);
                 if (step == a.Steps) break; // the final frame and state, after the last command
                 sw.Restart();
-                var command = policy.Next(s);
+                var command = policy?.Next(s) ?? planner!.Next(frame);
                 var planMs = sw.Elapsed.TotalMilliseconds;
                 sw.Restart();
                 cell.Apply(command);
@@ -255,6 +323,7 @@ internal static class CollectCommand
             w.WriteNumber("Episode", index);
             w.WriteNumber("Steps", a.Steps);
             w.WriteString("TaskScenes", a.TaskScenes);
+            if (a.Policy == PlannerPolicy) w.WriteNumber("Noise", a.Noise);
             w.WriteEndObject();
             w.WriteStartObject("Sim");
             w.WriteString("Scene", scene.ToSceneString());
