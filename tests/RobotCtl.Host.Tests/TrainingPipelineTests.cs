@@ -21,10 +21,13 @@ public sealed class TrainingPipelineTests
     {
         using var dir = new TempDir();
         var model = dir.File("toy-model");
-        var (code, _, err) = Run("bash", [Path.Combine(TestHome.Root, "scripts", "train-workcell"), "--toy", "--out", model, "--work", dir.File("work"),
+        var (code, output, err) = Run("bash", [Path.Combine(TestHome.Root, "scripts", "train-workcell"), "--toy", "--out", model, "--work", dir.File("work"),
             // The two measured options (docs/EVALUATION.md), so their export runs too: model check compares the
             // residual predictor's shared-context graph with its plain graph on every split.
-            "--sigreg-dims", "free", "--residual"],
+            "--sigreg-dims", "free", "--residual",
+            // On-policy aggregation: the round-1 model's planner collects one push and one reach episode (24 commands
+            // at toy size), and the model is trained again on both sets.
+            "--onpolicy", "1"],
             new Dictionary<string, string> { ["ROBOTCTL_BIN"] = $"dotnet {Cli}", ["ROBOTCTL_SKIP_SETUP"] = "1" });
         Assert.True(code == 0, $"train-workcell --toy exited {code}:\n{err}");
         foreach (var f in new[] { "model.json", "encoder.onnx", "predictor.onnx", "training/loss.jsonl", "training/report.json", "training/training.log" })
@@ -37,8 +40,13 @@ public sealed class TrainingPipelineTests
         Assert.Equal(3, report.GetProperty("heldout_open_loop_mse").GetArrayLength());
         var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "model.json"))).RootElement;
         Assert.Equal("sum", manifest.GetProperty("planner").GetProperty("cost_shape").GetString());
-        // The recipe's data: the mixed policy's episodes and the push policy's (3 + 2 at toy size, 25 frames each).
-        Assert.Equal((5, 125), (report.GetProperty("episodes").GetInt32(), report.GetProperty("frames").GetInt32()));
+        // The recipe's data: the mixed policy's episodes and the push policy's (3 + 2 at toy size, 25 frames each),
+        // then the planner's own push and reach episode (25 frames each).
+        Assert.Equal((7, 175), (report.GetProperty("episodes").GetInt32(), report.GetProperty("frames").GetInt32()));
+        Assert.EndsWith("onpolicy.h5", report.GetProperty("data").GetString());
+        Assert.True(File.Exists(dir.File(Path.Combine("work", "round1", "model.json"))), "the first round's model is kept");
+        Assert.Contains("policy planner, push scenes", output);
+        Assert.Contains("policy planner, reach scenes", output);
         // The state term ran, and model.json says what the latent's first dimensions were trained to equal.
         Assert.True(report.GetProperty("final_running_loss").GetProperty("state_mse").GetDouble() > 0);
         var stateTerm = manifest.GetProperty("generator").GetProperty("state_term");

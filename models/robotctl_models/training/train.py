@@ -61,25 +61,41 @@ def log(message: str) -> None:
 class Episodes:
     """Everything in memory: pixels as uint8 (64x64x3 = 12 KB a frame), actions normalised."""
 
-    def __init__(self, path: Path, frameskip: int, frames: int):
+    def __init__(self, paths: Path | list[Path], frameskip: int, frames: int):
+        """One or more exported files, their episodes concatenated in the order given (e.g. exploration data and
+        on-policy data collected later by the planner)."""
         try:
             import h5py
         except ImportError:
             raise DataError("h5py is missing (Debian: apt-get install python3-h5py)")
-        if not path.is_file():
-            raise DataError(f"{path}: no such file (make it with `robotctl episodes export --format hdf5`)")
-        with h5py.File(path, "r") as h5:
-            for key in ("pixels", "action", "ep_len", "ep_offset"):
-                if key not in h5:
-                    raise DataError(f"{path}: dataset '{key}' missing (expected the stable-worldmodel layout)")
-            t0 = time.time()
-            self.pixels = torch.from_numpy(h5["pixels"][()])          # [N, H, W, 3] uint8
-            self.action = torch.from_numpy(h5["action"][()].astype(np.float32))
-            self.ep_len = h5["ep_len"][()].astype(np.int64)
-            self.ep_offset = h5["ep_offset"][()].astype(np.int64)
-            self.sim_state = h5["sim_state"][()].astype(np.float32) if "sim_state" in h5 else None
-            log(f"[train] loaded {path}: {len(self.pixels):,} frames of {tuple(self.pixels.shape[1:])} in "
-                f"{len(self.ep_len)} episodes ({time.time() - t0:.1f} s)")
+        paths = [paths] if isinstance(paths, Path) else list(paths)
+        pixels, action, ep_len, ep_offset, sim_state = [], [], [], [], []
+        rows = 0
+        for path in paths:
+            if not path.is_file():
+                raise DataError(f"{path}: no such file (make it with `robotctl episodes export --format hdf5`)")
+            with h5py.File(path, "r") as h5:
+                for key in ("pixels", "action", "ep_len", "ep_offset"):
+                    if key not in h5:
+                        raise DataError(f"{path}: dataset '{key}' missing (expected the stable-worldmodel layout)")
+                t0 = time.time()
+                pixels.append(h5["pixels"][()])                        # [N, H, W, 3] uint8
+                action.append(h5["action"][()].astype(np.float32))
+                ep_len.append(h5["ep_len"][()].astype(np.int64))
+                ep_offset.append(h5["ep_offset"][()].astype(np.int64) + rows)
+                sim_state.append(h5["sim_state"][()].astype(np.float32) if "sim_state" in h5 else None)
+                log(f"[train] loaded {path}: {len(pixels[-1]):,} frames of {tuple(pixels[-1].shape[1:])} in "
+                    f"{len(ep_len[-1])} episodes ({time.time() - t0:.1f} s)")
+            if pixels[-1].shape[1:] != pixels[0].shape[1:]:
+                raise DataError(f"{path}: pixels {tuple(pixels[-1].shape[1:])}, but {paths[0]} has {tuple(pixels[0].shape[1:])}: "
+                                "export every file with the same --size")
+            rows += len(pixels[-1])
+        self.pixels = torch.from_numpy(pixels[0] if len(pixels) == 1 else np.concatenate(pixels))
+        self.action = torch.from_numpy(np.concatenate(action))
+        self.ep_len = np.concatenate(ep_len)
+        self.ep_offset = np.concatenate(ep_offset)
+        # Truth only where every file has it (the state term and the diagnostics need it for every row).
+        self.sim_state = None if any(s is None for s in sim_state) else np.concatenate(sim_state)
         if self.pixels.ndim != 4 or self.pixels.shape[3] != 3 or self.pixels.shape[1] != self.pixels.shape[2]:
             raise DataError(f"{path}: pixels shape {tuple(self.pixels.shape)}, expected [N, S, S, 3]")
         if self.action.shape != (len(self.pixels), 7):
@@ -286,7 +302,8 @@ def state_scales(args) -> np.ndarray:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description="Train the workcell world model (see the module docstring).")
-    ap.add_argument("--data", type=Path, required=True, help="HDF5 from `robotctl episodes export --format hdf5`")
+    ap.add_argument("--data", type=Path, required=True, nargs="+",
+                    help="HDF5 from `robotctl episodes export --format hdf5`; several files train on all their episodes")
     ap.add_argument("--out", type=Path, required=True, help="output folder: weights.pt, loss.jsonl, report.json")
     ap.add_argument("--steps", type=int, default=3000, help="optimiser steps (default 3000)")
     ap.add_argument("--batch", type=int, default=96, help="sequences per step (default 96)")
@@ -325,7 +342,7 @@ def main() -> int:
                             residual=args.residual)
     if args.state_loss > 0:
         if data.sim_state is None or not np.isfinite(data.sim_state).all():
-            log(f"train: --state-loss {args.state_loss} needs a finite sim_state in {args.data} (export collect's episodes)"); return 2
+            log(f"train: --state-loss {args.state_loss} needs a finite sim_state in {', '.join(str(p) for p in args.data)} (export collect's episodes)"); return 2
         if args.latent < len(STATE_COLUMNS):
             log(f"train: --state-loss needs --latent >= {len(STATE_COLUMNS)}, found {args.latent}"); return 2
     train_rows, held_rows = data.split(args.holdout, args.seed)
@@ -394,7 +411,7 @@ def main() -> int:
                 "seed": args.seed, "steps": args.steps, "torch": torch.__version__,
                 "state_term": state_term(args)}, args.out / "weights.pt")
     report = {"train_seconds": round(train_s, 1), "steps": args.steps, "batch": args.batch, "seed": args.seed,
-              "data": str(args.data), "frames": int(len(data.pixels)), "episodes": int(len(data.ep_len)),
+              "data": " ".join(str(p) for p in args.data), "frames": int(len(data.pixels)), "episodes": int(len(data.ep_len)),
               "config": cfg.as_dict(), "threads": args.threads, "state_term": state_term(args),
               "final_running_loss": {"loss": running[0], "teacher_mse": running[1], "rollout_mse": running[2],
                                      "sigreg": running[3], "state_mse": running[4]}}
