@@ -247,6 +247,8 @@ public class CollectExportTests
         {
             Assert.NotEqual(quiet.Commands().Select(r => r.Sent), loud.Commands().Select(r => r.Sent));
             Assert.Contains("\"Noise\":0.5", loud.Info.ConfigurationJson);
+            using var config = JsonDocument.Parse(loud.Info.ConfigurationJson!);
+            Assert.Equal(Path.Combine(TestHome.Root, "models", "workcell"), config.RootElement.GetProperty("Collect").GetProperty("Model").GetString());
         }
 
         foreach (var (args, message) in new (string[], string)[]

@@ -258,7 +258,7 @@ internal static class CollectCommand
         {
             Source = RuntimeOptions.Sim,
             Seed = a.Seed,
-            ConfigurationJson = Configuration(a, index, scene, renderer.Options),
+            ConfigurationJson = Configuration(a, index, scene, renderer.Options, planner?.ModelDirectory),
         }, new VisionFrameEncoder("png", 90), options, EpisodeId(a, index));
         recorder.Reserve(frame.Width, frame.Height, []);
         if (goalFrame is not null) recorder.RecordGoalImage(0, 0, goalFrame);
@@ -311,7 +311,7 @@ internal static class CollectCommand
         }
     }
 
-    private static string Configuration(Arguments a, int index, SimSceneOptions scene, SimRenderOptions render)
+    private static string Configuration(Arguments a, int index, SimSceneOptions scene, SimRenderOptions render, string? model)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -323,7 +323,11 @@ internal static class CollectCommand
             w.WriteNumber("Episode", index);
             w.WriteNumber("Steps", a.Steps);
             w.WriteString("TaskScenes", a.TaskScenes);
-            if (a.Policy == PlannerPolicy) w.WriteNumber("Noise", a.Noise);
+            if (model is not null)
+            {
+                w.WriteNumber("Noise", a.Noise);
+                w.WriteString("Model", model);
+            }
             w.WriteEndObject();
             w.WriteStartObject("Sim");
             w.WriteString("Scene", scene.ToSceneString());

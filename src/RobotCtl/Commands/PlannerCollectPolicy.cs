@@ -55,6 +55,7 @@ internal sealed class PlannerCollectPolicy : IDisposable
             throw;
         }
         _mapping = factory.Rig.Mapping;
+        ModelDirectory = Path.GetFullPath(factory.ModelDirectory);
         _noise = noise;
         _frames = factory.ContextFrames(_spec);
         _block = _spec.ActionBlock;
@@ -69,6 +70,9 @@ internal sealed class PlannerCollectPolicy : IDisposable
         _searched = [.. _spec.ActionSearch];
         _plan = _planner.CreateResult();
     }
+
+    /// <summary>The model that plans (recorded in each episode's configuration).</summary>
+    public string ModelDirectory { get; }
 
     /// <summary>Planner samples x iterations x horizon, for the progress line.</summary>
     public string Describe()
