@@ -57,17 +57,22 @@ public abstract class ExplorationPolicy
 
     protected Random Rng { get; }
 
-    protected double Gaussian()
+    protected double Gaussian() => StandardNormal(Rng);
+
+    /// <summary>One standard normal from <paramref name="rng"/> (Box-Muller, two draws); collect's planner policy draws its noise so too.</summary>
+    public static double StandardNormal(Random rng)
     {
-        // Box-Muller; 1 - u keeps the logarithm's argument in (0, 1].
-        var u = 1.0 - Rng.NextDouble();
-        var v = Rng.NextDouble();
+        ArgumentNullException.ThrowIfNull(rng);
+        // 1 - u keeps the logarithm's argument in (0, 1].
+        var u = 1.0 - rng.NextDouble();
+        var v = rng.NextDouble();
         return Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v);
     }
 
     protected static double ClipStep(double v) => Math.Clamp(v, -SimTask.MaxStep, SimTask.MaxStep);
 
-    protected static EeCommand Planar(double dx, double dy) => new((float)ClipStep(dx), (float)ClipStep(dy), 0, 0, 0, 0, 0);
+    /// <summary>A command that moves dx, dy only, each clipped to <see cref="SimTask.MaxStep"/>: what every collect policy sends.</summary>
+    public static EeCommand Planar(double dx, double dy) => new((float)ClipStep(dx), (float)ClipStep(dy), 0, 0, 0, 0, 0);
 
     /// <summary>Continue from the last command sent (used when <c>mixed</c> hands over to this policy).</summary>
     internal virtual void TakeOver(in EeCommand last)

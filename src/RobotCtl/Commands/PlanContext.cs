@@ -1,4 +1,5 @@
 using RobotCtl.Core.Arm;
+using RobotCtl.Core.Vision;
 using RobotCtl.Core.WorldModel;
 using RobotCtl.Inference.WorldModel;
 using RobotCtl.Planning;
@@ -80,13 +81,19 @@ internal sealed class PlanContext
     /// <summary>Loads, preprocesses and encodes one image; a non-finite latent is refused.</summary>
     public static float[] Encode(Preprocessor preprocessor, OnnxWorldModel model, string path)
     {
-        var frame = ImageIo.Load(RobotCtlHome.Resolve(path));
-        var pixels = new float[preprocessor.OutputLength];
-        preprocessor.Process(frame, pixels);
         var latent = new float[model.Spec.LatentSize];
-        model.Encode(pixels, 1, latent);
-        var bad = Array.FindIndex(latent, v => !float.IsFinite(v));
-        if (bad >= 0) throw new WorldModelException($"model '{model.Spec.Name}': the encoder gave a non-finite latent for {path} (value {bad} is {latent[bad]})");
+        Encode(preprocessor, model, ImageIo.Load(RobotCtlHome.Resolve(path)), new float[preprocessor.OutputLength], latent, path);
         return latent;
+    }
+
+    /// <summary>Preprocesses <paramref name="frame"/> into <paramref name="pixels"/> and encodes it into <paramref name="latent"/>;
+    /// a non-finite latent is refused, naming <paramref name="what"/> was encoded.</summary>
+    public static void Encode(Preprocessor preprocessor, OnnxWorldModel model, Frame frame, Span<float> pixels, Span<float> latent, string what)
+    {
+        preprocessor.Process(frame, pixels);
+        model.Encode(pixels, 1, latent);
+        for (var i = 0; i < latent.Length; i++)
+            if (!float.IsFinite(latent[i]))
+                throw new WorldModelException($"model '{model.Spec.Name}': the encoder gave a non-finite latent for {what} (value {i} is {latent[i]})");
     }
 }

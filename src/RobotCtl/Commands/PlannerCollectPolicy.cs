@@ -84,7 +84,7 @@ internal sealed class PlannerCollectPolicy : IDisposable
     /// <summary>Starts an episode toward <paramref name="goalFrame"/>: forgets the history and the warm start.</summary>
     public void BeginEpisode(Frame goalFrame, int seed)
     {
-        Encode(goalFrame, _goal, "goal image");
+        PlanContext.Encode(_preprocessor, _model, goalFrame, _pixels, _goal, "the goal image");
         _planner.SetGoal(_goal);
         _planner.ResetWarmStart();
         _rng = new Random(seed);
@@ -108,8 +108,7 @@ internal sealed class PlannerCollectPolicy : IDisposable
             if (!float.IsFinite(action[d])) action[d] = 0f; // never sent: a non-finite plan holds still
         }
         var robot = _mapping.ToRobot(action);
-        var step = (float)SimTask.MaxStep;
-        var command = new EeCommand(Math.Clamp(robot.Dx, -step, step), Math.Clamp(robot.Dy, -step, step), 0, 0, 0, 0, 0);
+        var command = ExplorationPolicy.Planar(robot.Dx, robot.Dy);
         _mapping.ToModel(command, _executed.AsSpan(k * _dim, _dim));
         return command;
     }
@@ -128,7 +127,7 @@ internal sealed class PlannerCollectPolicy : IDisposable
             }
             _kept--;
         }
-        Encode(frame, _latent, "frame");
+        PlanContext.Encode(_preprocessor, _model, frame, _pixels, _latent, "the frame");
         _latent.CopyTo(_latents.AsSpan(_kept * l, l));
         if (_kept > 0) _executed.CopyTo(_past.AsSpan((_kept - 1) * blockSize, blockSize));
         _kept++;
@@ -139,24 +138,9 @@ internal sealed class PlannerCollectPolicy : IDisposable
             BlocksExecuted = 1, // the warm start shifts by the block just executed (ignored on the episode's first plan)
             Seed = _seed + (ulong)_episodePlans++,
         }, _plan);
-        for (var d = 0; d < _dim; d++) _offset[d] = _searched[d] ? (float)(Gaussian() * _noise * SimTask.MaxStep) : 0f;
+        for (var d = 0; d < _dim; d++) _offset[d] = _searched[d] ? (float)(ExplorationPolicy.StandardNormal(_rng) * _noise * SimTask.MaxStep) : 0f;
         if (_plan.Iterations == 0) Array.Clear(_plan.Actions); // nothing planned: hold (with noise) rather than replay stale actions
         _queued = _block;
-    }
-
-    private void Encode(Frame frame, float[] latent, string what)
-    {
-        _preprocessor.Process(frame, _pixels);
-        _model.Encode(_pixels, 1, latent);
-        foreach (var v in latent)
-            if (!float.IsFinite(v)) throw new InvalidOperationException($"model '{_spec.Name}': the encoder gave a non-finite latent for the {what}");
-    }
-
-    private double Gaussian()
-    {
-        var u = 1.0 - _rng.NextDouble();
-        var v = _rng.NextDouble();
-        return Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v);
     }
 
     public void Dispose()
