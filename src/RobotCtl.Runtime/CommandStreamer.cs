@@ -99,7 +99,6 @@ public sealed class CommandStreamer : IDisposable
             next = Math.Max(next + _periodTicks, previous + _periodTicks);
             SleepUntil(next);
             var now = MonotonicClock.Now;
-            previous = now;
             var late = now - next;
             _jitterMs[_ticks % _jitterMs.Length] = MonotonicClock.TicksToMs(late);
             if (late > _periodTicks)
@@ -109,18 +108,21 @@ public sealed class CommandStreamer : IDisposable
             }
             try
             {
-                SendOne(now, ref _ticks);
+                previous = SendOne(now, ref _ticks);
             }
             catch (Exception e)
             {
                 // The streamer must outlive any single failure; the governor keeps the arm safe meanwhile.
+                previous = MonotonicClock.Now; // no earlier than anything the governor may have transmitted
                 _logger.LogError(e, "command streamer tick failed; holding");
             }
         }
     }
 
+    /// <param name="now">The tick's start: what the chunk's deadline is judged against.</param>
     /// <param name="finalHold">The stop's explicit hold, governed like a command (the arm is left still on purpose).</param>
-    private void SendOne(long now, ref long tick, bool finalHold = false)
+    /// <returns>When the governor decided: the time the next tick is spaced from.</returns>
+    private long SendOne(long now, ref long tick, bool finalHold = false)
     {
         EeCommand requested;
         var taken = _chunks.TryTake(now, _action, out var position);
@@ -133,12 +135,16 @@ public sealed class CommandStreamer : IDisposable
         }
         GovernedCommand governed;
         var delivered = false;
+        var decided = now;
         try
         {
             if (taken || finalHold)
             {
                 var hasState = _arm.TryGetLatestState(out var state);
-                governed = _governor.Govern(requested, hasState, state, now);
+                // Judged at a time taken after the state was read: a state stamped while this thread was preempted
+                // (GC, a loaded machine) would otherwise look like one from the future and the command would be refused.
+                decided = Math.Max(now, MonotonicClock.Now);
+                governed = _governor.Govern(requested, hasState, state, decided);
             }
             else
             {
@@ -168,6 +174,7 @@ public sealed class CommandStreamer : IDisposable
             _frameToCommandMs[(Interlocked.Increment(ref _latencies) - 1) % _frameToCommandMs.Length] = MonotonicClock.TicksToMs(MonotonicClock.Now - position.SourceTicks);
         var n = Interlocked.Increment(ref tick);
         _observer?.Invoke(new StreamedCommand(n, now, position.PlanId, taken ? position.Index : -1, requested, governed, delivered));
+        return decided;
     }
 
     private static void SleepUntil(long deadline)

@@ -26,6 +26,8 @@ public class RuntimeSafetyUnitTests
         private ArmState _state;
         private bool _hasState;
         public Func<long>? StampNow { get; init; }
+        /// <summary>How long a state read takes: a streamer preempted (GC, a loaded machine) while a new state arrives.</summary>
+        public TimeSpan ReadDelay { get; init; }
         public ConcurrentQueue<EeCommand> Sent { get; } = new();
         public int EStops, Rearms;
         public string Description => "fake /dev/ttyFAKE @ 1";
@@ -35,6 +37,7 @@ public class RuntimeSafetyUnitTests
         public bool TrySend(in EeCommand command) { Sent.Enqueue(command); return true; }
         public bool TryGetLatestState(out ArmState state)
         {
+            if (ReadDelay > TimeSpan.Zero) Thread.Sleep(ReadDelay);
             if (StampNow is { } now) { state = new ArmState(0, 0, 0.1, 0, 0, 0, 0, now(), 1); return true; }
             lock (_gate) { state = _state; return _hasState; }
         }
@@ -154,6 +157,27 @@ public class RuntimeSafetyUnitTests
         var sent = link.Sent.ToArray();
         Assert.Equal(3, sent.TakeWhile(c => !c.IsHold).Count());
         Assert.All(sent.Skip(3), c => Assert.True(c.IsHold));
+    }
+
+    [Fact]
+    public async Task A_state_that_arrives_while_the_streamer_is_preempted_still_vouches_for_the_command()
+    {
+        // The read takes 120 ms, past the governor's 50 ms future tolerance: judged at the tick's start, the fresh state
+        // would look like one from the future and every planned action would be refused (hold).
+        var link = new FakeLink { StampNow = () => MonotonicClock.Now, ReadDelay = TimeSpan.FromMilliseconds(120) };
+        var calibration = RigCalibration.Load(Path.Combine(RuntimeTestHome.Root, "calibration", "default"));
+        var governor = new SafetyGovernor(calibration.Limits);
+        var chunks = new ActionChunkStream(3, 7);
+        using var streamer = new CommandStreamer(chunks, governor, link, calibration.Mapping, 20, NullLogger.Instance);
+        var actions = new float[3 * 7];
+        for (var i = 0; i < 3; i++) actions[i * 7] = 0.005f;
+        chunks.Publish(actions, 3, MonotonicClock.Now + Ms(60_000), 1);
+        streamer.Start();
+
+        await WaitUntil(() => chunks.Completed >= 3, "the three actions");
+        Assert.Equal(0, governor.CountOf(GovernorFlags.StaleState));
+        Assert.Equal(0, governor.CountOf(GovernorFlags.RateLimited));
+        Assert.Equal(3, link.Sent.Count(c => !c.IsHold));
     }
 
     [Fact]
