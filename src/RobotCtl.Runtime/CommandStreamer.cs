@@ -143,7 +143,7 @@ public sealed class CommandStreamer : IDisposable
                 var hasState = _arm.TryGetLatestState(out var state);
                 // Judged at a time taken after the state was read: a state stamped while this thread was preempted
                 // (GC, a loaded machine) would otherwise look like one from the future and the command would be refused.
-                decided = Math.Max(now, MonotonicClock.Now);
+                decided = MonotonicClock.Now; // monotonic: never before now
                 governed = _governor.Govern(requested, hasState, state, decided);
             }
             else
