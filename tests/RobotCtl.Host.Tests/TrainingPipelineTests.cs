@@ -26,8 +26,8 @@ public sealed class TrainingPipelineTests
             // residual predictor's shared-context graph with its plain graph on every split.
             "--sigreg-dims", "free", "--residual",
             // On-policy aggregation: the round-1 model's planner collects one push and one reach episode (24 commands
-            // at toy size), and the model is trained again on both sets.
-            "--onpolicy", "1"],
+            // at toy size), and round 1's model is trained on, on both sets, for 3 steps.
+            "--onpolicy", "1", "--finetune", "3"],
             new Dictionary<string, string> { ["ROBOTCTL_BIN"] = $"dotnet {Cli}", ["ROBOTCTL_SKIP_SETUP"] = "1" });
         Assert.True(code == 0, $"train-workcell --toy exited {code}:\n{err}");
         foreach (var f in new[] { "model.json", "encoder.onnx", "predictor.onnx", "training/loss.jsonl", "training/report.json", "training/training.log" })
@@ -36,10 +36,16 @@ public sealed class TrainingPipelineTests
         Assert.Contains("result     usable", err);
 
         var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "training", "report.json"))).RootElement;
-        Assert.Equal(4, report.GetProperty("steps").GetInt32());
+        // Round 2 went on from round 1's weights for --finetune's steps, not --train-steps (4 at toy size) from scratch.
+        Assert.Equal(3, report.GetProperty("steps").GetInt32());
+        Assert.EndsWith(Path.Combine("work", "run1", "weights.pt"), report.GetProperty("init").GetString());
+        var round1 = JsonDocument.Parse(File.ReadAllText(dir.File(Path.Combine("work", "run1", "report.json")))).RootElement;
+        Assert.Equal(4, round1.GetProperty("steps").GetInt32());
+        Assert.Equal(JsonValueKind.Null, round1.GetProperty("init").ValueKind);
         Assert.Equal(3, report.GetProperty("heldout_open_loop_mse").GetArrayLength());
         var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "model.json"))).RootElement;
         Assert.Equal("sum", manifest.GetProperty("planner").GetProperty("cost_shape").GetString());
+        Assert.EndsWith(Path.Combine("run1", "weights.pt"), manifest.GetProperty("generator").GetProperty("init").GetString());
         // The recipe's data: the mixed policy's episodes and the push policy's (3 + 2 at toy size, 25 frames each),
         // then the planner's own push and reach episode (25 frames each).
         Assert.Equal((7, 175), (report.GetProperty("episodes").GetInt32(), report.GetProperty("frames").GetInt32()));

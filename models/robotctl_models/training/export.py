@@ -56,6 +56,8 @@ def manifest(name: str, cfg: wm.WorkcellConfig, ckpt: dict, report: dict | None)
                  "torch": ckpt["torch"], "arch": cfg.as_dict()}
     if ckpt.get("state_term"):
         generator["state_term"] = ckpt["state_term"]
+    if ckpt.get("init"):
+        generator["init"] = ckpt["init"]      # trained on from these weights (train.py --init), not from scratch
     if report:
         generator["train_seconds"] = report.get("train_seconds")
         generator["frames"] = report.get("frames")

@@ -300,6 +300,17 @@ def state_scales(args) -> np.ndarray:
     return np.array([STATE_SCALE, STATE_SCALE, args.state_block_scale, args.state_block_scale], np.float32)
 
 
+def start_from(encoder, predictor, cfg, weights: Path) -> None:
+    """Loads a weights.pt into the freshly built modules; its configuration must be the one this run would build."""
+    ckpt = torch.load(weights, map_location="cpu")
+    found = ckpt["config"]
+    expected = cfg.as_dict()
+    differ = [f"{k}: expected {expected[k]}, found {found.get(k)}" for k in expected if found.get(k) != expected[k]]
+    if differ:
+        raise ValueError("its model configuration differs from this run's (" + "; ".join(differ) + ")")
+    encoder.load_state_dict(ckpt["encoder"]); predictor.load_state_dict(ckpt["predictor"])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description="Train the workcell world model (see the module docstring).")
     ap.add_argument("--data", type=Path, required=True, nargs="+",
@@ -325,6 +336,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--init", type=Path, metavar="WEIGHTS",
+                    help="start from WEIGHTS (a weights.pt of the same configuration) instead of a fresh model: a further "
+                         "round of training on more data, with the same warm-up and cosine schedule over --steps")
     ap.add_argument("--diagnose", type=Path, metavar="WEIGHTS",
                     help="no training: recompute the diagnostics of WEIGHTS (a weights.pt) on --data into --out/diagnostics.json")
     args = ap.parse_args()
@@ -361,6 +375,12 @@ def main() -> int:
         log(json.dumps(result, indent=2))
         return 0
     encoder, predictor = wm.build(cfg, args.seed)
+    if args.init:
+        try:
+            start_from(encoder, predictor, cfg, args.init)
+        except (OSError, RuntimeError, KeyError, ValueError) as e:
+            log(f"train: --init {args.init}: {e}"); return 2
+        log(f"[train] starting from {args.init}")
     log(f"[train] encoder {wm.parameter_count(encoder):,} + predictor {wm.parameter_count(predictor):,} parameters; "
         f"{len(train_rows):,} training sequences of {args.rollout + 1} frames, {len(held_rows):,} held out; "
         f"{args.steps} steps x {args.batch}; {args.threads} threads")
@@ -409,8 +429,10 @@ def main() -> int:
     torch.save({"config": cfg.as_dict(), "encoder": encoder.state_dict(), "predictor": predictor.state_dict(),
                 "action_std": ACTION_STD, "image_mean": IMAGENET_MEAN, "image_std": IMAGENET_STD,
                 "seed": args.seed, "steps": args.steps, "torch": torch.__version__,
+                "init": str(args.init) if args.init else None,
                 "state_term": state_term(args)}, args.out / "weights.pt")
     report = {"train_seconds": round(train_s, 1), "steps": args.steps, "batch": args.batch, "seed": args.seed,
+              "init": str(args.init) if args.init else None,
               "data": " ".join(str(p) for p in args.data), "frames": int(len(data.pixels)), "episodes": int(len(data.ep_len)),
               "config": cfg.as_dict(), "threads": args.threads, "state_term": state_term(args),
               "final_running_loss": {"loss": running[0], "teacher_mse": running[1], "rollout_mse": running[2],
