@@ -9,12 +9,15 @@ namespace RobotCtl.Planning.Rollout;
 /// quantise-multiply-rescale, a graph's many small norms and elementwise ops) leave cores waiting; candidates split
 /// into shards, each predicted on one thread, keep every core busy (measured in docs/PERFORMANCE.md: 1.28x for int8 on
 /// 2 cores, within the machine's noise for fp32).
+/// The caller waits for the other shards on a monitor created here: CountdownEvent's wait made its lock object the
+/// first time it had to block, 24 B in the middle of a plan long after warm-up (a loaded machine, slow shards).
 /// </summary>
 internal sealed class ShardWorkers : IDisposable
 {
     private readonly Thread[] _threads;
     private readonly SemaphoreSlim[] _go;
-    private readonly CountdownEvent _done;
+    private readonly object _gate = new();   // guards _pending; the caller waits on it (Monitor.Wait: not a Lock) for the other shards
+    private int _pending;
     private Action<int>? _work;
     private Exception? _failure;
     private volatile bool _stopping;
@@ -23,7 +26,6 @@ internal sealed class ShardWorkers : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shards, 2);
         Shards = shards;
-        _done = new CountdownEvent(shards - 1);
         _go = new SemaphoreSlim[shards - 1];
         _threads = new Thread[shards - 1];
         for (var i = 0; i < _threads.Length; i++)
@@ -44,7 +46,7 @@ internal sealed class ShardWorkers : IDisposable
         ObjectDisposedException.ThrowIf(_stopping, this);
         _work = work;
         _failure = null;
-        _done.Reset(Shards - 1);
+        lock (_gate) _pending = Shards - 1;
         foreach (var go in _go) go.Release();
         try
         {
@@ -54,7 +56,8 @@ internal sealed class ShardWorkers : IDisposable
         {
             Interlocked.CompareExchange(ref _failure, e, null);
         }
-        _done.Wait();
+        lock (_gate)
+            while (_pending > 0) Monitor.Wait(_gate);
         if (_failure is { } failure) ExceptionDispatchInfo.Capture(failure).Throw();
     }
 
@@ -75,7 +78,8 @@ internal sealed class ShardWorkers : IDisposable
             }
             finally
             {
-                _done.Signal();
+                lock (_gate)
+                    if (--_pending == 0) Monitor.Pulse(_gate);
             }
         }
     }
@@ -87,6 +91,5 @@ internal sealed class ShardWorkers : IDisposable
         foreach (var go in _go) go.Release();
         foreach (var thread in _threads) thread.Join();
         foreach (var go in _go) go.Dispose();
-        _done.Dispose();
     }
 }
