@@ -425,14 +425,15 @@ def main() -> int:
                 f"elapsed {elapsed / 60:.1f} min  eta {eta / 60:.1f} min")
     loss_log.close()
     train_s = time.time() - start
+    init = str(args.init) if args.init else None   # where this run started from, for weights.pt and report.json
     encoder.eval(); predictor.eval()
     torch.save({"config": cfg.as_dict(), "encoder": encoder.state_dict(), "predictor": predictor.state_dict(),
                 "action_std": ACTION_STD, "image_mean": IMAGENET_MEAN, "image_std": IMAGENET_STD,
                 "seed": args.seed, "steps": args.steps, "torch": torch.__version__,
-                "init": str(args.init) if args.init else None,
+                "init": init,
                 "state_term": state_term(args)}, args.out / "weights.pt")
     report = {"train_seconds": round(train_s, 1), "steps": args.steps, "batch": args.batch, "seed": args.seed,
-              "init": str(args.init) if args.init else None,
+              "init": init,
               "data": " ".join(str(p) for p in args.data), "frames": int(len(data.pixels)), "episodes": int(len(data.ep_len)),
               "config": cfg.as_dict(), "threads": args.threads, "state_term": state_term(args),
               "final_running_loss": {"loss": running[0], "teacher_mse": running[1], "rollout_mse": running[2],
