@@ -53,6 +53,10 @@ public sealed class TrainingPipelineTests
         Assert.True(File.Exists(dir.File(Path.Combine("work", "round1", "model.json"))), "the first round's model is kept");
         Assert.Contains("policy planner, push scenes", output);
         Assert.Contains("policy planner, reach scenes", output);
+        // The collections' report lines travel with the model: what made its on-policy data.
+        var collectLog = File.ReadAllText(Path.Combine(model, "training", "onpolicy-collect.log"));
+        Assert.Contains("policy planner, push scenes", collectLog);
+        Assert.Contains("policy planner, reach scenes", collectLog);
         // The state term ran, and model.json says what the latent's first dimensions were trained to equal.
         Assert.True(report.GetProperty("final_running_loss").GetProperty("state_mse").GetDouble() > 0);
         var stateTerm = manifest.GetProperty("generator").GetProperty("state_term");
