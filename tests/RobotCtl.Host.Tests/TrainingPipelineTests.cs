@@ -26,8 +26,8 @@ public sealed class TrainingPipelineTests
             // residual predictor's shared-context graph with its plain graph on every split.
             "--sigreg-dims", "free", "--residual",
             // On-policy aggregation: the round-1 model's planner collects one push and one reach episode (24 commands
-            // at toy size), and round 1's model is trained on, on both sets, for 3 steps.
-            "--onpolicy", "1", "--finetune", "3"],
+            // at toy size), and round 1's model is trained on, on both sets, for the default --finetune (3 at toy size).
+            "--onpolicy", "1"],
             new Dictionary<string, string> { ["ROBOTCTL_BIN"] = $"dotnet {Cli}", ["ROBOTCTL_SKIP_SETUP"] = "1" });
         Assert.True(code == 0, $"train-workcell --toy exited {code}:\n{err}");
         foreach (var f in new[] { "model.json", "encoder.onnx", "predictor.onnx", "training/loss.jsonl", "training/report.json", "training/training.log" })
@@ -36,7 +36,8 @@ public sealed class TrainingPipelineTests
         Assert.Contains("result     usable", err);
 
         var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "training", "report.json"))).RootElement;
-        // Round 2 went on from round 1's weights for --finetune's steps, not --train-steps (4 at toy size) from scratch.
+        // Round 2 went on from round 1's weights for --finetune's default steps, not --train-steps (4 at toy size) from
+        // scratch.
         Assert.Equal(3, report.GetProperty("steps").GetInt32());
         Assert.EndsWith(Path.Combine("work", "run1", "weights.pt"), report.GetProperty("init").GetString());
         var round1 = JsonDocument.Parse(File.ReadAllText(dir.File(Path.Combine("work", "run1", "report.json")))).RootElement;
