@@ -80,3 +80,38 @@ public sealed class TrainingPipelineTests
         Assert.True(double.IsFinite(result.GetProperty("final_error_cm_mean").GetDouble()));
     }
 }
+
+/// <summary>
+/// `scripts/train-workcell`'s option checks, which run before anything is built or collected: round 2's default
+/// (--finetune 2000, 3 at toy size) applies only where there is a round 2, and an explicit --finetune without one is
+/// refused.
+/// </summary>
+public sealed class TrainWorkcellOptionTests
+{
+    private static (int Code, string Err) Run(params string[] args)
+    {
+        var (code, _, err) = TestHome.RunProcess("bash", [Path.Combine(TestHome.Root, "scripts", "train-workcell"), .. args],
+            timeoutSeconds: 60);
+        return (code, err);
+    }
+
+    [Theory]
+    [InlineData("--onpolicy", "0")]
+    [InlineData("--toy", "--onpolicy", "0")]
+    public void Without_on_policy_data_the_default_round_2_does_not_apply(params string[] args)
+    {
+        // A bad later option stops the script at its checks; the error must be that one, not a --finetune refusal.
+        var (code, err) = Run([.. args, "--sigreg-dims", "bad"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--sigreg-dims expects all or free, found 'bad'", err);
+        Assert.DoesNotContain("finetune", err);
+    }
+
+    [Fact]
+    public void An_explicit_finetune_without_on_policy_data_is_refused()
+    {
+        var (code, err) = Run("--onpolicy", "0", "--finetune", "5");
+        Assert.Equal(2, code);
+        Assert.Contains("--finetune 5 trains round 2 on from round 1, and --onpolicy 0 has no round 2", err);
+    }
+}
