@@ -22,9 +22,8 @@ public sealed class TrainingPipelineTests
         using var dir = new TempDir();
         var model = dir.File("toy-model");
         var (code, output, err) = Run("bash", [Path.Combine(TestHome.Root, "scripts", "train-workcell"), "--toy", "--out", model, "--work", dir.File("work"),
-            // The two measured options (docs/EVALUATION.md), so their export runs too: model check compares the
-            // residual predictor's shared-context graph with its plain graph on every split.
-            "--sigreg-dims", "free", "--residual",
+            // SIGReg on the free dims and the residual predictor are the defaults (docs/EVALUATION.md); model check
+            // compares the residual predictor's shared-context graph with its plain graph on every split.
             // On-policy aggregation: the round-1 model's planner collects one push and one reach episode (24 commands
             // at toy size), and round 1's model is trained on, on both sets, for the default --finetune (3 at toy size).
             "--onpolicy", "1"],
@@ -58,6 +57,7 @@ public sealed class TrainingPipelineTests
         var collectLog = File.ReadAllText(Path.Combine(model, "training", "onpolicy-collect.log"));
         Assert.Contains("policy planner, push scenes", collectLog);
         Assert.Contains("policy planner, reach scenes", collectLog);
+        Assert.DoesNotContain("collect [", collectLog);   // the report lines only, not the progress lines
         // The state term ran, and model.json says what the latent's first dimensions were trained to equal.
         Assert.True(report.GetProperty("final_running_loss").GetProperty("state_mse").GetDouble() > 0);
         var stateTerm = manifest.GetProperty("generator").GetProperty("state_term");
@@ -83,8 +83,8 @@ public sealed class TrainingPipelineTests
 
 /// <summary>
 /// `scripts/train-workcell`'s option checks, which run before anything is built or collected: round 2's default
-/// (--finetune 2000, 3 at toy size) applies only where there is a round 2, and an explicit --finetune without one is
-/// refused.
+/// (--finetune 2000, 3 at toy size) applies only where there is a round 2, an explicit --finetune without one is
+/// refused, and the shipped recipe's options (SIGReg on the free dims, the residual predictor) can be turned off.
 /// </summary>
 public sealed class TrainWorkcellOptionTests
 {
@@ -105,6 +105,22 @@ public sealed class TrainWorkcellOptionTests
         Assert.Equal(2, code);
         Assert.Contains("--sigreg-dims expects all or free, found 'bad'", err);
         Assert.DoesNotContain("finetune", err);
+    }
+
+    [Fact]
+    public void The_shipped_options_can_be_turned_off()
+    {
+        // --no-residual and --sigreg-dims all parse (a bad later option stops the script at its checks), and --help
+        // prints the whole header, down to its last line, and no code.
+        var (code, err) = Run("--no-residual", "--sigreg-dims", "all", "--onpolicy", "bad");
+        Assert.Equal(2, code);
+        Assert.Contains("--onpolicy expects a whole number, found 'bad'", err);
+        var (helpCode, help, _) = TestHome.RunProcess("bash", [Path.Combine(TestHome.Root, "scripts", "train-workcell"), "--help"],
+            timeoutSeconds: 60);
+        Assert.Equal(0, helpCode);
+        Assert.Contains("--no-residual", help);
+        Assert.Contains("onpolicy-collect.log land in <out>/training/.", help);
+        Assert.DoesNotContain("set -euo", help);
     }
 
     [Fact]
