@@ -88,12 +88,8 @@ public sealed class TrainingPipelineTests
 /// </summary>
 public sealed class TrainWorkcellOptionTests
 {
-    private static (int Code, string Err) Run(params string[] args)
-    {
-        var (code, _, err) = TestHome.RunProcess("bash", [Path.Combine(TestHome.Root, "scripts", "train-workcell"), .. args],
-            timeoutSeconds: 60);
-        return (code, err);
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) =>
+        TestHome.RunProcess("bash", [Path.Combine(TestHome.Root, "scripts", "train-workcell"), .. args], timeoutSeconds: 60);
 
     [Theory]
     [InlineData("--onpolicy", "0")]
@@ -101,7 +97,7 @@ public sealed class TrainWorkcellOptionTests
     public void Without_on_policy_data_the_default_round_2_does_not_apply(params string[] args)
     {
         // A bad later option stops the script at its checks; the error must be that one, not a --finetune refusal.
-        var (code, err) = Run([.. args, "--sigreg-dims", "bad"]);
+        var (code, _, err) = Run([.. args, "--sigreg-dims", "bad"]);
         Assert.Equal(2, code);
         Assert.Contains("--sigreg-dims expects all or free, found 'bad'", err);
         Assert.DoesNotContain("finetune", err);
@@ -112,11 +108,10 @@ public sealed class TrainWorkcellOptionTests
     {
         // --no-residual and --sigreg-dims all parse (a bad later option stops the script at its checks), and --help
         // prints the whole header, down to its last line, and no code.
-        var (code, err) = Run("--no-residual", "--sigreg-dims", "all", "--onpolicy", "bad");
+        var (code, _, err) = Run("--no-residual", "--sigreg-dims", "all", "--onpolicy", "bad");
         Assert.Equal(2, code);
         Assert.Contains("--onpolicy expects a whole number, found 'bad'", err);
-        var (helpCode, help, _) = TestHome.RunProcess("bash", [Path.Combine(TestHome.Root, "scripts", "train-workcell"), "--help"],
-            timeoutSeconds: 60);
+        var (helpCode, help, _) = Run("--help");
         Assert.Equal(0, helpCode);
         Assert.Contains("--no-residual", help);
         Assert.Contains("onpolicy-collect.log land in <out>/training/.", help);
@@ -126,7 +121,7 @@ public sealed class TrainWorkcellOptionTests
     [Fact]
     public void An_explicit_finetune_without_on_policy_data_is_refused()
     {
-        var (code, err) = Run("--onpolicy", "0", "--finetune", "5");
+        var (code, _, err) = Run("--onpolicy", "0", "--finetune", "5");
         Assert.Equal(2, code);
         Assert.Contains("--finetune 5 trains round 2 on from round 1, and --onpolicy 0 has no round 2", err);
     }
