@@ -53,6 +53,58 @@ def by_distance(runs: dict[str, dict]) -> list[str]:
     return lines
 
 
+def budget_curves(runs: dict[str, dict], folder: Path) -> list[str]:
+    """Success against planning budget: a table per task with <task>-budget-*.json runs (<task>-horizon-* runs join
+    the table), and one plot of both tasks' curves (budget.png)."""
+    lines, curves = [], {}
+    for task in ("reach", "push"):
+        sweep = sorted((r for k, r in runs.items() if k.startswith(f"{task}-budget-")),
+                       key=lambda r: (r["samples"] * r["iterations"], r["samples"]))
+        if not sweep:
+            continue
+        curves[task] = sweep
+        lines += ["", f"Success against planning budget ({task}, learned model):", "",
+                  "| samples x iterations, horizon | success | Wilson 95 % | final error mean / median (cm) | plan ms p50 / p99 |",
+                  "| --- | --- | --- | --- | --- |"]
+        for r in sweep + [r for k, r in runs.items() if k.startswith(f"{task}-horizon-")]:
+            lo, hi = r["ci95"]
+            lines.append(f"| {r['samples']} x {r['iterations']}, H{r['horizon']} ({r['episodes']} episodes) | **{pct(r['success_rate'])}** | "
+                         f"{pct(lo)}-{pct(hi)} | {r['final_error_cm_mean']:.1f} / {r['final_error_cm_median']:.1f} | "
+                         f"{r['plan_ms_p50']:.0f} / {r['plan_ms_p99']:.0f} |")
+    if not curves:
+        return lines
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("eval_report: matplotlib missing (apt-get install python3-matplotlib); no plot", file=sys.stderr)
+        return lines
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    for task, sweep in curves.items():
+        xs = [r["plan_ms_p50"] for r in sweep]
+        ys = [100 * r["success_rate"] for r in sweep]
+        lo = [100 * (r["success_rate"] - r["ci95"][0]) for r in sweep]
+        hi = [100 * (r["ci95"][1] - r["success_rate"]) for r in sweep]
+        ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o-", capsize=4, label=f"learned model ({task})")
+        for r, x, y in zip(sweep, xs, ys):
+            ax.annotate(f"{r['samples']}x{r['iterations']}", (x, y), textcoords="offset points", xytext=(6, -12), fontsize=8)
+        oracle = runs.get(f"{task}-oracle")
+        if oracle:
+            ax.axhline(100 * oracle["success_rate"], color="gray", ls="--",
+                       label=f"oracle {oracle['samples']}x{oracle['iterations']} ({task}, true state)")
+    ax.set_xscale("log")
+    ax.set_xlabel("plan time p50 (ms, 2-core CPU, log scale)")
+    ax.set_ylabel("success rate (%), Wilson 95 %")
+    ax.set_ylim(0, 105)
+    ax.set_title(f"{' and '.join(curves)}: success against planning budget")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(folder / "budget.png")
+    return lines + ["", "![success against plan time](budget.png)"]
+
+
 def compare(pairs: list[str]) -> int:
     lines = ["| recipe | reach | push | push final error median (cm) | reach / push plan ms p50 |", "| --- | --- | --- | --- | --- |"]
     for pair in pairs:
@@ -88,58 +140,19 @@ def main() -> int:
     shown = model_dir.relative_to(repo) if model_dir.is_relative_to(repo) else model_dir
     lines.append(f"Model `{shown}`, seed {any_run['seed']}, commands at {any_run['rate_hz']} Hz, "
                  f"{any_run['commands_per_cycle']} commands per plan.")
-    lines += ["", "| task, planner | success | Wilson 95 % | mean steps to success | final error mean / median (cm) | "
-              "push yaw error (deg) | plan ms p50 / p99 |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    rows = []
     for task in ("reach", "push"):
         for planner in ("model", "model-subgoals", "oracle", "random"):
             r = runs.get(f"{task}-{planner}")
             if r:
                 budget = "" if planner == "random" else f", {r['samples']} x {r['iterations']} x {r['horizon']}, cost {r['cost_shape']}"
                 label = planner.replace("model-subgoals", "model with the pre-push sub-goal")
-                lines.append(row(f"{task}, {label}{budget}", r))
+                rows.append(row(f"{task}, {label}{budget}", r))
+    if rows:   # a folder of budget runs alone has none
+        lines += ["", "| task, planner | success | Wilson 95 % | mean steps to success | final error mean / median (cm) | "
+                  "push yaw error (deg) | plan ms p50 / p99 |", "| --- | --- | --- | --- | --- | --- | --- |"] + rows
     lines += by_distance(runs)
-    sweep = sorted(((r["samples"], r["iterations"], r) for k, r in runs.items() if k.startswith("reach-budget-")),
-                   key=lambda t: (t[0] * t[1], t[0]))
-    if sweep:
-        lines += ["", "Success against planning budget (reach, learned model):", "",
-                  "| samples x iterations | success | Wilson 95 % | final error mean / median (cm) | plan ms p50 / p99 |",
-                  "| --- | --- | --- | --- | --- |"]
-        horizons = [r for k, r in runs.items() if k.startswith("reach-horizon-")]
-        lines[-2] = "| samples x iterations, horizon | success | Wilson 95 % | final error mean / median (cm) | plan ms p50 / p99 |"
-        for r in [t[2] for t in sweep] + horizons:
-            lo, hi = r["ci95"]
-            lines.append(f"| {r['samples']} x {r['iterations']}, H{r['horizon']} ({r['episodes']} episodes) | **{pct(r['success_rate'])}** | "
-                         f"{pct(lo)}-{pct(hi)} | {r['final_error_cm_mean']:.1f} / {r['final_error_cm_median']:.1f} | "
-                         f"{r['plan_ms_p50']:.0f} / {r['plan_ms_p99']:.0f} |")
-        try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            print("eval_report: matplotlib missing (apt-get install python3-matplotlib); no plot", file=sys.stderr)
-        else:
-            fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-            xs = [r["plan_ms_p50"] for _, _, r in sweep]
-            ys = [100 * r["success_rate"] for _, _, r in sweep]
-            lo = [100 * (r["success_rate"] - r["ci95"][0]) for _, _, r in sweep]
-            hi = [100 * (r["ci95"][1] - r["success_rate"]) for _, _, r in sweep]
-            ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o-", capsize=4, label="learned model (reach)")
-            for (s, i, _), x, y in zip(sweep, xs, ys):
-                ax.annotate(f"{s}x{i}", (x, y), textcoords="offset points", xytext=(6, -12), fontsize=8)
-            oracle = runs.get("reach-oracle")
-            if oracle:
-                ax.axhline(100 * oracle["success_rate"], color="gray", ls="--",
-                           label=f"oracle {oracle['samples']}x{oracle['iterations']} (true state)")
-            ax.set_xscale("log")
-            ax.set_xlabel("plan time p50 (ms, 2-core CPU, log scale)")
-            ax.set_ylabel("success rate (%), Wilson 95 %")
-            ax.set_ylim(0, 105)
-            ax.set_title("reach: success against planning budget")
-            ax.grid(alpha=0.3)
-            ax.legend(loc="lower right", fontsize=8)
-            fig.tight_layout()
-            fig.savefig(folder / "budget.png")
-            lines += ["", "![success against plan time](budget.png)"]
+    lines += budget_curves(runs, folder)
     (folder / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
